@@ -1,0 +1,183 @@
+"""One place for the course's settings: experiment sizes, folders, offline mode, device and seeding.
+
+Environment variables (read at call time, so a notebook or test may change them):
+
+- ``TOOLKIT_FAST=1``: smoke sizes for tests and CI (the whole course in minutes on 2 CPU cores).
+- ``TOOLKIT_SIZE=fast|classroom|paper``: explicit size mode (default ``classroom``; ``paper`` is meant
+  for a GPU). ``TOOLKIT_FAST=1`` wins over it.
+- ``TOOLKIT_DATA``: the data folder (default ``<repo>/data`` for a checkout, ``/content/data`` on Colab,
+  ``./data`` otherwise). Checkpoints go to ``<data>/checkpoints``.
+- ``TOOLKIT_OFFLINE=1``: never touch the network; data sets fall back to real data shipped in packages.
+- ``TOOLKIT_DEVICE=cpu|cuda|mps``: force a device (default: cuda > mps > cpu).
+- ``TOOLKIT_STRICT_CHECKS=1``: exercise checkers raise on a wrong answer (set by the test run).
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+MODES = ("fast", "classroom", "paper")
+_mode_override: str | None = None
+
+
+@dataclass(frozen=True)
+class Size:
+    """One experiment size in the three modes."""
+
+    fast: object
+    classroom: object
+    paper: object
+
+    def get(self, mode: str):
+        return getattr(self, mode)
+
+
+# ---------------------------------------------------------------------------------------------------
+# SIZES: every experiment size of the course. Notebooks read them through ``sizes()``.
+# Keep one section per notebook; name entries <what>_<unit>.
+# ---------------------------------------------------------------------------------------------------
+SIZES: dict[str, Size] = {
+    # --- 01_train: the MLPs of Alessi's study, the A/B/C nets, one CNN ---
+    "mnist_train_n": Size(2000, None, None),      # None = every training image available
+    "mnist_test_n": Size(1000, None, None),
+    "mlp_epochs": Size(2, 10, 10),                # REFERENCES.md 2: Adam lr 0.01, batch 64, 10 epochs
+    "mlp_batch_size": Size(64, 64, 64),
+    "mlp_lr": Size(0.01, 0.01, 0.01),
+    "abc_hidden": Size(32, 100, 100),             # hidden width of the heatmap nets A, B, C
+    "abc_epochs": Size(2, 10, 10),
+    "cnn_epochs": Size(1, 3, 10),
+    "cnn_width": Size((16, 8, 16), (64, 32, 64), (64, 32, 64)),
+    # --- 02_heatmaps ---
+    "heatmap_seeds": Size(3, 3, 10),              # seeds per net (>= 3: target + two other seeds)
+    "heatmap_perms": Size(200, 1000, 10000),      # permutations of the selectivity test
+    # --- 03_activation_clustering ---
+    "ac_points": Size(600, 5000, 10000),          # test images clustered (t-SNE / UMAP cost grows with it)
+    "ac_compare_points": Size(400, 2000, 10000),  # images per net in the 4-net x methods comparison
+    "ac_seeds": Size(2, 2, 5),                    # training seeds per net in the across-seed comparison
+    "ac_seed_nets": Size(("mlp100",), ("mlp100", "mlp100_reg"),
+                         ("mlp100", "mlp100_reg", "mlp1024", "mlp1024_reg")),
+    # --- 04_mapper ---
+    # --- 05_filter_topology ---
+    # --- 06_circle_pretraining ---
+}
+
+
+def mode() -> str:
+    """The size mode in force: 'fast', 'classroom' or 'paper'."""
+    if _mode_override is not None:
+        return _mode_override
+    if os.environ.get("TOOLKIT_FAST", "").strip() not in ("", "0", "false", "False"):
+        return "fast"
+    m = os.environ.get("TOOLKIT_SIZE", "classroom").strip().lower() or "classroom"
+    if m not in MODES:
+        raise ValueError(f"TOOLKIT_SIZE={m!r} is not a size mode; use one of {MODES}.")
+    return m
+
+
+def set_mode(m: str | None) -> None:
+    """Force a size mode for this Python process (``None`` returns to the environment's choice)."""
+    global _mode_override
+    if m is not None and m not in MODES:
+        raise ValueError(f"{m!r} is not a size mode; use one of {MODES}.")
+    _mode_override = m
+
+
+def is_fast() -> bool:
+    return mode() == "fast"
+
+
+def size(name: str, m: str | None = None):
+    """The value of one size entry in the current (or given) mode."""
+    if name not in SIZES:
+        raise KeyError(f"No size named {name!r}. Known sizes: {', '.join(sorted(SIZES))}.")
+    return SIZES[name].get(m or mode())
+
+
+def sizes(m: str | None = None) -> SimpleNamespace:
+    """All sizes of the current (or given) mode as attributes: ``S = sizes(); S.mlp_epochs``."""
+    m = m or mode()
+    return SimpleNamespace(mode=m, **{k: v.get(m) for k, v in SIZES.items()})
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def repo_root() -> Path | None:
+    """The checkout this package lives in (None when installed from a wheel)."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").exists() and (root / "toolkit").is_dir() else None
+
+
+def data_dir() -> Path:
+    """The data folder (created on demand)."""
+    env = os.environ.get("TOOLKIT_DATA")
+    if env:
+        p = Path(env).expanduser()
+    elif in_colab():
+        p = Path("/content/data")
+    elif repo_root() is not None:
+        p = repo_root() / "data"
+    else:
+        p = Path.cwd() / "data"
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def checkpoint_dir() -> Path:
+    p = data_dir() / "checkpoints"
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def build_dir() -> Path:
+    """Where notebooks write exported artefacts (HTML Mapper graphs, figures)."""
+    env = os.environ.get("TOOLKIT_BUILD")
+    p = Path(env) if env else ((repo_root() or Path.cwd()) / "build")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def offline() -> bool:
+    return os.environ.get("TOOLKIT_OFFLINE", "").strip() not in ("", "0", "false", "False")
+
+
+def strict_checks() -> bool:
+    return os.environ.get("TOOLKIT_STRICT_CHECKS", "").strip() not in ("", "0", "false", "False")
+
+
+def device(prefer: str | None = None):
+    """The torch device to use: ``prefer`` or $TOOLKIT_DEVICE if given, else cuda > mps > cpu."""
+    import torch
+
+    want = prefer or os.environ.get("TOOLKIT_DEVICE")
+    if want:
+        dev = torch.device(want)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("A CUDA device was asked for but torch sees none; use device='cpu'.")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def describe() -> str:
+    """One line saying mode, device, data folder and offline flag (print it in every setup cell)."""
+    return (f"toolkit: sizes={mode()}  device={device()}  data={data_dir()}  "
+            f"offline={'yes' if offline() else 'no'}")

@@ -1,0 +1,81 @@
+"""The two architectures of the course.
+
+- :class:`MLP` -- 784 -> hidden -> 10 with ReLU (Alessi's activation study, REFERENCES.md section 2).
+- :class:`CNN` -- M(a, b, c) of Gabrielsson & Carlsson (REFERENCES.md section 3):
+  conv3x3(in -> a, same) + ReLU -> maxpool 2 -> conv3x3(a -> b, same) + ReLU -> maxpool 2
+  -> FC(s*s*b -> c) + ReLU [-> dropout] -> FC(c -> num_classes), with s = input_size // 4.
+
+Both return log-probabilities (log-softmax over the classes), shape (N, num_classes), as in the
+original studies; ``F.cross_entropy`` on them equals the negative log-likelihood.
+Layer names (used by activations, heatmaps and filters): MLP ``fc1``, ``fc2``; CNN ``conv1``, ``conv2``,
+``fc1``, ``fc2``.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    """784 -> hidden -> 10, ReLU, log-softmax. Accepts (N, 1, 28, 28), (N, 28, 28) or (N, 784) inputs."""
+
+    def __init__(self, hidden: int = 100, in_features: int = 784, num_classes: int = 10,
+                 dropout: float = 0.0):
+        super().__init__()
+        if int(hidden) < 1:
+            raise ValueError(f"hidden must be a positive number of neurons, got {hidden}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        self.hidden = int(hidden)
+        self.in_features = int(in_features)
+        self.fc1 = nn.Linear(self.in_features, self.hidden)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.fc2 = nn.Linear(self.hidden, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() < 2 or x[0].numel() != self.in_features:
+            raise ValueError(
+                f"MLP expects inputs of shape (N, {self.in_features}) or (N, 1, 28, 28); "
+                f"got {tuple(x.shape)}.")
+        x = x.reshape(x.shape[0], -1)
+        h = F.relu(self.fc1(x))
+        return F.log_softmax(self.fc2(self.dropout(h)), dim=1)
+
+
+class CNN(nn.Module):
+    """M(a, b, c): the small CNN whose first-layer filters form the primary circle.
+
+    Input (N, in_channels, input_size, input_size) with input_size divisible by 4 (28 for MNIST,
+    32 for CIFAR-10/SVHN). ``CNN()`` is the paper's M(64, 32, 64).
+    """
+
+    def __init__(self, a: int = 64, b: int = 32, c: int = 64, in_channels: int = 1,
+                 num_classes: int = 10, dropout: float = 0.0, input_size: int = 28):
+        super().__init__()
+        if min(a, b, c) < 1:
+            raise ValueError(f"M(a, b, c) needs positive widths, got ({a}, {b}, {c}).")
+        if input_size % 4:
+            raise ValueError(f"input_size must be divisible by 4 (two 2x2 max-pools), got {input_size}.")
+        self.a, self.b, self.c = int(a), int(b), int(c)
+        self.in_channels, self.input_size = int(in_channels), int(input_size)
+        s = input_size // 4
+        self.conv1 = nn.Conv2d(in_channels, a, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(a, b, kernel_size=3, padding=1)
+        self.fc1 = nn.Linear(s * s * b, c)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.fc2 = nn.Linear(c, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        want = (self.in_channels, self.input_size, self.input_size)
+        if x.dim() != 4 or tuple(x.shape[1:]) != want:
+            raise ValueError(f"CNN expects inputs of shape (N, {want[0]}, {want[1]}, {want[2]}); "
+                             f"got {tuple(x.shape)}.")
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.fc1(x.flatten(1)))
+        return F.log_softmax(self.fc2(self.dropout(x)), dim=1)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
