@@ -1,0 +1,48 @@
+# The course kit's commands. Each target creates/updates the environment first (.venv, Python 3.11).
+#   make course   - set up, then execute every notebook at classroom size -> build/ (+ a results table)
+#   make test     - set up, then run the whole test suite in fast mode (what CI runs)
+#   make lab      - set up, then open JupyterLab on the notebooks
+#   make student  - write the student release (solutions stripped) to student/
+#   make bench    - run the speed benchmarks (prints measured ratios)
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+SHARED_MNIST ?= ../shared/data/mnist-t10k
+
+.PHONY: env course test lab student bench clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 12) else "Python 3.10-3.12 is needed (giotto-tda 0.6.2 has wheels for these only); found %d.%d. Set PYTHON=/path/to/python3.11." % v)'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[giotto,course,test]" -c constraints.txt
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course kit)" >/dev/null
+	touch $(STAMP)
+
+course: env
+	@if [ -d "$(SHARED_MNIST)" ]; then $(PY) -m toolkit.data import-idx "$(SHARED_MNIST)"; fi
+	$(PY) tools/run_course.py --out build
+
+test: env
+	rm -rf build/test-data build/test-build
+	TOOLKIT_FAST=1 TOOLKIT_OFFLINE=1 TOOLKIT_STRICT_CHECKS=1 TOOLKIT_DATA=$(CURDIR)/build/test-data \
+	TOOLKIT_BUILD=$(CURDIR)/build/test-build MPLBACKEND=Agg \
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env tests notebooks
+
+lab: env
+	$(VENV)/bin/jupyter lab notebooks
+
+student: env
+	$(PY) tools/release.py --out student
+
+bench: env
+	$(PY) benchmarks/bench_fit.py
+	@if [ -f benchmarks/bench_ensemble.py ]; then $(PY) benchmarks/bench_ensemble.py; fi
+
+clean:
+	rm -rf build student

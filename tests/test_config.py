@@ -1,0 +1,77 @@
+import pytest
+import torch
+
+from toolkit import config
+
+
+def test_modes_from_environment(monkeypatch):
+    monkeypatch.delenv("TOOLKIT_FAST", raising=False)
+    monkeypatch.delenv("TOOLKIT_SIZE", raising=False)
+    assert config.mode() == "classroom"
+    monkeypatch.setenv("TOOLKIT_SIZE", "paper")
+    assert config.mode() == "paper"
+    monkeypatch.setenv("TOOLKIT_FAST", "1")
+    assert config.mode() == "fast"  # fast wins
+    monkeypatch.setenv("TOOLKIT_FAST", "0")
+    monkeypatch.setenv("TOOLKIT_SIZE", "huge")
+    with pytest.raises(ValueError, match="size mode"):
+        config.mode()
+
+
+def test_set_mode_overrides_and_sizes_follow(monkeypatch):
+    monkeypatch.setenv("TOOLKIT_FAST", "1")
+    try:
+        config.set_mode("classroom")
+        assert config.sizes().mlp_epochs == config.SIZES["mlp_epochs"].classroom
+        config.set_mode("paper")
+        assert config.size("cnn_width") == (64, 32, 64)
+    finally:
+        config.set_mode(None)
+    assert config.sizes().mode == "fast"
+    with pytest.raises(ValueError):
+        config.set_mode("tiny")
+    with pytest.raises(KeyError, match="Known sizes"):
+        config.size("no_such_size")
+
+
+def test_every_size_has_three_modes():
+    for name, s in config.SIZES.items():
+        for m in config.MODES:
+            s.get(m)  # no AttributeError
+    # fast sizes are never larger than classroom sizes where both are numbers
+    for name, s in config.SIZES.items():
+        if isinstance(s.fast, (int, float)) and isinstance(s.classroom, (int, float)) \
+                and not isinstance(s.fast, bool) and "lr" not in name:
+            assert s.fast <= s.classroom, name
+
+
+def test_folders_and_flags(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path / "d"))
+    assert config.data_dir() == tmp_path / "d" and (tmp_path / "d").is_dir()
+    assert config.checkpoint_dir() == tmp_path / "d" / "checkpoints"
+    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
+    assert config.offline()
+    monkeypatch.setenv("TOOLKIT_OFFLINE", "0")
+    assert not config.offline()
+    assert "sizes=" in config.describe()
+
+
+def test_device_choice(monkeypatch):
+    monkeypatch.delenv("TOOLKIT_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else None
+    dev = config.device()
+    if expected:
+        assert dev.type == expected
+    assert config.device("cpu").type == "cpu"
+    monkeypatch.setenv("TOOLKIT_DEVICE", "cpu")
+    assert config.device().type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            config.device("cuda")
+
+
+def test_seed_everything_repeats():
+    config.seed_everything(3)
+    a = torch.rand(4)
+    config.seed_everything(3)
+    assert torch.equal(a, torch.rand(4))

@@ -1,0 +1,35 @@
+import pytest
+import torch
+
+from toolkit.models import CNN, MLP, count_parameters
+
+
+def test_mlp_shapes_and_log_probs():
+    m = MLP(hidden=37)
+    for x in (torch.randn(5, 1, 28, 28), torch.randn(5, 784), torch.randn(5, 28, 28)):
+        out = m(x)
+        assert out.shape == (5, 10)
+        assert torch.allclose(out.exp().sum(1), torch.ones(5), atol=1e-5)
+    assert m.fc1.weight.shape == (37, 784) and m.fc2.weight.shape == (10, 37)
+    with pytest.raises(ValueError, match=r"\(N, 784\)"):
+        m(torch.randn(5, 3, 32, 32))
+    with pytest.raises(ValueError):
+        MLP(hidden=0)
+
+
+def test_cnn_is_the_papers_architecture():
+    m = CNN()  # M(64, 32, 64)
+    assert m.conv1.weight.shape == (64, 1, 3, 3) and m.conv1.padding == (1, 1)
+    assert m.conv2.weight.shape == (32, 64, 3, 3)
+    assert m.fc1.weight.shape == (64, 7 * 7 * 32) and m.fc2.weight.shape == (10, 64)
+    # conv3x3 + bias: 64*9+64 ; 32*64*9+32 ; 1568*64+64 ; 64*10+10
+    assert count_parameters(m) == 640 + 18464 + 100416 + 650
+    out = m(torch.randn(2, 1, 28, 28))
+    assert out.shape == (2, 10)
+    c = CNN(8, 4, 8, in_channels=3, input_size=32, dropout=0.5)
+    assert c(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    assert c.fc1.in_features == 8 * 8 * 4
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        m(torch.randn(2, 3, 28, 28))
+    with pytest.raises(ValueError, match="divisible by 4"):
+        CNN(input_size=30)

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+import torch
+
+from toolkit import data
+from toolkit.models import CNN, MLP
+from toolkit.train import evaluate, fit, predict
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load("mnist", "train", device="cpu"), data.load("mnist", "test", device="cpu")
+
+
+def test_mlp_reaches_real_accuracy_on_held_out_digits(digits):
+    tr, te = digits
+    torch.manual_seed(0)
+    m = MLP(100)
+    h = fit(m, tr.X, tr.y, epochs=5, lr=3e-3, batch_size=64, progress=False, X_val=te.X, y_val=te.y)
+    loss, acc = evaluate(m, te.X, te.y)
+    assert acc >= 0.90, f"MLP only reached {acc:.3f} on 1,000 held-out real MNIST digits"
+    assert h["val_acc"][-1] == pytest.approx(acc)
+    assert h["loss"][0] > h["loss"][-1]
+    assert set(h) >= {"loss", "acc", "val_loss", "val_acc", "step", "seconds"}
+    assert len(h["loss"]) == 5 and h["step"][-1] == 5 * int(np.ceil(len(tr) / 64))
+
+
+def test_identical_seeds_identical_numbers(digits):
+    tr, _ = digits
+    X, y = tr.X[:512], tr.y[:512]
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        m = MLP(20, dropout=0.2)
+        h = fit(m, X, y, epochs=2, seed=7, progress=False)
+        runs.append((h["loss"], m.fc1.weight.detach().clone()))
+    assert runs[0][0] == runs[1][0]
+    assert torch.equal(runs[0][1], runs[1][1])
+    torch.manual_seed(1)
+    m = MLP(20, dropout=0.2)
+    h = fit(m, X, y, epochs=2, seed=8, progress=False)
+    assert h["loss"] != runs[0][0]  # another data order
+
+
+def test_iterations_and_learning_curve(digits):
+    tr, te = digits
+    X, y = tr.X[:300], tr.y[:300]
+    m = MLP(16)
+    h = fit(m, X, y, iterations=7, batch_size=64, progress=False, X_val=te.X[:100], y_val=te.y[:100],
+            eval_every=3)
+    assert h["step"] == [5, 7]  # one full pass (5 batches) + a partial one
+    assert h["curve_step"] == [3, 6]
+    assert len(h["curve_val_acc"]) == 2
+
+
+def test_weight_decay_and_l1_shrink_weights(digits):
+    tr, _ = digits
+    X, y = tr.X[:1000], tr.y[:1000]
+    norms = {}
+    for key, kw in {"none": {}, "wd": {"weight_decay": 1e-2}, "l1": {"l1": 1e-3}}.items():
+        torch.manual_seed(0)
+        m = MLP(50)
+        fit(m, X, y, epochs=3, progress=False, **kw)
+        norms[key] = float(m.fc1.weight.detach().abs().sum())
+    assert norms["wd"] < norms["none"] and norms["l1"] < norms["none"]
+
+
+def test_frozen_parameters_stay_frozen(digits):
+    tr, _ = digits
+    m = CNN(4, 4, 8)
+    m.conv1.weight.requires_grad_(False)
+    before = m.conv1.weight.detach().clone()
+    fit(m, tr.X[:128], tr.y[:128], iterations=2, progress=False)
+    assert torch.equal(before, m.conv1.weight)
+
+
+def test_bad_input_is_explained():
+    m = MLP(10)
+    X = torch.randn(20, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"shape \(20,\)"):
+        fit(m, X, torch.zeros(19, dtype=torch.long), progress=False)
+    with pytest.raises(ValueError, match="10 outputs"):
+        fit(m, X, torch.full((20,), 12), progress=False)
+    with pytest.raises(ValueError, match=">= 0"):
+        fit(m, X, torch.full((20,), -1), progress=False)
+    with pytest.raises(ValueError, match="NaN"):
+        fit(m, X * float("nan"), torch.zeros(20, dtype=torch.long), progress=False)
+    with pytest.raises(ValueError, match=r"\(N, 784\)"):
+        fit(m, torch.randn(20, 3, 32, 32), torch.zeros(20, dtype=torch.long), progress=False)
+    with pytest.raises(TypeError):
+        fit(m, [[0.0] * 784] * 20, torch.zeros(20, dtype=torch.long), progress=False)
+    with pytest.raises(ValueError, match="without y_val"):
+        fit(m, X, torch.zeros(20, dtype=torch.long), X_val=X, progress=False)
+    broken = MLP(10)
+    with torch.no_grad():
+        broken.fc2.bias.fill_(float("inf"))  # a diverged net: its loss is NaN
+    with pytest.raises(FloatingPointError, match="learning rate"):
+        fit(broken, X, torch.zeros(20, dtype=torch.long), progress=False)
+
+
+def test_numpy_inputs_and_predict():
+    m = MLP(10)
+    X = np.random.default_rng(0).normal(size=(30, 784)).astype(np.float32)
+    y = np.arange(30) % 10
+    fit(m, X, y, progress=False)
+    p = predict(m, X)
+    assert p.shape == (30, 10) and p.device.type == "cpu"
