@@ -105,3 +105,31 @@ def test_numpy_inputs_and_predict():
     fit(m, X, y, progress=False)
     p = predict(m, X)
     assert p.shape == (30, 10) and p.device.type == "cpu"
+
+
+def test_on_step_callback_sees_every_step_in_train_mode(digits):
+    tr, _ = digits
+    seen = []
+
+    def cb(step, model):
+        seen.append((step, model.training))
+        model.eval()  # fit must put it back into train mode
+
+    m = MLP(8, dropout=0.5)
+    fit(m, tr.X[:200], tr.y[:200], iterations=5, batch_size=64, progress=False, on_step=cb)
+    assert [s for s, _ in seen] == [0, 1, 2, 3, 4, 5]
+    assert all(training for _, training in seen)
+
+
+def test_activity_l1_makes_hidden_activations_sparser(digits):
+    tr, _ = digits
+    X, y = tr.X[:1000], tr.y[:1000]
+    fractions = {}
+    for key, kw in {"none": {}, "activity": {"activity_l1": 3e-3}}.items():
+        torch.manual_seed(0)
+        m = MLP(50)
+        fit(m, X, y, epochs=3, lr=0.01, batch_size=64, progress=False, **kw)
+        with torch.no_grad():
+            fractions[key] = float((m.fc1(X.flatten(1)) > 0).float().mean())
+        assert not m.fc1._forward_hooks  # the penalty's hooks are removed after training
+    assert fractions["activity"] < 0.8 * fractions["none"], fractions

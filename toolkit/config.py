@@ -57,12 +57,46 @@ SIZES: dict[str, Size] = {
     # --- 03_activation_clustering ---
     "ac_points": Size(600, 5000, 10000),          # test images clustered (t-SNE / UMAP cost grows with it)
     "ac_compare_points": Size(400, 2000, 10000),  # images per net in the 4-net x methods comparison
+    "ac_compare_methods": Size(("kmeans", "tsne"), ("kmeans", "tsne", "umap"),
+                               ("kmeans", "tsne", "umap", "mapper")),
     "ac_seeds": Size(2, 2, 5),                    # training seeds per net in the across-seed comparison
     "ac_seed_nets": Size(("mlp100",), ("mlp100", "mlp100_reg"),
                          ("mlp100", "mlp100_reg", "mlp1024", "mlp1024_reg")),
     # --- 04_mapper ---
+    "mapper_nets": Size(("mlp100", "mlp100_reg"), ("mlp100", "mlp100_reg"),
+                        ("mlp1024", "mlp1024_reg")),           # not regularized vs weight decay 1e-3
+    "mapper_tsne_points": Size(200, 1000, 10000),             # points for the t-SNE-lens demo (slow)
+    "mapper_grid_resolutions": Size((4, 8, 15), (5, 10, 15, 20, 30), (5, 10, 15, 20, 30, 40)),
+    "mapper_grid_gains": Size((0.2, 0.5), (0.1, 0.2, 0.3, 0.4, 0.5, 0.67),
+                              (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)),
     # --- 05_filter_topology ---
+    # the ensemble whose conv1 filters form the primary circle (paper: 100 nets M(64,32,64), 40,000 steps)
+    "filter_models": Size(4, 16, 100),
+    "filter_width": Size((16, 8, 16), (32, 16, 32), (64, 32, 64)),
+    "filter_iterations": Size(60, 600, 40000),       # Adam steps per net, batch 128
+    "filter_snapshot_every": Size(20, 50, 2000),     # keep conv1/conv2 weights every so many steps
+    "filter_train_n": Size(2000, None, None),        # MNIST training images (None = all available)
+    "filter_k": Size(8, 15, 200),                    # density filtration X(k, p) of conv1 (k ~ 3% of N)
+    "filter_p": Size(0.3, 0.1, 0.3),                 # (paper reproductions: k=200, p=0.3)
+    "filter_conv2_k": Size(8, 10, 10),               # X(k, p) of conv2 (reproductions: 10, 0.1)
+    "filter_conv2_p": Size(0.2, 0.1, 0.1),
+    "filter_landmarks": Size(60, 150, 400),          # maxmin landmarks for persistence
+    "filter_mapper_resolution": Size(8, 10, 30),     # Mapper on X(k, p): PCA(2) lens, gain 3 (paper: 30)
+    "patch_per_image": Size(500, 5000, 5000),        # natural-image 3x3 patches per photograph
+    "patch_k": Size(15, 300, 300),                   # X(300, 30) of Carlsson et al. 2008
+    "patch_p": Size(0.3, 0.3, 0.3),
     # --- 06_circle_pretraining ---
+    # M(a, b, c) of the variants; a = number of fixed first-layer filters (Klein needs a square)
+    "pretrain_widths": Size((16, 8, 16), (64, 32, 64), (64, 32, 64)),
+    "pretrain_train_n": Size(1000, None, None),       # MNIST training images (None = all)
+    "pretrain_test_n": Size(200, 1000, None),         # MNIST test images evaluated (None = all 10,000)
+    "pretrain_other_n": Size(200, 1000, None),        # SVHN test digits evaluated (None = all 26,032)
+    "pretrain_iterations": Size(20, 150, 10000),      # Adam 1e-3, batch 128 (public reproduction)
+    "pretrain_seeds": Size(3, 3, 10),                 # seeds per variant (generalization table)
+    "pretrain_append_seeds": Size(1, 2, 5),           # seeds per variant (faster-learning curves)
+    "pretrain_eval_points": Size(3, 6, 12),           # log-spaced evaluations along training
+    "pretrain_threshold": Size(0.5, 0.9, 0.8),        # accuracy threshold for iterations-to-threshold
+    "pretrain_pop_weight_decays": Size((0.0, 1e-2), (0.0, 1e-2), (0.0, 1e-4, 1e-3, 1e-2)),
 }
 
 

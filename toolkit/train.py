@@ -76,6 +76,35 @@ def _l1_penalty(model: nn.Module) -> torch.Tensor:
     return sum(p.abs().sum() for p in model.parameters() if p.requires_grad and p.dim() >= 2)
 
 
+def _hidden_layers(model: nn.Module) -> list[nn.Module]:
+    """Every Linear / Conv layer but the last one: the layers whose ReLU outputs are hidden units."""
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    return layers[:-1]
+
+
+class _ActivityL1:
+    """Collects sum |ReLU(output)| of the hidden layers during a forward pass (mean over the batch)."""
+
+    def __init__(self, model: nn.Module):
+        self.total = 0.0
+        self.handles = [m.register_forward_hook(self._hook) for m in _hidden_layers(model)]
+        if not self.handles:
+            raise ValueError("activity_l1 needs a model with at least two Linear/Conv layers.")
+
+    def _hook(self, module, inputs, output):
+        if not torch.is_grad_enabled():  # evaluations inside fit do not count
+            return
+        self.total = self.total + F.relu(output).float().abs().flatten(1).sum(1).mean()
+
+    def pop(self):
+        t, self.total = self.total, 0.0
+        return t
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, X, y, *, batch_size: int = 2048, device=None) -> tuple[float, float]:
     """Mean cross-entropy (nats) and accuracy (fraction in [0, 1]) of ``model`` on (X, y)."""
@@ -112,7 +141,8 @@ def predict(model: nn.Module, X, *, batch_size: int = 2048, device=None) -> torc
 def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: float = 1e-3,
         weight_decay: float = 0.0, seed: int = 0, device=None, progress: bool = True,
         X_val=None, y_val=None, l1: float = 0.0, iterations: int | None = None,
-        eval_every: int | None = None) -> dict[str, list[Any]]:
+        eval_every: int | None = None, on_step=None,
+        activity_l1: float = 0.0) -> dict[str, list[Any]]:
     """Train ``model`` in place with Adam and return its history.
 
     Args:
@@ -121,7 +151,9 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
             passed as X with y=None.
         epochs: passes over the data (ignored when ``iterations`` is given).
         batch_size, lr, weight_decay: Adam settings ("regularized" in the course = weight_decay 1e-3).
-        l1: weight of an L1 penalty on all weight matrices / kernels (sparser activations).
+        l1: weight of an L1 penalty on all weight matrices / kernels (sparser weights).
+        activity_l1: weight of an L1 penalty on the hidden activations: the mean over the batch of
+            sum |ReLU(output)| of every Linear/Conv layer but the last (sparser activations).
         seed: seeds shuffling and dropout; identical seeds give identical numbers on the CPU.
         device: 'cpu', 'cuda', ... (default: ``config.device()``).
         progress: show a tqdm progress bar.
@@ -129,6 +161,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
         iterations: train for exactly this many optimizer steps instead of whole epochs.
         eval_every: with validation data, also evaluate every this many steps
             (keys "curve_step", "curve_val_acc", "curve_val_loss": a learning curve in iterations).
+        on_step: ``on_step(step, model)`` is called once before training (step 0) and after every
+            optimizer step (evaluations, snapshots); it must leave the model in train mode.
 
     Returns:
         dict of per-epoch lists: "loss" (mean training cross-entropy, nats), "acc" (training accuracy
@@ -178,8 +212,12 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
         from tqdm.auto import tqdm
         bar = tqdm(total=total_steps, desc=f"fit {type(model).__name__}", unit="step", leave=False)
 
+    activity = _ActivityL1(model) if activity_l1 > 0 else None
     step = 0
     model.train()
+    if on_step is not None:
+        on_step(0, model)
+        model.train()
     while step < total_steps:
         t0 = time.perf_counter()
         perm = torch.randperm(N, generator=g).to(dev)
@@ -195,6 +233,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
                 out = model(xb)
                 loss = F.cross_entropy(out.float(), yb)
             total = loss + l1 * _l1_penalty(model) if l1 > 0 else loss
+            if activity is not None:
+                total = total + activity_l1 * activity.pop()
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
@@ -204,6 +244,9 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
             seen += yb.shape[0]
             if bar is not None:
                 bar.update(1)
+            if on_step is not None:
+                on_step(step, model)
+                model.train()
             if has_val and eval_every and step % eval_every == 0:
                 vl, va = evaluate(model, X_val, y_val)
                 model.train()
@@ -216,6 +259,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
         if not math.isfinite(ep_loss):
             if bar is not None:
                 bar.close()
+            if activity is not None:
+                activity.remove()
             raise FloatingPointError(f"Training diverged (loss = {ep_loss}) at step {step}; "
                                      f"lower the learning rate (lr={lr}).")
         hist["loss"].append(ep_loss)
@@ -234,6 +279,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
             bar.set_postfix(post)
     if bar is not None:
         bar.close()
+    if activity is not None:
+        activity.remove()
     model.eval()
     return hist
 

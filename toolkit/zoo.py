@@ -14,6 +14,10 @@ cnn            M(64, 32, 64) of Gabrielsson & Carlsson (width ``cnn_width``), Ad
                dropout 0.5 after FC1 (the public reproduction's settings)
 =============  ===========================================================================================
 
+Nets of one seed and one architecture start from the same initial weights (``torch.manual_seed(seed)``
+before building): net_A, net_B and net_C of seed 0 differ only by their training data. Notebook 02 shows
+why that matters when comparing weights, and compares across seeds.
+
 ``get(name, seed=0)`` returns ``(model, info)``; ``info`` holds the training history, test accuracy,
 the data source and the checkpoint path. Sizes (epochs, training set size) come from ``config.sizes()``.
 """
@@ -124,8 +128,11 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
     model, record = checkpoints.train_or_load(f"{name}-seed{seed}", cfg, make, train, retrain=retrain,
                                               device=device)
     info = dict(record)
-    info["test_acc"] = info["history"]["test_acc"]
-    info["test_acc_all"] = info["history"]["test_acc_all"]
+    h = info["history"]
+    # checkpoints store their final accuracies; an older checkpoint without them is evaluated now
+    info["test_acc"] = h["test_acc"] if "test_acc" in h else evaluate(model, te.X, te.y)[1]
+    info["test_acc_all"] = (h["test_acc_all"] if "test_acc_all" in h
+                            else evaluate(model, test_ds.X, test_ds.y)[1])
     info["data_source"] = {"train": train_ds.source, "test": test_ds.source}
     info["description"] = NETS[name]
     return model, info

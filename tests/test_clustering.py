@@ -1,0 +1,247 @@
+"""Tests of toolkit.clustering: purity (all members, never one point), agreement, methods, the study."""
+import numpy as np
+import pytest
+import torch
+
+from toolkit import activations as A
+from toolkit import clustering as C
+from toolkit.models import MLP
+
+torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------- purity
+def test_purity_by_hand():
+    clusters = [0, 0, 0, 0, 1, 1, 1, 2]
+    labels = [7, 7, 7, 3, 1, 2, 2, 5]
+    assert C.purity(clusters, labels) == {0: 0.75, 1: pytest.approx(2 / 3), 2: 1.0}
+    assert C.majority_labels(clusters, labels) == {0: 7, 1: 2, 2: 5}
+    assert C.overall_purity(clusters, labels) == pytest.approx(6 / 8)
+
+
+def test_purity_uses_all_members_not_one_point():
+    """The original study's bug: reading one point made every cluster '100% pure'. Here the first
+    member of every cluster carries a label that nobody else in the cluster has."""
+    rng = np.random.default_rng(0)
+    clusters = np.repeat(np.arange(5), 40)
+    labels = rng.integers(0, 10, size=200)
+    for c in range(5):
+        idx = np.flatnonzero(clusters == c)
+        labels[idx[0]] = 10 + c          # a unique label on the first point ...
+        labels[idx[1:]] = c              # ... and the cluster's true label on the 39 others
+        labels[idx[1:6]] = (c + 1) % 5   # 5 impurities
+    p = C.purity(clusters, labels)
+    assert all(v == pytest.approx(34 / 40) for v in p.values())
+    assert all(v == 1.0 for v in C.purity_from_one_point(clusters, labels).values())  # the bug
+    # and shuffled cluster assignments are far from pure
+    y = np.repeat(np.arange(10), 50)
+    random_clusters = rng.integers(0, 10, size=500)
+    assert np.mean(list(C.purity(random_clusters, y).values())) < 0.35
+
+
+def test_purity_membership_lists_and_noise():
+    labels = np.array([1, 1, 2, 2, 2])
+    assert C.purity({"a": [0, 1, 2], "b": [2, 3, 4]}, labels) == {"a": pytest.approx(2 / 3), "b": 1.0}
+    assert C.purity([-1, 0, 0, 1, 1], labels) == {0: 0.5, 1: 1.0}  # -1 = not clustered
+    assert C.purity(torch.tensor([0, 0, 1, 1, 1]), torch.tensor([1, 1, 2, 2, 2])) == {0: 1.0, 1: 1.0}
+
+
+def test_purity_bad_input():
+    with pytest.raises(ValueError, match="empty"):
+        C.purity({0: [0, 1], 1: []}, [0, 1, 1])
+    with pytest.raises(ValueError, match="match"):
+        C.purity([0, 0, 1], [0, 1])
+    with pytest.raises(ValueError):
+        C.purity([0, 0, 1], [0, np.nan, 1])
+    with pytest.raises(ValueError, match="no clusters"):
+        C.purity([-1, -1], [0, 1])
+
+
+def test_cluster_table():
+    t = C.cluster_table([0, 0, 0, 1, 1], [4, 4, 2, 3, 3])
+    assert list(t.index) == [0, 1]
+    assert t.loc[0, "majority"] == 4 and t.loc[0, "runner_up"] == 2
+    assert t.loc[0, "purity"] == pytest.approx(2 / 3)
+    assert t.loc[1, "runner_up"] == -1 and t.loc[1, "size"] == 2
+
+
+# ---------------------------------------------------------------- agreement
+def test_agreement_and_matching():
+    a = np.array([0, 0, 1, 1, 2, 2])
+    b = np.array([5, 5, 3, 3, 9, 9])  # the same partition, renamed
+    assert C.agreement(a, b) == {"ari": pytest.approx(1.0), "nmi": pytest.approx(1.0)}
+    assert C.match_clusters(a, b) == {0: 5, 1: 3, 2: 9}
+    c = np.array([0, 1, 0, 1, 0, 1])
+    assert C.agreement(a, c)["ari"] < 0.1
+    # -1 points are left out
+    assert C.agreement([0, 0, 1, 1, -1], [1, 1, 0, 0, 0])["ari"] == pytest.approx(1.0)
+    t = C.agreement_table({"x": a, "y": b, "z": c}, truth=a)
+    assert t.loc["x", "y"] == pytest.approx(1.0) and t.loc["truth", "y"] == pytest.approx(1.0)
+    assert t.loc["x", "z"] < 0.1
+    with pytest.raises(ValueError):
+        C.agreement([0, 1], [0, 1, 2])
+
+
+def test_best_neuron_overlap_and_feature_similarity():
+    acts = np.eye(6) * 5
+    cn1 = A.cluster_neurons(acts, [0, 0, 0, 1, 1, 1], k=1, n_best=3)
+    cn2 = A.cluster_neurons(acts, [1, 1, 1, 0, 0, 0], k=1, n_best=3)
+    assert C.best_neuron_overlap(cn1, cn2, {0: 1, 1: 0}) == 1.0
+    assert C.best_neuron_overlap(cn1, cn2, {0: 0, 1: 1}) == 0.0
+    W = np.random.default_rng(0).normal(size=(6, 784))
+    assert C.feature_similarity(W, [0, 1], W, [1, 0]) == pytest.approx(1.0)
+    assert C.feature_similarity(W, [0, 1], -W, [0, 1]) == pytest.approx(-1.0)
+
+
+# ---------------------------------------------------------------- methods
+def _blobs(n_per=40, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=10, size=(4, 10))
+    y = np.repeat(np.arange(4), n_per)
+    return (centers[y] + rng.normal(size=(len(y), 10))).astype(np.float32), y
+
+
+@pytest.mark.parametrize("method", ["kmeans", "tsne"])
+def test_methods_recover_separated_blobs(method):
+    X, y = _blobs()
+    c = C.cluster(X, method, n_clusters=4, seed=0)
+    assert c.labels.shape == (160,) and c.n_clusters == 4 and c.seconds > 0
+    assert C.agreement(c.labels, y)["ari"] > 0.95
+    assert (c.embedding is None) == (method == "kmeans")
+
+
+@pytest.mark.slow
+def test_umap_and_mapper_run():
+    X, y = _blobs(30)
+    u = C.cluster(X, "umap", n_clusters=4)
+    assert u.embedding.shape == (120, 2) and C.agreement(u.labels, y)["ari"] > 0.9
+    m = C.cluster(X, "mapper", n_clusters=3)
+    assert m.labels.min() == -1 or (m.labels >= 0).all()
+    assert 1 <= m.n_clusters <= 3
+    # Mapper's clusters are the top-confidence cube: they hold the points with the largest row max
+    top = X.max(1)
+    assert top[m.labels >= 0].mean() >= top.mean()
+
+
+def test_cluster_bad_input():
+    X, _ = _blobs(5)
+    with pytest.raises(ValueError, match="Unknown"):
+        C.cluster(X, "dbscan")
+    with pytest.raises(ValueError, match="n_clusters"):
+        C.cluster(X, "kmeans", n_clusters=100)
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        C.cluster(X, "kmeans", n_clusters=2)
+
+
+def test_sample():
+    X, y = np.arange(20).reshape(10, 2), np.arange(10)
+    Xs, ys = C.sample(X, y, 4, seed=1)
+    assert len(Xs) == 4 and (Xs[:, 0] // 2 == ys).all() and (np.diff(ys) > 0).all()
+    assert C.sample(X, y, None)[0] is X
+
+
+# ---------------------------------------------------------------- the study on a planted net
+@pytest.fixture(scope="module")
+def planted():
+    """An MLP whose hidden neurons 10..19 detect 'class j' images exactly (neuron 10 + j)."""
+    torch.manual_seed(0)
+    m = MLP(hidden=30)
+    protos = np.zeros((10, 784), dtype=np.float32)
+    for j in range(10):
+        protos[j, j * 78:(j + 1) * 78] = 1.0
+    with torch.no_grad():
+        m.fc1.weight.mul_(0.01)
+        m.fc1.weight[10:20] = torch.from_numpy(protos)
+        m.fc1.bias.zero_()
+        m.fc2.weight.zero_()
+        m.fc2.weight[:, 10:20] = torch.eye(10) * 0.2
+        m.fc2.bias.zero_()
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 15)
+    X = protos[y] + 0.1 * rng.normal(size=(150, 784)).astype(np.float32)
+    return m, torch.from_numpy(X.reshape(-1, 1, 28, 28)), torch.from_numpy(y)
+
+
+def test_analyze_finds_planted_neurons(planted):
+    m, X, y = planted
+    an = C.analyze(m, X, y, methods=("kmeans",), k=1, n_best=1, name="planted")
+    s = an.summary()
+    assert s.loc[0, "ari"] > 0.95 and s.loc[0, "overall_purity"] > 0.95
+    cn = an.neurons["kmeans"]
+    maj = C.majority_labels(an.clusterings["kmeans"].labels, an.y)
+    for cid in cn.ids:
+        assert cn.best_of(cid)[0] == 10 + maj[cid]
+    assert an.titles("kmeans")[cn.ids[0]].startswith("c")
+
+
+def test_neuron_agreement_same_net_and_seed_study(planted):
+    m, X, y = planted
+    a = C.analyze(m, X, y, methods=("kmeans",), k=1, n_best=1, seed=0)
+    a1 = C.analyze(m, X, y, methods=("kmeans",), k=1, n_best=1, seed=1)
+    r = C.neuron_agreement(a, a1, "kmeans")
+    assert r["ari"] > 0.95 and r["jaccard"] == 1.0 and r["jaccard_random"] < 0.5
+    assert r["feature_corr"] == pytest.approx(1.0) and r["feature_corr_random"] < 0.5
+    df = C.seed_study({0: a, 1: a1}, methods=("kmeans",))
+    assert list(df["compare"]) == ["training seeds"] and df.loc[0, "jaccard"] == 1.0
+    a2 = C.analyze(m, X, y, methods=("kmeans", "mapper"), k=1, n_best=1)
+    df2 = C.seed_study({0: a2}, methods=("kmeans",))
+    assert list(df2["compare"]) == ["methods, same net"] and df2.loc[0, "method"] == "kmeans-mapper"
+    with pytest.raises(ValueError, match="same images"):
+        b = C.analyze(m, X[:100], y[:100], methods=("kmeans",))
+        C.neuron_agreement(a, b)
+
+
+def test_show_cluster_runs(planted):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m, X, y = planted
+    an = C.analyze(m, X, y, methods=("kmeans",), k=2, n_best=2)
+    fig = C.show_cluster(an, "kmeans", an.neurons["kmeans"].ids[0], rank=1)
+    assert len(fig.axes) == 6
+    with pytest.raises(ValueError):
+        C.show_cluster(an, "kmeans", 0, rank=5)
+    with pytest.raises(KeyError):
+        C.show_cluster(an, "umap", 0)
+    C.plot_embedding(np.random.default_rng(0).normal(size=(150, 2)), an.clusterings["kmeans"].labels, an.y)
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- the notebook's exercise q1
+def test_ex03_q1_accepts_right_rejects_single_point_bug(monkeypatch):
+    from toolkit.exercises import ExerciseFailed, ex03
+
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+    assert ex03.q1(C.purity)
+    assert ex03.q1(lambda c, l: [C.purity(c, l)[k] for k in sorted(set(c))])  # a list is fine too
+    with pytest.raises(ExerciseFailed, match="100%|purity"):
+        ex03.q1(C.purity_from_one_point)
+    with pytest.raises(ExerciseFailed):
+        ex03.q1(lambda c, l: {k: 1 - v for k, v in C.purity(c, l).items()})
+    with pytest.raises(NotImplementedError):
+        def stub(c, l):
+            raise NotImplementedError
+        ex03.q1(stub)
+
+
+def test_cluster_browser_headless(planted):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m, X, y = planted
+    an = C.analyze(m, X, y, methods=("kmeans", "mapper"), k=2, n_best=3)
+    panel = C.cluster_browser(an)
+    method_w, cluster_w, rank_w = panel.children[0].children
+    rank_w.value = 2
+    cluster_w.value = cluster_w.options[-1]
+    method_w.value = "mapper"  # options follow the method's clusters
+    assert list(cluster_w.options) == an.neurons["mapper"].ids
+    plt.close("all")
+
+
+def test_cluster_table_single_label():
+    t = C.cluster_table([0, 0, 1], [0, 0, 0])
+    assert (t["purity"] == 1.0).all() and (t["runner_up"] == -1).all()

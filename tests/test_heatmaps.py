@@ -1,0 +1,319 @@
+"""Heatmaps, neuron alignment, CKA and the merge-test statistics (toolkit.heatmaps)."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from toolkit import heatmaps as hm  # noqa: E402
+from toolkit.models import CNN, MLP  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _mlp(seed, hidden=7):
+    torch.manual_seed(seed)
+    return MLP(hidden=hidden).eval()
+
+
+# --- alignment ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("metric", ["correlation", "cosine"])
+def test_match_neurons_recovers_a_known_permutation_exactly(metric):
+    rng = np.random.default_rng(0)
+    W_a = rng.normal(size=(60, 784))
+    p = rng.permutation(60)
+    W_b = W_a[p] * rng.uniform(0.3, 3.0, size=(60, 1)) + 0.2 * rng.normal(size=(60, 784))
+    perm, sim = hm.match_neurons(W_a, W_b, metric, return_similarity=True)
+    np.testing.assert_array_equal(perm, np.argsort(p))
+    assert sim.min() > 0.8
+    # the identity is not the answer: raw (unaligned) rows are unrelated
+    assert np.abs(hm.similarity_matrix(W_a, W_b, metric).diagonal()).mean() < 0.2
+
+
+def test_match_neurons_rectangular_picks_the_right_subset():
+    rng = np.random.default_rng(1)
+    W_b = rng.normal(size=(30, 20))
+    idx = rng.choice(30, size=10, replace=False)
+    perm = hm.match_neurons(W_b[idx], W_b)
+    np.testing.assert_array_equal(perm, idx)
+    with pytest.raises(ValueError, match="Swap the arguments"):
+        hm.match_neurons(W_b, W_b[idx])
+
+
+def test_match_activations_and_permute_hidden_keep_the_function():
+    net = _mlp(0, hidden=12)
+    x = torch.randn(64, 1, 28, 28)
+    p = np.random.default_rng(2).permutation(12)
+    twin = hm.permute_hidden(net, p)
+    with torch.no_grad():
+        assert torch.allclose(net(x), twin(x), atol=1e-5)           # same function
+    assert not np.allclose(hm.layer_weights(net), hm.layer_weights(twin))  # different heatmap
+    np.testing.assert_array_equal(hm.layer_weights(twin), hm.layer_weights(net)[p])
+    # alignment undoes it, on weights and on activations
+    np.testing.assert_array_equal(hm.match_neurons(hm.layer_weights(twin), hm.layer_weights(net)), p)
+    Ha, Hb = hm.hidden_activations(twin, x, relu=False), hm.hidden_activations(net, x, relu=False)
+    np.testing.assert_array_equal(hm.match_activations(Ha, Hb), p)
+    with pytest.raises(ValueError, match="permutation of range"):
+        hm.permute_hidden(net, [0, 0, 1])
+
+
+def test_similarity_and_match_errors_name_the_shapes():
+    with pytest.raises(ValueError, match=r"\(3, 5\).*\(3, 4\)"):
+        hm.similarity_matrix(np.ones((3, 5)), np.ones((3, 4)))
+    bad = np.ones((3, 4))
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        hm.match_neurons(bad, np.ones((3, 4)))
+    with pytest.raises(ValueError, match="same inputs"):
+        hm.match_activations(np.ones((5, 2)), np.ones((6, 2)))
+    with pytest.raises(ValueError, match="metric"):
+        hm.similarity_matrix(np.ones((2, 2)), np.ones((2, 2)), "euclid")
+
+
+# --- CKA ------------------------------------------------------------------------------------------
+def test_linear_cka_properties():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2000, 6)) @ rng.normal(size=(6, 6))
+    Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    assert hm.linear_cka(X, X) == pytest.approx(1.0)
+    assert hm.linear_cka(X, 7.5 * X @ Q - 2.0) == pytest.approx(1.0)          # orthogonal + isotropic
+    assert hm.linear_cka(X, X * np.array([1, 1, 1, 1, 1, 50.0])) < 0.9        # not anisotropic scaling
+    Y = rng.normal(size=(2000, 5))
+    assert hm.linear_cka(X, Y) < 0.02                                          # independent
+    assert hm.linear_cka(X, Y) == pytest.approx(hm.linear_cka(Y, X))          # symmetric
+    Z = np.hstack([X[:, :3], rng.normal(size=(2000, 3))])
+    assert 0.1 < hm.linear_cka(X, Z) < 0.99
+
+
+def test_linear_cka_gram_and_feature_paths_agree():
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(40, 30)), rng.normal(size=(40, 25))        # p + q > N: Gram path
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    want = np.linalg.norm(Yc.T @ Xc) ** 2 / (np.linalg.norm(Xc.T @ Xc) * np.linalg.norm(Yc.T @ Yc))
+    assert hm.linear_cka(X, Y) == pytest.approx(want)
+    assert hm.linear_cka(torch.tensor(X[:, :5]), Y[:, :5]) == pytest.approx(
+        hm.linear_cka(X[:, :5], Y[:, :5]))
+
+
+def test_linear_cka_bad_input():
+    with pytest.raises(ValueError, match="same N"):
+        hm.linear_cka(np.ones((5, 2)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="constant"):
+        hm.linear_cka(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        hm.linear_cka(np.full((5, 2), np.nan), np.ones((5, 2)))
+
+
+# --- seriation and layers -------------------------------------------------------------------------
+def test_seriate_makes_blocks_contiguous():
+    rng = np.random.default_rng(5)
+    proto = rng.normal(size=(3, 40))
+    groups = np.repeat([0, 1, 2], 8)
+    M = proto[groups] + 0.1 * rng.normal(size=(24, 40))
+    shuffle = rng.permutation(24)
+    order = hm.seriate(M[shuffle])
+    assert sorted(order) == list(range(24))
+    labels = groups[shuffle][order]
+    assert np.count_nonzero(np.diff(labels)) == 2        # three contiguous blocks
+    assert list(hm.seriate(M[:2])) == [0, 1]             # tiny inputs
+    cols = hm.seriate(M, axis=1)
+    assert sorted(cols) == list(range(40))
+    with pytest.raises(ValueError, match="axis"):
+        hm.seriate(M, axis=2)
+
+
+def test_layer_weights_errors_name_layer_and_shape():
+    net = _mlp(0)
+    W, b = hm.layer_weights(net, "fc2", bias=True)
+    assert W.shape == (10, 7) and b.shape == (10,)
+    with pytest.raises(ValueError, match=r"no layer 'conv1'.*\['fc1', 'fc2'\]"):
+        hm.layer_weights(net, "conv1")
+    with torch.no_grad():
+        net.fc1.weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"'fc1'.*\(7, 784\).*NaN"):
+        hm.layer_weights(net, "fc1")
+    assert hm.layer_weights(CNN(4, 2, 3), "conv1").shape == (4, 9)      # conv flattened
+
+
+def test_hidden_orders_and_alignment_need_equal_shapes():
+    nets = {"A": _mlp(1), "B": _mlp(2), "C": _mlp(3)}
+    for ordering in hm.ORDERINGS:
+        orders = hm.hidden_orders(nets, ordering)
+        assert all(sorted(o) == list(range(7)) for o in orders.values())
+    with pytest.raises(ValueError, match=r"'fc1'.*\(9, 784\)"):
+        hm.hidden_orders({"A": _mlp(1), "C": _mlp(2, hidden=9)}, "aligned")
+    with pytest.raises(ValueError, match="ordering"):
+        hm.hidden_orders(nets, "random")
+
+
+# --- plots (odd shapes, headless) -----------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (7, 3), (3, 784)])
+def test_plot_heatmap_odd_shapes(shape):
+    W = np.random.default_rng(0).normal(size=shape)
+    im = hm.plot_heatmap(W, bias=np.ones(shape[0]), row_order=np.arange(shape[0])[::-1])
+    assert im.get_clim()[0] == pytest.approx(-im.get_clim()[1])            # centred at 0
+    arr = im.get_array()
+    assert arr.shape[0] == shape[0] and arr.shape[1] > shape[1]              # bias column added
+    with pytest.raises(ValueError, match="bias"):
+        hm.plot_heatmap(W, bias=np.ones(shape[0] + 1))
+    with pytest.raises(ValueError, match="row_order"):
+        hm.plot_heatmap(W, row_order=[0] * (shape[0] + 1))
+    hm.plot_heatmap(np.zeros(shape))                                          # all-zero: no crash
+
+
+def test_plot_neuron_images_and_panels():
+    nets = {"A": _mlp(1), "B": _mlp(2), "C": _mlp(3)}
+    fig = hm.plot_neuron_images(hm.layer_weights(nets["A"]), [0, 6], titles=["x", "y"])
+    assert fig.axes[0].get_title() == "x"
+    with pytest.raises(ValueError, match="cannot be shown"):
+        hm.plot_neuron_images(np.ones((3, 10)))
+    with pytest.raises(ValueError, match="indices"):
+        hm.plot_neuron_images(hm.layer_weights(nets["A"]), [7])
+    for layer in ("fc1", "fc2"):
+        for ordering in hm.ORDERINGS:
+            fig = hm.show_layer(nets, "all", layer, ordering, biases=True)
+            assert len([a for a in fig.axes if a.images]) == 3
+    fig = hm.show_layer(nets, "A", "fc1", "aligned")
+    assert len([a for a in fig.axes if a.images]) == 2                       # A beside its reference C
+    with pytest.raises(ValueError, match="net must be"):
+        hm.show_layer(nets, "D")
+    with pytest.raises(ValueError, match="layer must be"):
+        hm.plot_layer_panels(nets, "conv1")
+
+
+def test_heatmap_explorer_builds_and_redraws():
+    w = hm.heatmap_explorer({"A": _mlp(1), "C": _mlp(3)})
+    controls = w.children[0].children
+    controls[2].value = "aligned"            # triggers a redraw through the callback
+    controls[1].value = "fc2"
+    assert controls[2].value == "aligned"
+
+
+# --- merge statistics -----------------------------------------------------------------------------
+def test_selectivity_hand_values():
+    H = np.array([[2.0, 0.0, 1.0], [2.0, 0.0, 1.0], [0.0, 3.0, 1.0], [0.0, 3.0, 1.0]])
+    y = np.array([0, 1, 7, 9])
+    np.testing.assert_allclose(hm.selectivity(H, y), [1.0, -1.0, 0.0])
+    with pytest.raises(ValueError, match="both tasks"):
+        hm.selectivity(H, np.zeros(4))
+
+
+def test_merge_stats_on_known_cases():
+    x = torch.randn(300, 1, 28, 28)
+    y = torch.randint(0, 10, (300,))
+    side1, side2 = _mlp(10, hidden=16), _mlp(11, hidden=16)
+    target = hm.permute_hidden(side1, np.random.default_rng(0).permutation(16))
+    r = hm.merge_stats(target, side1, side2, x, y, threshold=0.5, n_perm=50)
+    assert r["cka1"] == pytest.approx(1.0) and r["best1"] == pytest.approx(1.0)
+    assert r["frac1"] == 1.0 and r["frac_neither"] == 0.0 and r["hung_frac1"] == 1.0
+    assert r["cka2"] < 0.999 and 0 < r["sel_p"] <= 1
+    rw = hm.merge_stats(target, side1, side2, x, by="weights")
+    assert rw["hung_sim"] == pytest.approx(1.0) and rw["best2"] < 0.3
+    assert "sel_gap" not in rw
+    with pytest.raises(ValueError, match="fc1"):
+        hm.merge_stats(target, side1, MLP(hidden=16, in_features=100), x)
+
+
+def _fake_results(h_cka, null_cka, ceil_cka):
+    rows = []
+    vals = {"A + B (other seed)": h_cka, "C + C (other seeds): same-task ceiling": ceil_cka,
+            "shuffled-label A + B": null_cka, "untrained + untrained": null_cka - 0.1,
+            "A + B (same seed as C: shared init)": h_cka}
+    for label, v in vals.items():
+        for s, eps in enumerate((-0.01, 0.0, 0.01)):
+            rows.append(dict(comparison=label, seed=s, cka_both=v + eps, cka1=v, cka2=v, best1=v, best2=v,
+                             hung_sim=v + eps, frac1=0.4, frac2=0.4, frac_neither=0.2, sel_gap=0.1,
+                             sel_p=0.01 if s else 0.5))
+    return pd.DataFrame(rows)
+
+
+def test_verdict_follows_the_numbers():
+    good = hm.merge_verdict(_fake_results(0.9, 0.4, 0.91))
+    assert "Above chance, and comparable to another C" in good
+    assert "in 2 of 3 seeds" in good and "no excess" in good
+    bad = hm.merge_verdict(_fake_results(0.41, 0.4, 0.9))
+    assert "NOT above chance" in bad
+    table = hm.merge_summary(_fake_results(0.9, 0.4, 0.91))
+    assert table.loc["A + B (other seed)", "CKA(C, side1+side2)"] == "0.900 ± 0.010"
+    assert (table["seeds"] == 3).all()
+    fig = hm.plot_merge_results(_fake_results(0.9, 0.4, 0.91))
+    assert len(fig.axes) == 4
+    with pytest.raises(ValueError, match="every comparison"):
+        hm.merge_verdict(_fake_results(0.9, 0.4, 0.91).iloc[:3])
+
+
+def test_plot_merge_alignment_groups_by_side():
+    nets = [_mlp(s, hidden=8) for s in (20, 21, 22)]
+    fig = hm.plot_merge_alignment(*nets, by="weights")
+    assert "A:" in fig.axes[2].get_title()
+
+
+def test_course_nets_controls(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_FAST", "1")
+    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
+    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
+    from toolkit import config
+
+    u, _ = hm.course_net("untrained", 5)
+    torch.manual_seed(5)
+    ref = MLP(config.size("abc_hidden"))
+    assert torch.equal(u.fc1.weight, ref.fc1.weight)
+    m1, info1 = hm.course_net("A_shuffled", 0)
+    m2, info2 = hm.course_net("A_shuffled", 0)
+    assert not info1["loaded"] and info2["loaded"]                 # a second call loads
+    assert torch.equal(m1.fc1.weight, m2.fc1.weight)
+    assert not torch.equal(m1.fc1.weight, ref.fc1.weight)
+    with pytest.raises(ValueError, match="kind must be"):
+        hm.course_net("D", 0)
+    with pytest.raises(ValueError, match="3 distinct seeds"):
+        hm.merge_experiment([0, 1], None, None)
+
+
+def test_overall_verdict_needs_selectivity_beyond_the_shuffled_control():
+    df = _fake_results(0.9, 0.4, 0.91)
+    assert "no evidence that C consists" in hm.merge_verdict(df)          # same gap as shuffled
+    assert "comparable size" in hm.merge_verdict(df)
+    hyp = df.comparison == "A + B (other seed)"
+    df.loc[hyp, "sel_gap"] = 0.5
+    df.loc[hyp, "sel_p"] = 0.001
+    assert "evidence for a merge" in hm.merge_verdict(df)
+    df = _fake_results(0.41, 0.4, 0.9)
+    assert "no support for a merge" in hm.merge_verdict(df)
+
+
+def test_persistence_summary_and_plot_on_a_table():
+    df = pd.DataFrame([dict(kind=k, seed=s, fc1=0.5 + 0.1 * i + 0.01 * s, fc2=0.2, mean=0.35)
+                       for i, k in enumerate(["A", "untrained"]) for s in range(3)])
+    table = hm.persistence_summary(df)
+    assert table.loc["A", "fc1"] == "0.5100 ± 0.0100" and list(table.index) == ["A", "untrained"]
+    fig = hm.plot_persistence(df)
+    assert len(fig.axes) == 3
+    with pytest.raises(ValueError, match="persistence_table"):
+        hm.plot_persistence(df[["kind", "seed"]])
+
+
+def test_overall_verdict_when_selectivity_is_not_significant():
+    df = _fake_results(0.9, 0.4, 0.91)
+    df["sel_p"] = 0.5
+    assert "not significantly selective" in hm.merge_verdict(df)
+
+
+def test_neuron_matches_per_neuron_table():
+    x = torch.randn(200, 1, 28, 28)
+    y = torch.arange(200) % 10
+    A, B = _mlp(30, hidden=6), _mlp(31, hidden=6)
+    C = hm.permute_hidden(A, [5, 4, 3, 2, 1, 0])
+    df = hm.neuron_matches(C, A, B, x, y, threshold=0.99)
+    assert list(df.match_A) == [5, 4, 3, 2, 1, 0]
+    assert (df.side == "A").all() and np.allclose(df.best_A, 1.0)
+    assert df.selectivity.between(-1, 1).all()
+    df = hm.neuron_matches(C, A, B, x, threshold=1.01)
+    assert (df.side == "neither").all() and "selectivity" not in df

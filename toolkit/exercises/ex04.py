@@ -1,0 +1,132 @@
+"""Checkers of notebook 04_mapper: a cover by hand, the Mapper graph of a circle, cycles of a graph.
+
+    from toolkit.exercises import ex04 as check
+    check.q1(cover_intervals)   # cover_intervals(lo, hi, resolution, gain) -> (resolution, 2) intervals
+    check.q2(prediction)        # {"nodes", "edges", "components", "cycles"} of the circle's Mapper graph
+    check.q3(cycles)            # cycles(G) -> number of independent cycles of a networkx graph
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import Exercise, Wrong, call_student, expect_array, expect_callable
+from .. import mapper
+
+__all__ = ["q1", "q2", "q3", "CIRCLE"]
+
+# The circle of exercise 2 (the notebook draws it with these settings).
+CIRCLE = {"n": 1000, "noise": 0.05, "seed": 0, "resolution": 5, "gain": 0.3}
+
+
+def _check_cover(answer) -> None:
+    fn = expect_callable(answer, "a function cover_intervals(lo, hi, resolution, gain)")
+    cases = [(0.0, 1.0, 4, 0.25), (-1.0, 1.0, 5, 0.3), (2.0, 12.0, 10, 0.5), (-3.0, -1.0, 3, 0.6667),
+             (0.0, 1.0, 1, 0.3)]
+    for lo, hi, r, g in cases:
+        got = expect_array(call_student(fn, lo, hi, r, g), None, "a list of (start, end) pairs")
+        if got.ndim != 2 or got.shape != (r, 2):
+            raise Wrong(f"cover_intervals({lo}, {hi}, {r}, {g}) should give {r} intervals as an array of "
+                        f"shape ({r}, 2) (one (start, end) row each); got shape {got.shape}.")
+        left, right = mapper.interval_limits(lo, hi, r, g)
+        lengths = got[:, 1] - got[:, 0]
+        if abs(got[0, 0] - lo) > 1e-6 or abs(got[-1, 1] - hi) > 1e-6:
+            raise Wrong(f"For [{lo}, {hi}] the first interval must start at {lo} and the last end at {hi}; "
+                        f"yours go from {got[0, 0]:.4g} to {got[-1, 1]:.4g}.")
+        if np.ptp(lengths) > 1e-6:
+            raise Wrong(f"All intervals must have the same length; yours have lengths "
+                        f"{np.round(lengths, 4).tolist()} (case lo={lo}, hi={hi}, r={r}, gain={g}).")
+        if r > 1:
+            overlap = (got[:-1, 1] - got[1:, 0]) / lengths[:-1]
+            if np.max(np.abs(overlap - g)) > 1e-6:
+                raise Wrong(f"Consecutive intervals must overlap by the fraction gain={g} of their length; "
+                            f"yours overlap by {np.round(overlap, 4).tolist()} (lo={lo}, hi={hi}, r={r}). "
+                            f"Solve (r - 1) * (1 - gain) * L + L = hi - lo for the length L.")
+        if not (np.allclose(got[:, 0], left, atol=1e-6) and np.allclose(got[:, 1], right, atol=1e-6)):
+            raise Wrong(f"The intervals for lo={lo}, hi={hi}, r={r}, gain={g} should be "
+                        f"{np.round(np.c_[left, right], 4).tolist()}; got {np.round(got, 4).tolist()}.")
+
+
+def circle_graph() -> "mapper.MapperResult":
+    """The Mapper graph exercise 2 asks about (computed, never typed in)."""
+    X = mapper.noisy_circle(CIRCLE["n"], CIRCLE["noise"], seed=CIRCLE["seed"])
+    return mapper.mapper_graph(X, lens=X[:, 1], resolution=CIRCLE["resolution"], gain=CIRCLE["gain"])
+
+
+def _check_circle(answer) -> None:
+    keys = ("nodes", "edges", "components", "cycles")
+    if not isinstance(answer, dict) or set(answer) != set(keys):
+        raise Wrong(f"Answer with a dict with exactly the keys {keys}, e.g. "
+                    f"{{'nodes': 3, 'edges': 2, 'components': 1, 'cycles': 0}}.")
+    for k in keys:
+        if not isinstance(answer[k], (int, np.integer)) or isinstance(answer[k], bool):
+            raise Wrong(f"answer[{k!r}] should be a whole number, got {answer[k]!r}.")
+    truth = circle_graph().summary()
+    if answer["nodes"] != truth["nodes"]:
+        raise Wrong(f"{answer['nodes']} nodes is not it. Count, interval by interval from the bottom, how "
+                    f"many separate arcs of the circle lie at those heights: the top and bottom intervals "
+                    f"see one arc, the others see two (the left and right sides).")
+    if answer["edges"] != truth["edges"]:
+        raise Wrong(f"Nodes right, edges not: {answer['edges']}. An edge joins two clusters of consecutive "
+                    f"intervals that share points (the overlap); each arc meets the arc above it on the "
+                    f"same side.")
+    if answer["components"] != truth["components"] or answer["cycles"] != truth["cycles"]:
+        raise Wrong(f"Nodes and edges right. Components: can you walk from any node to any other? Cycles: "
+                    f"edges - nodes + components.")
+
+
+def _check_cycles(answer) -> None:
+    import networkx as nx
+
+    fn = expect_callable(answer, "a function cycles(G)")
+    graphs = {
+        "a triangle": nx.cycle_graph(3), "a path of 5 nodes": nx.path_graph(5),
+        "two disjoint squares": nx.disjoint_union(nx.cycle_graph(4), nx.cycle_graph(4)),
+        "the complete graph K4": nx.complete_graph(4), "a single node": nx.empty_graph(1),
+        "a random graph (20 nodes, 30 edges)": nx.gnm_random_graph(20, 30, seed=1),
+        "the Mapper graph of exercise 2": circle_graph().graph,
+    }
+    for what, G in graphs.items():
+        v = expect_array(call_student(fn, G.copy()), None, "a number")
+        if v.size != 1:
+            raise Wrong(f"cycles({what}) should return one number, got {v!r}.")
+        want = mapper.graph_cycles(G)
+        if int(round(float(v.reshape(-1)[0]))) != want:
+            raise Wrong(f"cycles({what}) should be {want} (it has {G.number_of_edges()} edges, "
+                        f"{G.number_of_nodes()} nodes, {nx.number_connected_components(G)} components); "
+                        f"got {float(v.reshape(-1)[0]):g}.")
+
+
+q1 = Exercise(
+    "q1", _check_cover,
+    hint="""All r intervals have the same length L, consecutive ones share gain * L, the first starts at lo
+    and the last ends at hi: (r - 1) * (1 - gain) * L + L = hi - lo. Interval k starts at
+    lo + k * (1 - gain) * L.""",
+    solution="""
+    def cover_intervals(lo, hi, resolution, gain):
+        L = (hi - lo) / (resolution - (resolution - 1) * gain)
+        starts = lo + np.arange(resolution) * (1 - gain) * L
+        return np.stack([starts, starts + L], axis=1)
+    """,
+    success="Correct! This is the uniform cover mapper_graph uses (mapper.interval_limits).")
+
+q2 = Exercise(
+    "q2", _check_circle,
+    hint="""Slice the circle horizontally into 5 overlapping bands. The top band and the bottom band each
+    hold one arc; a band through the middle holds two arcs (left and right), which are far apart and
+    form two clusters. Neighbouring bands overlap, so an arc meets the arc above it on the same side.""",
+    solution="""
+    prediction = {"nodes": 8, "edges": 8, "components": 1, "cycles": 1}
+    # 1 + 2 + 2 + 2 + 1 nodes joined in a ring: the Mapper graph is a circle again.
+    """,
+    success="Correct! With the height as lens, Mapper recovers the circle: one component, one cycle.")
+
+q3 = Exercise(
+    "q3", _check_cycles,
+    hint="""A spanning forest of a graph with V nodes and C components has V - C edges; every further edge
+    closes one independent cycle. networkx: G.number_of_edges(), G.number_of_nodes(),
+    nx.number_connected_components(G).""",
+    solution="""
+    def cycles(G):
+        return G.number_of_edges() - G.number_of_nodes() + nx.number_connected_components(G)
+    """,
+    success="Correct! E - V + C is the first Betti number of the graph.")
