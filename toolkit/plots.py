@@ -40,6 +40,7 @@ def learning_curves(histories: dict, keys=("loss", "val_acc")):
             if key in h:
                 ax.plot(range(1, len(h[key]) + 1), h[key], marker="o", ms=3, label=name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_ylabel({"loss": "training loss (nats)", "acc": "training accuracy",
                        "val_acc": "test accuracy", "val_loss": "test loss (nats)"}.get(key, key))
         ax.grid(alpha=0.3)

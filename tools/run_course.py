@@ -53,7 +53,8 @@ def main() -> int:
     results.mkdir(parents=True, exist_ok=True)
     os.environ["TOOLKIT_RESULTS"] = str(results)
     os.environ.setdefault("TOOLKIT_BUILD", str(out))
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # figures must land in the executed notebooks and the HTML: the inline backend, as in Jupyter
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     nbs = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.only:
         nbs = [p for p in nbs if any(p.name.startswith(o) for o in args.only)]
