@@ -31,7 +31,7 @@ course: env
 test: env
 	rm -rf build/test-data build/test-build
 	TOOLKIT_FAST=1 TOOLKIT_OFFLINE=1 TOOLKIT_STRICT_CHECKS=1 TOOLKIT_DATA=$(CURDIR)/build/test-data \
-	TOOLKIT_BUILD=$(CURDIR)/build/test-build MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	TOOLKIT_BUILD=$(CURDIR)/build/test-build MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_DISABLE=1 \
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 --nbval-lax --nbval-current-env tests notebooks
 
 lab: env

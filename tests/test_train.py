@@ -133,3 +133,13 @@ def test_activity_l1_makes_hidden_activations_sparser(digits):
             fractions[key] = float((m.fc1(X.flatten(1)) > 0).float().mean())
         assert not m.fc1._forward_hooks  # the penalty's hooks are removed after training
     assert fractions["activity"] < 0.8 * fractions["none"], fractions
+
+
+def test_progress_bar_path_runs(digits, capsys):
+    import os
+
+    tr, te = digits
+    h = fit(MLP(8), tr.X[:256], tr.y[:256], epochs=1, progress=True, X_val=te.X[:64], y_val=te.y[:64])
+    assert len(h["loss"]) == 1
+    if not os.environ.get("TQDM_DISABLE"):  # `make test` disables bars (headless kernels)
+        assert "fit MLP" in capsys.readouterr().err
