@@ -776,19 +776,26 @@ def plot_merge_results(df, metrics: Sequence[str] = ("cka_both", "hung_sim", "fr
     import matplotlib.pyplot as plt
 
     metrics = [c for c in metrics if c in df.columns]
-    labels = list(dict.fromkeys(df.comparison))
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.4), squeeze=False)
-    for ax, col in zip(axes[0], metrics):
-        for i, lab in enumerate(labels):
-            v = df.loc[df.comparison == lab, col].to_numpy()
-            ax.barh(i, v.mean(), color="0.85")
-            ax.plot(v, np.full(len(v), i), "o", color="C0", ms=4)
-        ax.set_yticks(range(len(labels)))
-        ax.set_yticklabels(labels if ax is axes[0][0] else [], fontsize=8)
-        ax.set_title(MERGE_COLUMNS.get(col, col), fontsize=10)
-        ax.invert_yaxis()
+    _dot_bar_panels(axes[0], df, "comparison", metrics, [MERGE_COLUMNS.get(c, c) for c in metrics], "C0")
     fig.tight_layout()
     return fig
+
+
+def _dot_bar_panels(axes, df, group: str, columns, titles, color, xlim=None):
+    """One panel per column: every row of each group as a dot, the group's mean as a grey bar."""
+    groups = list(dict.fromkeys(df[group]))
+    for ax, col, title in zip(axes, columns, titles):
+        for i, g in enumerate(groups):
+            v = df.loc[df[group] == g, col].to_numpy()
+            ax.barh(i, v.mean(), color="0.85")
+            ax.plot(v, np.full(len(v), i), "o", color=color, ms=4)
+        ax.set_yticks(range(len(groups)))
+        ax.set_yticklabels(groups if ax is axes[0] else [], fontsize=8)
+        ax.set_title(title, fontsize=10)
+        if xlim is not None:
+            ax.set_xlim(*xlim)
+        ax.invert_yaxis()
 
 
 def plot_merge_alignment(C, A, B, X=None, *, by: str = "activations", layer: str = "fc1", max_rows: int = 100):
@@ -875,15 +882,6 @@ def plot_persistence(df, columns: Sequence[str] = ("fc1", "fc2", "mean")):
     kinds = list(dict.fromkeys(df.kind))
     fig, axes = plt.subplots(1, len(columns), figsize=(3.4 * len(columns), 0.45 * len(kinds) + 1.2),
                              squeeze=False)
-    for ax, col in zip(axes[0], columns):
-        for i, k in enumerate(kinds):
-            v = df.loc[df.kind == k, col].to_numpy()
-            ax.barh(i, v.mean(), color="0.85")
-            ax.plot(v, np.full(len(v), i), "o", color="C2", ms=4)
-        ax.set_yticks(range(len(kinds)))
-        ax.set_yticklabels(kinds if ax is axes[0][0] else [], fontsize=8)
-        ax.set_title(f"normalized NP: {col}", fontsize=10)
-        ax.set_xlim(0, 1)
-        ax.invert_yaxis()
+    _dot_bar_panels(axes[0], df, "kind", columns, [f"normalized NP: {c}" for c in columns], "C2", (0, 1))
     fig.tight_layout()
     return fig
