@@ -18,6 +18,7 @@ REPO_URL = "https://github.com/nn-topology-course/nn-topology-course"
 SETUP_CELL = f'''# Setup. On Colab this installs the course toolkit (about 1 minute); locally `make lab` has done it.
 import sys
 if "google.colab" in sys.modules:
+    # Adds kmapper and ripser, upgrades nothing Colab ships: pip's "restart" note does not apply.
     %pip install -q "nn-topology-toolkit @ git+{REPO_URL}"
     from google.colab import output
     output.enable_custom_widget_manager()
