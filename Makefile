@@ -4,6 +4,10 @@
 #   make lab      - set up, then open JupyterLab on the notebooks
 #   make student  - write the student release (solutions stripped) to student/
 #   make bench    - run the speed benchmarks (prints measured ratios)
+#   make browser-check - run every notebook in JupyterLab in headless Chromium; check widgets, progress bars,
+#                   plots redrawn in place (tools/browser_check.py; needs Chromium)
+#   make colab-sim - install the toolkit into a Colab-like Python 3.12 environment (Colab's package versions)
+#                   as the setup cell does, and run every notebook there (tools/colab_sim.py)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -12,7 +16,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 SHARED_MNIST ?= ../shared/data/mnist-t10k
 
-.PHONY: env course test lab student bench clean
+.PHONY: env course test lab student bench browser-check colab-sim clean
 
 env: $(STAMP)
 
@@ -34,8 +38,11 @@ test: env
 	TOOLKIT_BUILD=$(CURDIR)/build/test-build MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_DISABLE=1 \
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 --nbval-lax --nbval-current-env tests notebooks
 
+# Jupyter refuses to run as root unless told (containers, some lab machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: env
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks
 
 student: env
 	$(PY) tools/release.py --out student
@@ -43,6 +50,14 @@ student: env
 bench: env
 	$(PY) benchmarks/bench_fit.py
 	@if [ -f benchmarks/bench_ensemble.py ]; then $(PY) benchmarks/bench_ensemble.py; fi
+
+browser-check: env
+	$(PY) -m pip install -q "playwright>=1.40"
+	$(PY) tools/browser_check.py --out build/browser
+
+COLAB_PYTHON ?= $(shell command -v python3.12)
+colab-sim: env
+	$(PY) tools/colab_sim.py --python "$(COLAB_PYTHON)"
 
 clean:
 	rm -rf build student
