@@ -36,3 +36,28 @@ def test_other_seed_other_checkpoint(fresh):
     _, a = zoo.get("mlp100", seed=0, progress=False)
     _, b = zoo.get("mlp100", seed=1, progress=False)
     assert a["path"] != b["path"] and not b["loaded"]
+
+
+def test_description_states_the_cnn_width_of_the_mode():
+    try:
+        for m in ("fast", "classroom"):
+            config.set_mode(m)
+            a, b, c = config.size("cnn_width")
+            assert zoo.description("cnn") == f"CNN M({a},{b},{c}), Gabrielsson & Carlsson"
+    finally:
+        config.set_mode(None)
+    assert zoo.description("net_A") == zoo.NETS["net_A"]
+    with pytest.raises(KeyError, match="course nets"):
+        zoo.description("resnet")
+
+
+def test_fast_cnn_learns(fresh):
+    """Even the fast (test/dry-run) CNN must learn: M(16,8,16) for 1 epoch once left it at chance (14%)."""
+    try:
+        config.set_mode("fast")
+        _, info = zoo.get("cnn", progress=False)
+        a, b, c = config.size("cnn_width")
+    finally:
+        config.set_mode(None)
+    assert info["test_acc"] > 0.6, info["history"]["val_acc"]
+    assert info["description"].startswith(f"CNN M({a},{b},{c})")

@@ -49,8 +49,8 @@ SIZES: dict[str, Size] = {
     "mlp_lr": Size(0.01, 0.01, 0.01),
     "abc_hidden": Size(32, 100, 100),             # hidden width of the heatmap nets A, B, C
     "abc_epochs": Size(2, 10, 10),
-    "cnn_epochs": Size(1, 3, 10),
-    "cnn_width": Size((16, 8, 16), (64, 32, 64), (64, 32, 64)),
+    "cnn_epochs": Size(3, 3, 10),
+    "cnn_width": Size((32, 16, 32), (64, 32, 64), (64, 32, 64)),  # fast (16,8,16) stayed at chance
     # --- 02_heatmaps ---
     "heatmap_seeds": Size(3, 3, 10),              # seeds per net (>= 3: target + two other seeds)
     "heatmap_perms": Size(200, 1000, 10000),      # permutations of the selectivity test

@@ -32,7 +32,7 @@ from . import checkpoints, config, data
 from .models import CNN, MLP
 from .train import evaluate, fit
 
-__all__ = ["NETS", "get", "mnist_train", "mnist_test", "spec", "summary"]
+__all__ = ["NETS", "description", "get", "mnist_train", "mnist_test", "spec", "summary"]
 
 NETS = {
     "mlp100": "MLP 784-100-10, not regularized",
@@ -42,7 +42,7 @@ NETS = {
     "net_A": "MLP trained on digits 0-4 (task alpha)",
     "net_B": "MLP trained on digits 5-9 (task beta)",
     "net_C": "MLP trained on all digits (task alpha+beta)",
-    "cnn": "CNN M(64,32,64), Gabrielsson & Carlsson",
+    "cnn": "CNN M(a,b,c) of Gabrielsson & Carlsson (width cnn_width of the size mode)",
 }
 _CLASSES = {"net_A": list(range(5)), "net_B": list(range(5, 10))}
 
@@ -94,6 +94,16 @@ def _build(cfg: dict):
     return CNN(*cfg["width"], dropout=cfg["dropout"])
 
 
+def description(name: str) -> str:
+    """One line saying what the named net is, with the sizes of the current mode (the CNN's width)."""
+    if name not in NETS:
+        raise KeyError(f"unknown net {name!r}; the course nets are: {', '.join(NETS)}")
+    if name == "cnn":
+        a, b, c = config.size("cnn_width")
+        return f"CNN M({a},{b},{c}), Gabrielsson & Carlsson"
+    return NETS[name]
+
+
 def _subset(ds, classes):
     if classes is None:
         return ds
@@ -134,7 +144,7 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
     info["test_acc_all"] = (h["test_acc_all"] if "test_acc_all" in h
                             else evaluate(model, test_ds.X, test_ds.y)[1])
     info["data_source"] = {"train": train_ds.source, "test": test_ds.source}
-    info["description"] = NETS[name]
+    info["description"] = description(name)
     return model, info
 
 
@@ -146,7 +156,7 @@ def summary(names=None, seed: int = 0):
     for n in names or NETS:
         model, info = get(n, seed, progress=False)
         h = info["history"]
-        rows.append({"net": n, "what": NETS[n], "parameters": sum(p.numel() for p in model.parameters()),
+        rows.append({"net": n, "what": description(n), "parameters": sum(p.numel() for p in model.parameters()),
                      "epochs": len(h["loss"]), "train_acc": h["acc"][-1],
                      "test_acc": info["test_acc"], "test_acc_all_digits": info["test_acc_all"],
                      "train_seconds": info.get("train_seconds")})
