@@ -74,3 +74,19 @@ def test_seed_everything_repeats():
     a = torch.rand(4)
     config.seed_everything(3)
     assert torch.equal(a, torch.rand(4))
+
+
+def test_widget_warning_names_the_fix(monkeypatch):
+    import importlib.metadata as md
+    import sys
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(md, "version", lambda name: "7.7.1")
+    msg = config.widget_warning()
+    assert msg and "7.7.1" in msg and "ipywidgets>=8" in msg
+    assert "warning: ipywidgets 7.7.1" in config.describe()
+    monkeypatch.setitem(sys.modules, "google.colab", object())  # Colab renders its 7.7 itself
+    assert config.widget_warning() is None
+    monkeypatch.delitem(sys.modules, "google.colab")
+    monkeypatch.setattr(md, "version", lambda name: "8.1.9")
+    assert config.widget_warning() is None and "warning" not in config.describe()

@@ -211,7 +211,31 @@ def seed_everything(seed: int = 0) -> None:
     torch.manual_seed(seed)
 
 
+def widget_warning() -> str | None:
+    """A sentence if the installed ipywidgets will not display in this front end, else None.
+
+    Colab's own widget manager renders its ipywidgets 7.7; JupyterLab 4 renders only ipywidgets 8 (an
+    ipywidgets 7 kernel there shows no sliders at all, measured with tools/browser_check.py).
+    """
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    if "google.colab" in sys.modules:
+        return None
+    try:
+        v = version("ipywidgets")
+    except PackageNotFoundError:
+        return "ipywidgets is not installed: the interactive demos need it (pip install 'ipywidgets>=8')."
+    if int(v.split(".")[0]) < 8:
+        return (f"ipywidgets {v} is installed; JupyterLab 4 displays widgets only with ipywidgets 8: "
+                "run `%pip install -U 'ipywidgets>=8'`, then restart the kernel.")
+    return None
+
+
 def describe() -> str:
-    """One line saying mode, device, data folder and offline flag (print it in every setup cell)."""
-    return (f"toolkit: sizes={mode()}  device={device()}  data={data_dir()}  "
+    """One line saying mode, device, data folder and offline flag (print it in every setup cell), plus a
+    warning line when the installed ipywidgets cannot be displayed here."""
+    line = (f"toolkit: sizes={mode()}  device={device()}  data={data_dir()}  "
             f"offline={'yes' if offline() else 'no'}")
+    warning = widget_warning()
+    return line if warning is None else f"{line}\nwarning: {warning}"

@@ -60,19 +60,27 @@ JS_STATE = """() => {
 
 # JS: progress bars as the kernel sent them. tqdm's widget bars are display_data outputs with a widget view
 # and a "12/630 [" text form; a bar printed as text (tqdm without ipywidgets) is a stream with "%|".
-JS_BARS = """() => {
+JS_BARS = r"""() => {
   const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
-  const out = {widget_bars: 0, text_bars: 0};
+  const views = window.jupyterapp.shell.currentWidget.content.widgets;
+  const out = {widget_bars: 0, text_bars: 0, unrendered: []};
   for (let i = 0; i < cells.length; i++) {
     const c = cells.get(i);
     if (c.type !== 'code') continue;
+    let expected = 0;
     for (const o of c.outputs.toJSON()) {
       const plain = String((o.data || {})['text/plain'] || '');
-      if (o.data && o.data['application/vnd.jupyter.widget-view+json'] && /\d+\/\d+ \[/.test(plain))
-        out.widget_bars += 1;
+      const isWidget = !!(o.data && o.data['application/vnd.jupyter.widget-view+json']);
+      if (isWidget && /\d+\/\d+ \[/.test(plain)) out.widget_bars += 1;
+      else if (isWidget) expected += 1;
       if (o.output_type === 'stream' && (/\d+%\|/.test(String(o.text)) || String(o.text).includes('IProgress not found')))
         out.text_bars += 1;
     }
+    // Widgets other than (closed) progress bars must be on the page as widget views.
+    const rendered = [...views[i].node.querySelectorAll('.jp-OutputArea-output')]
+      .filter(e => !e.classList.contains('lm-mod-hidden') && e.querySelector('.jupyter-widgets')
+                   && !e.querySelector('.jupyter-widgets-error-widget')).length;
+    if (rendered < expected) out.unrendered.push({cell: i, expected, rendered});
   }
   return out;
 }"""
@@ -184,11 +192,18 @@ def check_notebook(page, base: str, name: str, out: Path, timeout_s: int) -> lis
         if bad in text:
             problems.append(f"{name}: widget not rendered (page shows {bad!r})")
     n_widgets = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets").count()
+    n_error_views = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets-error-widget").count()
+    if n_error_views:
+        problems.append(f"{name}: {n_error_views} widgets show the error icon (the widget manager could not "
+                        "render them; see the browser console)")
     n_progress = max(max_progress, page.locator(progress_sel).count())
     bars = page.evaluate(JS_BARS)
     if bars["text_bars"]:
         problems.append(f"{name}: {bars['text_bars']} progress bars printed as text, not widgets "
                         "(tqdm could not use ipywidgets)")
+    for u in bars["unrendered"]:
+        problems.append(f"{name}: cell {u['cell']}: {u['expected']} widgets sent by the kernel, "
+                        f"{u['rendered']} rendered on the page")
     if bars["widget_bars"] and not n_progress and run_s > 60:
         problems.append(f"{name}: {bars['widget_bars']} progress bars were displayed by the kernel, none "
                         "rendered in the page")
