@@ -58,29 +58,27 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in ci and "make test" in readme and "make course" in readme
 
 
-def _version_tuple(v: str):
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
-
-
 def test_colab_preinstalled_versions_meet_the_base_dependencies():
     """The Colab install (base dependencies, no extras) must not upgrade what Colab preinstalls: an upgraded
     package that Colab has already imported (ipywidgets, numpy) forces a runtime restart. So every lower
     bound must be met by Colab's version (tools/colab_sim.py: COLAB_PINS; `make colab-sim` runs it)."""
-    import sys
-    sys.path.insert(0, str(ROOT / "tools"))
-    from colab_sim import COLAB_PINS
+    import importlib.util
 
-    colab = dict(p.lower().split("==") for p in COLAB_PINS if "==" in p)
+    from packaging.version import Version
+
+    spec = importlib.util.spec_from_file_location("colab_sim", ROOT / "tools" / "colab_sim.py")
+    colab_sim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(colab_sim)
+    colab = dict(p.lower().split("==") for p in colab_sim.COLAB_PINS if "==" in p)
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     base = dict(_parse(r) for r in meta["dependencies"])
     checked = []
-    for name, spec in base.items():
+    for name, bounds in base.items():
         if name not in colab:
             continue
-        for s in spec:
+        for s in bounds:
             assert s.startswith(">="), f"{name}: {s}"
-            floor = s[2:]
-            assert _version_tuple(colab[name]) >= _version_tuple(floor), (
+            assert Version(colab[name]) >= Version(s[2:]), (
                 f"{name}{s} would upgrade Colab's {name} {colab[name]} (a runtime restart on Colab)")
         checked.append(name)
     assert {"numpy", "ipywidgets", "torch", "scikit-learn"} <= set(checked)

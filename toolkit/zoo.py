@@ -99,7 +99,7 @@ def description(name: str) -> str:
     if name not in NETS:
         raise KeyError(f"unknown net {name!r}; the course nets are: {', '.join(NETS)}")
     if name == "cnn":
-        a, b, c = config.size("cnn_width")
+        a, b, c = spec(name)["width"]
         return f"CNN M({a},{b},{c}), Gabrielsson & Carlsson"
     return NETS[name]
 
