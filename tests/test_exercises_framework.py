@@ -67,3 +67,14 @@ def test_expect_array():
         expect_array(np.zeros((2, 2)), shape=(3, None))
     with pytest.raises(Wrong, match="numbers"):
         expect_array("abc")
+
+
+def test_exercise_without_reference_solution(capsys):
+    ex = Exercise("q9", _square_checker, hint="Multiply x by itself.")
+    assert ex(lambda x: x * x) is True
+    ex.solution()
+    out = capsys.readouterr().out
+    assert "No reference solution" in out and "def square" not in out
+    ex2 = Exercise("q9", _square_checker, hint="h", solution="")
+    ex2.solution()
+    assert "No reference solution" in capsys.readouterr().out

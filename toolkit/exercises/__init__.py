@@ -85,12 +85,12 @@ def expect_array(answer: Any, shape: tuple | None = None, what: str = "an array"
 class Exercise:
     """One graded exercise: ``ex(answer)`` checks, ``ex.hint()``, ``ex.solution()``."""
 
-    def __init__(self, name: str, checker: Callable[[Any], None], hint: str, solution: str,
+    def __init__(self, name: str, checker: Callable[[Any], None], hint: str, solution: str = "",
                  success: str = "Correct!"):
         self.name = name
         self._checker = checker
         self._hint = textwrap.dedent(hint).strip()
-        self._solution = textwrap.dedent(solution).strip()
+        self._solution = textwrap.dedent(solution or "").strip()
         self._success = success
 
     def __repr__(self) -> str:
@@ -127,4 +127,8 @@ class Exercise:
         print(f"[{self.name}] Hint: {self._hint}")
 
     def solution(self) -> None:
+        if not self._solution:
+            print(f"[{self.name}] No reference solution ships with the student kit; ask your instructor, "
+                  f"or try `{self.name}.hint()`.")
+            return
         print(f"[{self.name}] Solution:\n{self._solution}")
