@@ -90,3 +90,25 @@ def test_widget_warning_names_the_fix(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab")
     monkeypatch.setattr(md, "version", lambda name: "8.1.9")
     assert config.widget_warning() is None and "warning" not in config.describe()
+
+
+@pytest.mark.parametrize("value, on", [("1", True), ("0", False), ("true", True), ("False", False),
+                                       ("YES", True), ("no", False), ("On", True), ("off", False),
+                                       (" 1 ", True), ("", False)])
+def test_boolean_variables_read_every_spelling(monkeypatch, value, on):
+    for var, read in (("TOOLKIT_OFFLINE", config.offline), ("TOOLKIT_STRICT_CHECKS", config.strict_checks)):
+        monkeypatch.setenv(var, value)
+        assert read() is on, (var, value)
+    monkeypatch.setenv("TOOLKIT_FAST", value)
+    monkeypatch.setenv("TOOLKIT_SIZE", "classroom")
+    assert config.mode() == ("fast" if on else "classroom")
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "nein", "-1", "y e s"])
+def test_boolean_variables_refuse_other_values(monkeypatch, value):
+    monkeypatch.setenv("TOOLKIT_FAST", value)
+    with pytest.raises(ValueError, match="TOOLKIT_FAST.*1/0, true/false, yes/no, on/off"):
+        config.mode()
+    monkeypatch.setenv("TOOLKIT_OFFLINE", value)
+    with pytest.raises(ValueError, match="TOOLKIT_OFFLINE"):
+        config.offline()

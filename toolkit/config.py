@@ -10,6 +10,9 @@ Environment variables (read at call time, so a notebook or test may change them)
 - ``TOOLKIT_OFFLINE=1``: never touch the network; data sets fall back to real data shipped in packages.
 - ``TOOLKIT_DEVICE=cpu|cuda|mps``: force a device (default: cuda > mps > cpu).
 - ``TOOLKIT_STRICT_CHECKS=1``: exercise checkers raise on a wrong answer (set by the test run).
+
+The on/off variables (TOOLKIT_FAST, TOOLKIT_OFFLINE, TOOLKIT_STRICT_CHECKS) accept 1/0, true/false, yes/no
+and on/off in any case; empty or unset means off; any other value raises ValueError (see :func:`env_flag`).
 """
 from __future__ import annotations
 
@@ -100,11 +103,31 @@ SIZES: dict[str, Size] = {
 }
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def env_flag(name: str) -> bool:
+    """The on/off environment variable ``name``: 1/true/yes/on -> True, 0/false/no/off or empty/unset -> False.
+
+    Case and surrounding spaces are ignored. Any other value raises ValueError naming the variable, so
+    that ``TOOLKIT_FAST=no`` can never switch fast mode on.
+    """
+    raw = os.environ.get(name, "")
+    v = raw.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in ("",) + _FALSE:
+        return False
+    raise ValueError(f"The environment variable {name}={raw!r} is not an on/off value; set it to one of "
+                     f"1/0, true/false, yes/no, on/off (or unset it).")
+
+
 def mode() -> str:
     """The size mode in force: 'fast', 'classroom' or 'paper'."""
     if _mode_override is not None:
         return _mode_override
-    if os.environ.get("TOOLKIT_FAST", "").strip() not in ("", "0", "false", "False"):
+    if env_flag("TOOLKIT_FAST"):
         return "fast"
     m = os.environ.get("TOOLKIT_SIZE", "classroom").strip().lower() or "classroom"
     if m not in MODES:
@@ -177,11 +200,13 @@ def build_dir() -> Path:
 
 
 def offline() -> bool:
-    return os.environ.get("TOOLKIT_OFFLINE", "").strip() not in ("", "0", "false", "False")
+    """True when $TOOLKIT_OFFLINE is on (see :func:`env_flag`): never touch the network."""
+    return env_flag("TOOLKIT_OFFLINE")
 
 
 def strict_checks() -> bool:
-    return os.environ.get("TOOLKIT_STRICT_CHECKS", "").strip() not in ("", "0", "false", "False")
+    """True when $TOOLKIT_STRICT_CHECKS is on: exercise checkers raise on a wrong answer."""
+    return env_flag("TOOLKIT_STRICT_CHECKS")
 
 
 def device(prefer: str | None = None):
