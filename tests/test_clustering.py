@@ -69,17 +69,82 @@ def test_cluster_table():
 def test_agreement_and_matching():
     a = np.array([0, 0, 1, 1, 2, 2])
     b = np.array([5, 5, 3, 3, 9, 9])  # the same partition, renamed
-    assert C.agreement(a, b) == {"ari": pytest.approx(1.0), "nmi": pytest.approx(1.0)}
+    assert C.agreement(a, b) == {"ari": pytest.approx(1.0), "nmi": pytest.approx(1.0), "coverage": 1.0, "n": 6}
     assert C.match_clusters(a, b) == {0: 5, 1: 3, 2: 9}
     c = np.array([0, 1, 0, 1, 0, 1])
     assert C.agreement(a, c)["ari"] < 0.1
-    # -1 points are left out
-    assert C.agreement([0, 0, 1, 1, -1], [1, 1, 0, 0, 0])["ari"] == pytest.approx(1.0)
+    # covered_only: -1 points are left out (the old convention); by default they are singletons
+    assert C.agreement([0, 0, 1, 1, -1], [1, 1, 0, 0, 0], covered_only=True)["ari"] == pytest.approx(1.0)
+    d = C.agreement([0, 0, 1, 1, -1], [1, 1, 0, 0, 0])
+    assert d["ari"] < 1.0 and d["coverage"] == pytest.approx(0.8) and d["n"] == 5
     t = C.agreement_table({"x": a, "y": b, "z": c}, truth=a)
     assert t.loc["x", "y"] == pytest.approx(1.0) and t.loc["truth", "y"] == pytest.approx(1.0)
     assert t.loc["x", "z"] < 0.1
-    with pytest.raises(ValueError):
-        C.agreement([0, 1], [0, 1, 2])
+
+
+def _truth_and_noisy(seed=0, n_per=60, wrong=0.15):
+    """True digits y (10 classes) and a clustering that gets a share ``wrong`` of them wrong."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(10), n_per)
+    c = y.copy()
+    hard = rng.choice(len(y), size=int(wrong * len(y)), replace=False)
+    c[hard] = (y[hard] + rng.integers(1, 10, size=len(hard))) % 10
+    return y, c, hard
+
+
+def test_agreement_dropping_hard_points_cannot_raise_the_score():
+    y, c, hard = _truth_and_noisy()
+    dropped = c.copy()
+    dropped[hard] = -1                       # a method that leaves out exactly the points it gets wrong
+    biased = C.agreement(dropped, y, covered_only=True)
+    fair = C.agreement(dropped, y)
+    assert biased["ari"] == pytest.approx(1.0)   # the bias the default removes
+    assert fair["coverage"] == pytest.approx(0.85) and fair["n"] == len(y)
+    assert fair["ari"] < 0.9 and fair["nmi"] < biased["nmi"]
+    # the default is exactly "each left-out point a cluster of its own"
+    singletons = c.copy()
+    singletons[hard] = 100 + np.arange(len(hard))
+    assert fair == {**C.agreement(singletons, y), "coverage": fair["coverage"]}
+    # a method that clusters only 20 easy points scores near 0, not 1
+    few = np.full(len(y), -1)
+    few[:20] = y[:20]
+    assert C.agreement(few, y, covered_only=True)["ari"] == pytest.approx(1.0)
+    assert C.agreement(few, y)["ari"] < 0.05
+    # leaving out more and more correct points only lowers the score
+    scores = []
+    for k in (0, 60, 120, 240):
+        part = y.copy()
+        part[:k] = -1
+        scores.append(C.agreement(part, y)["ari"])
+    assert scores[0] == pytest.approx(1.0) and all(np.diff(scores) < 0)
+
+
+def test_purity_reports_coverage_and_counts_unclustered_as_misses():
+    y, c, hard = _truth_and_noisy(seed=1)
+    dropped = c.copy()
+    dropped[hard] = -1
+    assert C.overall_purity(dropped, y, covered_only=True) == pytest.approx(1.0)
+    assert C.overall_purity(dropped, y) == pytest.approx(0.85)   # unclustered points are misses
+    p = C.purity(dropped, y)
+    assert p.coverage == pytest.approx(0.85) and all(v == 1.0 for v in p.values())
+    t = C.cluster_table(dropped, y)
+    assert t.attrs["coverage"] == pytest.approx(0.85) and t["share_of_all"].sum() == pytest.approx(0.85)
+    assert C.coverage({0: [0, 1], 1: [1, 2]}, 4) == pytest.approx(0.75)  # overlapping clusters count once
+
+
+@pytest.mark.parametrize("a, b, match", [
+    ([0, 1], [0, 1, 2], "same points|lengths"),
+    ([-1, -1, -1], [0, 1, 1], "no clustered point"),
+    ([0, 1, 1], [-1, -1, -1], "no clustered point"),
+    ([0.5, 1, 1], [0, 1, 1], "whole"),
+    ([np.nan, 1, 1], [0, 1, 1], "whole"),
+    (["a", "b", "b"], [0, 1, 1], "integer"),
+    ([0, -2, 1], [0, 1, 1], "-1 for unclustered"),
+    ([[0, 1]], [[0, 1]], "vector"),
+])
+def test_agreement_bad_input(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        C.agreement(a, b)
 
 
 def test_best_neuron_overlap_and_feature_similarity():

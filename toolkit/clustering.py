@@ -24,7 +24,7 @@ from . import activations as _act
 
 __all__ = [
     "METHODS", "Clustering", "embed", "cluster", "mapper_clusters",
-    "purity", "majority_labels", "cluster_table", "overall_purity", "purity_from_one_point",
+    "purity", "majority_labels", "cluster_table", "overall_purity", "coverage", "purity_from_one_point",
     "agreement", "agreement_table", "match_clusters", "best_neuron_overlap", "feature_similarity",
     "Analysis", "analyze", "compare_nets", "sample", "neuron_agreement", "seed_study", "variant_net",
     "plot_embedding", "show_cluster", "cluster_browser",
@@ -67,25 +67,38 @@ def majority_labels(clusters, labels) -> dict:
     return {c: int(np.bincount(lab[idx]).argmax()) for c, idx in members.items()}
 
 
-def purity(clusters, labels) -> dict:
-    """{cluster id: share of its members that carry the cluster's majority label} (a float in (0, 1]).
+class Purity(dict):
+    """{cluster id: purity}, with ``.coverage``: the share of the N points in some cluster."""
+
+    coverage: float = float("nan")
+
+
+def purity(clusters, labels) -> Purity:
+    """{cluster id: share of its members that carry the cluster's majority label} (a float in (0, 1]);
+    the dict's ``.coverage`` is the share of all points that are in some cluster.
 
     clusters: a label vector (N,) (-1 = no cluster) or ``{id: indices}`` / list of index arrays;
     labels:   (N,) true class of every point. An empty cluster raises a ValueError.
     """
     members, lab = _members_and_labels(clusters, labels)
-    out = {}
-    for c, idx in members.items():
-        counts = np.bincount(lab[idx])
-        out[c] = float(counts.max() / len(idx))
+    out = Purity({c: float(np.bincount(lab[idx]).max() / len(idx)) for c, idx in members.items()})
+    out.coverage = coverage(members, len(lab))
     return out
 
 
-def overall_purity(clusters, labels) -> float:
-    """Share of all clustered points that carry their cluster's majority label (size-weighted purity)."""
+def coverage(clusters, n: int) -> float:
+    """Share of the ``n`` points that belong to at least one cluster (label -1 = none), in [0, 1]."""
+    members = _act.as_membership(clusters, n=n)
+    return len(np.unique(np.concatenate(list(members.values())))) / n
+
+
+def overall_purity(clusters, labels, *, covered_only: bool = False) -> float:
+    """Share of ALL N points that sit in a cluster and carry its majority label; an unclustered point
+    (-1) counts as a miss, so leaving hard points out cannot raise it. ``covered_only=True``: share of
+    the clustered points only (the old, biased convention, for a side-by-side)."""
     members, lab = _members_and_labels(clusters, labels)
     hit = sum(int(np.bincount(lab[idx]).max()) for idx in members.values())
-    return hit / sum(len(idx) for idx in members.values())
+    return hit / (sum(len(idx) for idx in members.values()) if covered_only else len(lab))
 
 
 def purity_from_one_point(clusters, labels) -> dict:
@@ -101,7 +114,8 @@ def purity_from_one_point(clusters, labels) -> dict:
 
 
 def cluster_table(clusters, labels):
-    """pandas DataFrame, one row per cluster: size, majority label, purity, runner-up label and share."""
+    """pandas DataFrame, one row per cluster: size, share of all N points, majority label, purity,
+    runner-up label and share; ``.attrs["coverage"]``: share of the points in some cluster."""
     import pandas as pd
 
     members, lab = _members_and_labels(clusters, labels)
@@ -109,35 +123,71 @@ def cluster_table(clusters, labels):
     for c, idx in members.items():
         counts = np.bincount(lab[idx], minlength=max(2, lab.max() + 1))
         order = np.argsort(-counts, kind="stable")
-        rows.append({"cluster": c, "size": len(idx), "majority": int(order[0]),
+        rows.append({"cluster": c, "size": len(idx), "share_of_all": len(idx) / len(lab),
+                     "majority": int(order[0]),
                      "purity": counts[order[0]] / len(idx),
                      "runner_up": int(order[1]) if counts[order[1]] > 0 else -1,
                      "runner_up_share": counts[order[1]] / len(idx)})
-    return pd.DataFrame(rows).set_index("cluster")
+    df = pd.DataFrame(rows).set_index("cluster")
+    df.attrs["coverage"] = coverage(members, len(lab))
+    return df
 
 
-def agreement(a, b) -> dict:
-    """{"ari": adjusted Rand index, "nmi": normalized mutual information} of two labelings (N,).
+def _labeling(x, what: str) -> np.ndarray:
+    """(N,) int64 cluster labels (-1 = unclustered) or a ValueError naming ``what``."""
+    x = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+    if x.ndim != 1:
+        raise ValueError(f"{what} must be a label vector (N,); got shape {x.shape}.")
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)) \
+            or np.issubdtype(x.dtype, np.bool_):
+        raise ValueError(f"{what} must hold integer cluster labels (-1 = unclustered); got dtype {x.dtype}.")
+    if np.issubdtype(x.dtype, np.floating):
+        if not (np.all(np.isfinite(x)) and np.all(x == np.round(x))):
+            raise ValueError(f"{what} must hold whole cluster labels; it has NaN, inf or fractions.")
+    x = x.astype(np.int64)
+    if x.size and x.min() < -1:
+        raise ValueError(f"{what} has the label {x.min()}; use labels >= 0, and -1 for unclustered.")
+    return x
 
-    Points labelled -1 (unclustered) in either labeling are left out; both scores are 1 for identical
-    partitions (up to renaming) and about 0 for independent ones (ARI can go below 0).
+
+def agreement(a, b, *, covered_only: bool = False) -> dict:
+    """How well two labelings (N,) of the same points agree: {"ari", "nmi", "coverage", "n"}.
+
+    coverage: share of points clustered in both (label -1 = unclustered); n: points scored.
+    By default ALL N points are scored and each unclustered point is a cluster of its own (a singleton
+    shares no pair with any other point), so a method cannot raise its score by leaving out the points it
+    finds hard. ``covered_only=True`` scores only the points clustered in both (the biased convention,
+    kept for a side-by-side). ARI and NMI are 1 for identical partitions up to renaming, about 0 for
+    independent ones (ARI can go below 0). Raises ValueError on different lengths, a labeling with no
+    clustered point, or non-integer labels.
     """
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    a = np.asarray(a.detach().cpu().numpy() if hasattr(a, "detach") else a)
-    b = np.asarray(b.detach().cpu().numpy() if hasattr(b, "detach") else b)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"Both labelings must be vectors of the same length; got {a.shape} and {b.shape}.")
+    a, b = _labeling(a, "the first labeling (a)"), _labeling(b, "the second labeling (b)")
+    if a.shape != b.shape:
+        raise ValueError(f"The two labelings must label the same points; got lengths {len(a)} and {len(b)}.")
+    for x, what in ((a, "a"), (b, "b")):
+        if not (x >= 0).any():
+            raise ValueError(f"Labeling {what} has no clustered point (all -1 or empty); nothing to compare.")
     keep = (a >= 0) & (b >= 0)
-    if keep.sum() < 2:
-        raise ValueError("Fewer than 2 points are clustered in both labelings; nothing to compare.")
-    return {"ari": float(adjusted_rand_score(a[keep], b[keep])),
-            "nmi": float(normalized_mutual_info_score(a[keep], b[keep]))}
+    cov = float(keep.mean())
+    if covered_only:
+        if keep.sum() < 2:
+            raise ValueError("Fewer than 2 points are clustered in both labelings; nothing to compare.")
+        a, b = a[keep], b[keep]
+    else:  # each unclustered point gets a fresh label of its own, in each labeling
+        a, b = a.copy(), b.copy()
+        for x in (a, b):
+            out = x < 0
+            x[out] = x.max() + 1 + np.arange(out.sum())
+    return {"ari": float(adjusted_rand_score(a, b)), "nmi": float(normalized_mutual_info_score(a, b)),
+            "coverage": cov, "n": int(len(a))}
 
 
-def agreement_table(labelings: Mapping[str, np.ndarray], truth=None, score: str = "ari"):
-    """Square DataFrame of pairwise ``score`` ("ari" or "nmi") between labelings; with ``truth`` given,
-    an extra row/column "truth"."""
+def agreement_table(labelings: Mapping[str, np.ndarray], truth=None, score: str = "ari", *,
+                    covered_only: bool = False):
+    """Square DataFrame of pairwise ``score`` ("ari" or "nmi") between labelings (scored as
+    :func:`agreement` with ``covered_only``); with ``truth`` given, an extra row/column "truth"."""
     import pandas as pd
 
     if score not in ("ari", "nmi"):
@@ -149,7 +199,7 @@ def agreement_table(labelings: Mapping[str, np.ndarray], truth=None, score: str 
     M = np.eye(len(names))
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
-            M[i, j] = M[j, i] = agreement(labs[names[i]], labs[names[j]])[score]
+            M[i, j] = M[j, i] = agreement(labs[names[i]], labs[names[j]], covered_only=covered_only)[score]
     return pd.DataFrame(M, index=names, columns=names)
 
 
@@ -158,8 +208,7 @@ def match_clusters(a, b) -> dict:
     (Hungarian algorithm on the contingency table). Returns {a id: b id} (min(#a, #b) pairs)."""
     from scipy.optimize import linear_sum_assignment
 
-    a = np.asarray(a)
-    b = np.asarray(b)
+    a, b = _labeling(a, "a"), _labeling(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"Labelings differ in length: {a.shape} vs {b.shape}.")
     keep = (a >= 0) & (b >= 0)
@@ -327,19 +376,21 @@ class Analysis:
     name: str = ""
 
     def summary(self):
-        """DataFrame, one row per method: seconds, #clusters, ARI/NMI vs truth, mean and overall
-        purity, share of points clustered, and how many best neurons are shared by several clusters."""
+        """DataFrame, one row per method: seconds, #clusters, share of points clustered, ARI/NMI vs truth
+        on all points (unclustered = singletons) and ARI on the clustered ones only, mean purity, overall
+        purity over all points and over the clustered ones, and how many best neurons several clusters share."""
         import pandas as pd
 
         rows = []
         for m, c in self.clusterings.items():
-            ag = agreement(c.labels, self.y)
+            ag, ag_cov = agreement(c.labels, self.y), agreement(c.labels, self.y, covered_only=True)
             p = purity(c.labels, self.y)
             rows.append({"net": self.name, "method": m, "seconds": c.seconds,
                          "clusters": c.n_clusters, "clustered": float((c.labels >= 0).mean()),
-                         "ari": ag["ari"], "nmi": ag["nmi"],
+                         "ari": ag["ari"], "nmi": ag["nmi"], "ari_covered": ag_cov["ari"],
                          "mean_purity": float(np.mean(list(p.values()))),
                          "overall_purity": overall_purity(c.labels, self.y),
+                         "purity_covered": overall_purity(c.labels, self.y, covered_only=True),
                          "shared_best": len(self.neurons[m].shared())})
         return pd.DataFrame(rows)
 
@@ -401,7 +452,7 @@ def neuron_agreement(a: Analysis, b: Analysis, method_a: str = "kmeans", method_
     """Do two analyses on the SAME images find the same neurons? Clusters are paired by shared points
     (:func:`match_clusters`). Returns a dict:
 
-    - ``ari``: agreement of the two clusterings (on points clustered in both);
+    - ``ari``: agreement of the two clusterings (all points; unclustered ones are singletons);
     - ``jaccard`` / ``jaccard_random``: mean Jaccard overlap of the paired clusters' best-neuron sets, and
       the same for random sets of that size -- only meaningful when a and b are the same net (neuron j
       of one net has nothing to do with neuron j of another); NaN otherwise;
@@ -497,108 +548,9 @@ def variant_net(hidden: int = 100, *, l1: float = 0.0, weight_decay: float = 0.0
     return model, info, te
 
 
-# ---------------------------------------------------------------------------------------------------
-# Figures and the widget callback
-# ---------------------------------------------------------------------------------------------------
-def plot_embedding(emb, clusters, labels=None, *, ax=None, title: str = ""):
-    """Scatter of a 2-D embedding (N, 2) coloured by cluster, each cluster annotated with its majority
-    label and purity (from ALL members) when ``labels`` are given."""
-    import matplotlib.pyplot as plt
+def __getattr__(name):  # the figures and the cluster browser live in toolkit.cluster_views
+    if name in ("plot_embedding", "show_cluster", "cluster_browser"):
+        from . import cluster_views
 
-    emb = np.asarray(emb)
-    c = np.asarray(clusters)
-    if emb.ndim != 2 or emb.shape[1] != 2 or len(emb) != len(c):
-        raise ValueError(f"emb must be (N, 2) with one cluster label per row; got {emb.shape} and {c.shape}.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4.5))
-    ax.scatter(emb[:, 0], emb[:, 1], c=np.where(c >= 0, c, -1), cmap="tab10", s=4, alpha=0.7)
-    if labels is not None:
-        maj, pur = majority_labels(c, labels), purity(c, labels)
-        for k in maj:
-            cx, cy = np.median(emb[c == k], axis=0)
-            ax.annotate(f"{maj[k]} ({pur[k]:.0%})", (cx, cy), fontsize=8, ha="center",
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", alpha=0.8))
-    ax.set_title(title)
-    ax.set_xticks([]), ax.set_yticks([])
-    return ax.figure
-
-
-def show_cluster(an: Analysis, method: str = "kmeans", cluster_id: int = 0, rank: int = 0):
-    """The widget's view of one cluster: its neuron frequencies (best in red), its mean image, the
-    ``rank``-th best neuron's weight image and the cluster's transformed images vs the two controls.
-    Returns the Figure (call ``plt.show()`` in a notebook)."""
-    import matplotlib.pyplot as plt
-
-    if method not in an.clusterings:
-        raise KeyError(f"No clustering {method!r}; available: {list(an.clusterings)}.")
-    cn = an.neurons[method]
-    r = cn.row(cluster_id)
-    n_best = cn.best.shape[1]
-    if not 0 <= rank < n_best:
-        raise ValueError(f"rank must be between 0 and {n_best - 1}.")
-    labels = an.clusterings[method].labels
-    idx = np.flatnonzero(labels == cluster_id)
-    j = int(cn.best[r, rank])
-    Xf = an.X.reshape(len(an.X), -1)
-    rng = np.random.default_rng(cluster_id)
-    other = cn.best[(r + 1) % len(cn.ids)]
-    rand = rng.choice(cn.H, size=n_best, replace=False)
-    imgs = [("mean image", Xf[idx].mean(0), "gray"),
-            (f"neuron {j} weights", an.W[j], "RdBu_r"),
-            ("own best", _act.transformed_images(Xf[idx], an.W, cn.best[r]).mean(0), "gray"),
-            ("other's best", _act.transformed_images(Xf[idx], an.W, other).mean(0), "gray"),
-            ("random", _act.transformed_images(Xf[idx], an.W, rand).mean(0), "gray")]
-    fig = plt.figure(figsize=(12, 4.2))
-    gs = fig.add_gridspec(2, 5, height_ratios=[1, 1.2])
-    ax = fig.add_subplot(gs[0, :])
-    colors = np.full(cn.H, "0.6", dtype=object)
-    colors[cn.best[r]] = "tab:red"
-    colors[j] = "black"
-    ax.bar(np.arange(cn.H), cn.frequency[r], width=1.0, color=list(colors))
-    ax.set_xlim(-1, cn.H)
-    ax.set_ylabel(f"share in top {cn.k}")
-    ax.set_title(f"{method}: {an.titles(method)[cluster_id]}, n={len(idx)}; best neurons "
-                 f"{list(map(int, cn.best[r]))} (red; black = neuron {j})", fontsize=10)
-    for i, (t, img, cmap) in enumerate(imgs):
-        a = fig.add_subplot(gs[1, i])
-        v = np.abs(img).max() or 1.0
-        a.imshow(img.reshape(28, 28), cmap=cmap, **({"vmin": -v, "vmax": v} if cmap == "RdBu_r" else {}))
-        a.set_title(t, fontsize=9)
-        a.set_xticks([]), a.set_yticks([])
-    fig.tight_layout()
-    return fig
-
-
-def cluster_browser(an: Analysis, method: str | None = None):
-    """An ipywidgets panel to browse clusters and their best neurons: a method dropdown, a cluster
-    slider and a neuron-rank slider; every change redraws :func:`show_cluster` in place (an ``Output``
-    with ``plt.show()`` inside). Returns the panel (display it, or just leave it last in a cell)."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
-    methods = list(an.clusterings)
-    if not methods:
-        raise ValueError("The analysis has no clusterings; run clustering.analyze(...) with methods=...")
-    out = widgets.Output()
-    method_w = widgets.Dropdown(options=methods, value=method or methods[0], description="method")
-    cluster_w = widgets.SelectionSlider(options=an.neurons[method_w.value].ids, description="cluster")
-    rank_w = widgets.IntSlider(value=0, min=0, max=an.neurons[method_w.value].best.shape[1] - 1,
-                               description="neuron rank")
-
-    def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
-            show_cluster(an, method_w.value, cluster_w.value, rank_w.value)
-            plt.show()
-
-    def new_method(change):
-        cluster_w.unobserve(redraw, "value")
-        cluster_w.options = an.neurons[change["new"]].ids
-        cluster_w.observe(redraw, "value")
-        redraw()
-
-    method_w.observe(new_method, "value")
-    cluster_w.observe(redraw, "value")
-    rank_w.observe(redraw, "value")
-    redraw()
-    return widgets.VBox([widgets.HBox([method_w, cluster_w, rank_w]), out])
+        return getattr(cluster_views, name)
+    raise AttributeError(f"module 'toolkit.clustering' has no attribute {name!r}")
