@@ -151,3 +151,108 @@ def test_landmarks_make_1920_points_in_r9_fast():
     d = ph.persistence(X, n_landmarks=400)
     assert time.process_time() - c0 < 8.0
     assert ph.circle_score(d) > 3 and ph.bar_lengths(d, 1)[0] > 0.8
+
+
+# ---------------------------------------------------------------------------------------------------
+# circle_evidence: a circle test that clumps cannot fool (issue 13 point 1)
+# ---------------------------------------------------------------------------------------------------
+_E12 = np.eye(9)[:2]
+
+
+@pytest.fixture(scope="module")
+def controls():
+    return ph.circle_controls(240, seed=0)
+
+
+def test_circle_evidence_noisy_uniform_circle_is_a_circle(controls):
+    ev = ph.circle_evidence(controls["uniform circle"], plane=_E12)
+    assert ev.is_circle, ev
+    assert ev.death_birth > 5 and ev.occupied == 16 and ev.coverage == 1.0 and ev.in_plane > 0.95
+    assert ev.ratio > 10 and 0 < ev.birth < ev.death and ev.n_points == 240 and ev.n_landmarks == 200
+    assert ev.reason.startswith("circle")
+    assert ph.circle_evidence(controls["uniform circle"]).is_circle       # PCA plane finds it too
+
+
+def test_circle_evidence_ideal_filters_are_a_circle():
+    ev = ph.circle_evidence(fl.primary_circle_filters(64).reshape(64, 9), plane=fl.dct_basis()[:2])
+    assert ev.is_circle and ev.death_birth > 15 and ev.ratio == float("inf") and ev.occupied == 16
+    assert ev.in_plane == pytest.approx(1.0)
+
+
+def test_circle_evidence_four_clumps_fool_the_ratio_but_not_the_evidence(controls):
+    X = controls["4 clumps"]
+    ev = ph.circle_evidence(X, plane=_E12)
+    assert ev.ratio > 3                       # the old circle score calls four clumps a circle ...
+    assert not ev.is_circle                   # ... the evidence does not
+    assert ev.death_birth < 2 and ev.occupied <= 9
+    assert "death/birth" in ev.reason and "gaps at" in ev.reason
+
+
+@pytest.mark.parametrize("name", ["3 clumps on a ring", "270° arc", "Gaussian blob"])
+def test_circle_evidence_other_controls_are_not_circles(controls, name):
+    ev = ph.circle_evidence(controls[name], plane=_E12)
+    assert not ev.is_circle and ev.death_birth < 2, ev
+
+
+def test_circle_evidence_random_filters_are_off_the_plane():
+    R = fl.normalize(np.random.default_rng(0).normal(size=(240, 9)))
+    ev = ph.circle_evidence(R, plane=fl.dct_basis()[:2])
+    assert not ev.is_circle and ev.in_plane < 0.6 and "off the plane" in ev.reason
+
+
+def test_circle_evidence_coverage_counts_sectors_by_hand():
+    # 40 points at exactly 0 and 90 degrees (sector 0 is centred on the first plane direction)
+    a = np.repeat([0.0, np.pi / 2], 20)
+    X = np.stack([np.cos(a), np.sin(a)], 1) + 1e-3 * np.arange(40)[:, None]
+    ev = ph.circle_evidence(X, plane=np.eye(2), center=np.zeros(2), sectors=8)
+    assert ev.occupied == 2 and ev.coverage == pytest.approx(2 / 8) and ev.sectors == 8
+    assert ev.in_plane == pytest.approx(1.0)
+
+
+def test_circle_evidence_bad_input():
+    X = ph.circle_controls(40)["uniform circle"]
+    with pytest.raises(ValueError, match="at least 10"):
+        ph.circle_evidence(X[:9])
+    Xn = X.copy()
+    Xn[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ph.circle_evidence(Xn)
+    with pytest.raises(ValueError, match=r"\(N, d\)"):
+        ph.circle_evidence(X[:, 0])
+    with pytest.raises(ValueError, match="plane"):
+        ph.circle_evidence(X, plane=np.eye(3)[:2])
+    with pytest.raises(ValueError, match="plane"):
+        ph.circle_evidence(X, plane=np.ones((2, 9)))
+    with pytest.raises(ValueError, match="sectors"):
+        ph.circle_evidence(X, sectors=2)
+    with pytest.raises(ValueError, match="center"):
+        ph.circle_evidence(X, center=np.zeros(3))
+
+
+def test_circle_score_of_a_bare_h1_array_is_the_right_value():
+    """Issue 16: circle_score(d[1]) on a bare (n, 2) array gave inf; it is the diagram itself."""
+    d = ph.persistence(ph.sample_cloud("circle", 80, noise=0.05, seed=1))
+    assert ph.circle_score(d[1]) == pytest.approx(ph.circle_score(d))
+    assert np.isfinite(ph.circle_score(d[1]))
+    assert ph.bar_lengths(d[1]).tolist() == ph.bar_lengths(d, 1).tolist()
+    with pytest.raises(ValueError, match="ambiguous"):
+        ph.circle_score([[0.1, 0.5], [0.2, 0.3]])
+    with pytest.raises(ValueError, match="n_bars, 2"):
+        ph.circle_score(np.zeros((3, 3)))
+
+
+def test_ex05_q3_accepts_float32_rejects_nan_none_strings(monkeypatch):
+    """Issue 16: a correct float32 answer passes; NaN, inf, None and strings never do."""
+    from toolkit.exercises import ExerciseFailed, ex05
+
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+
+    def good32(dgm1):
+        life = np.sort((dgm1[:, 1] - dgm1[:, 0]).astype(np.float32))[::-1]
+        return 0.0 if len(life) == 0 else float("inf") if len(life) == 1 else np.float32(life[0] / life[1])
+
+    assert ex05.q3(good32) is True
+    for bad, msg in [(lambda d: float("nan"), "NaN"), (lambda d: None, "None"), (lambda d: "5.0", "str"),
+                     (lambda d: float("inf"), "score"), (lambda d: np.array([5.0, 1.0]), "one number")]:
+        with pytest.raises(ExerciseFailed, match=msg):
+            ex05.q3(bad)

@@ -117,6 +117,34 @@ q2 = Exercise(
 
 
 # ----------------------------------------------------------------------------------------------------
+def _one_number(value, call: str) -> float:
+    """The student's return value as one float; None, strings, booleans, NaN and arrays of several
+    numbers are wrong answers (with a message), never silently converted."""
+    if value is None:
+        raise Wrong(f"{call} returned None: did you forget `return`?")
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise Wrong(f"{call} returned {value!r} ({type(value).__name__}); return a number (a float).")
+    try:                                        # not expect_array: inf is a right answer here
+        if hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise Wrong(f"{call} returned a {type(value).__name__}; return a number (a float).") from None
+    if v.size != 1:
+        raise Wrong(f"{call} should return one number, got an array of shape {v.shape}.")
+    v = float(v.reshape(-1)[0])
+    if np.isnan(v):
+        raise Wrong(f"{call} returned NaN; bar lengths are finite here, so the ratio is a number.")
+    return v
+
+
+def _close(v: float, want: float) -> bool:
+    """Equal up to a relative tolerance that accepts float32 arithmetic (1e-5); inf only equals inf."""
+    if np.isinf(want) or np.isinf(v):
+        return v == want
+    return abs(v - want) <= 1e-5 * max(abs(want), 1e-12)
+
+
 def _check_score(answer) -> None:
     fn = expect_callable(answer, "a function circle_score(dgm1)")
     cases = [
@@ -127,14 +155,11 @@ def _check_score(answer) -> None:
         (np.zeros((0, 2)), 0.0),
     ]
     for dgm, want in cases:
-        v = expect_array(call_student(fn, dgm.copy()), None, "a number")
-        if v.size != 1:
-            raise Wrong(f"circle_score should return one number, got {v!r}.")
-        v = float(v.reshape(-1)[0])
-        if want == float("inf") and v == want or want != float("inf") and abs(v - want) < 1e-9:
+        v = _one_number(call_student(fn, dgm.copy()), f"circle_score({dgm.tolist()})")
+        if _close(v, want):
             continue
         life = dgm[:, 1] - dgm[:, 0]
-        if len(dgm) >= 2 and abs(v - np.sort(dgm[:, 1])[-1] / np.sort(dgm[:, 1])[-2]) < 1e-9:
+        if len(dgm) >= 2 and _close(v, np.sort(dgm[:, 1])[-1] / np.sort(dgm[:, 1])[-2]):
             raise Wrong("You compared death times; compare bar LENGTHS (death - birth).")
         if len(dgm) == 1:
             raise Wrong(f"With a single H1 bar there is no second bar: return float('inf') (got {v}).")
@@ -143,10 +168,11 @@ def _check_score(answer) -> None:
         raise Wrong(f"For the bars {dgm.tolist()} (lengths {np.round(life, 3).tolist()}) the score is "
                     f"{want}, you returned {v}. Sort the lengths in decreasing order first.")
     d = homology.persistence(homology.sample_cloud("circle", 80, noise=0.05, seed=1))
-    v = float(np.asarray(call_student(fn, d[1])).reshape(-1)[0])
-    if abs(v - homology.circle_score(d)) > 1e-9:
-        raise Wrong(f"On the H1 diagram of a noisy circle you returned {v}, expected "
-                    f"{homology.circle_score(d):.4f}.")
+    want = homology.circle_score(d[1])
+    v = _one_number(call_student(fn, d[1].copy()), "circle_score(H1 diagram of a noisy circle)")
+    if not _close(v, want):
+        raise Wrong(f"On the H1 diagram of a noisy circle ({len(d[1])} bars) you returned {v}, expected "
+                    f"{want:.4f}.")
 
 
 q3 = Exercise(
