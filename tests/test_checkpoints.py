@@ -76,3 +76,143 @@ def test_bad_names_and_configs(tmp_path):
         checkpoints.checkpoint_paths("../x", {}, tmp_path)
     with pytest.raises(TypeError, match="JSON"):
         checkpoints.config_key("m", {"f": object()})
+
+
+def _fit_cfg(cfg, tmp_path, train, hidden=8, **kw):
+    return checkpoints.train_or_load("m", cfg, lambda: MLP(hidden), train, folder=tmp_path, verbose=False, **kw)
+
+
+def test_retrain_twice_within_a_second_keeps_every_version(tmp_path):
+    """Fast nets train in well under a second: backups named to the second once overwrote each other."""
+    calls, train = _train_counter()
+    torch.manual_seed(0)
+    versions = [_fit_cfg({}, tmp_path, train)[0].fc1.weight.detach().clone()]
+    for _ in range(3):
+        torch.manual_seed(len(versions))  # another initialization: every version has other weights
+        versions.append(_fit_cfg({}, tmp_path, train, retrain=True)[0].fc1.weight.detach().clone())
+    pts = sorted(tmp_path.glob("m-*.pt.bak-*"))
+    jss = sorted(tmp_path.glob("m-*.json.bak-*"))
+    assert len(calls) == 4 and len(pts) == 3 and len(jss) == 3
+    kept = [torch.load(p, weights_only=True)["fc1.weight"] for p in pts]
+    for old in versions[:3]:  # each earlier version is in exactly one backup
+        assert sum(torch.equal(old, k) for k in kept) == 1
+    # each backup pair (same suffix) still verifies: its JSON hash is the hash of its weights
+    for p in pts:
+        j = p.with_name(p.name.replace(".pt.bak", ".json.bak"))
+        assert json.loads(j.read_text())["weights_sha256"] == checkpoints.weights_hash(
+            torch.load(p, weights_only=True))
+
+
+def test_unwritable_folder_is_reported_before_training(tmp_path):
+    calls, train = _train_counter()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(checkpoints.CheckpointFolderError, match="TOOLKIT_DATA"):
+        _fit_cfg({}, blocker / "checkpoints", train)
+    assert calls == []  # nothing was trained for nothing
+
+
+def test_unwritable_data_folder_from_the_environment_names_the_fix(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TOOLKIT_DATA", str(blocker / "data"))
+    with pytest.raises(checkpoints.CheckpointFolderError, match="Set TOOLKIT_DATA"):
+        checkpoints.checkpoint_paths("m", {})
+
+
+def test_a_failed_save_returns_the_trained_model_with_a_warning(tmp_path, monkeypatch):
+    calls, train = _train_counter()
+    m0, _ = _fit_cfg({}, tmp_path, train)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def disk_full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoints.torch, "save", disk_full)
+    with pytest.warns(UserWarning, match="could not be saved to .*No space left"):
+        m, r = _fit_cfg({}, tmp_path, train, retrain=True)
+    assert len(calls) == 2 and r["path"] is None and not r["loaded"] and r["history"]["loss"]
+    assert isinstance(m, MLP) and not m.training
+    # the earlier checkpoint is still there, under a backup name, byte for byte
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if ".bak-" in p.name}
+    assert sorted(after.values()) == sorted(before.values())
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_swapped_weights_are_refused(tmp_path):
+    """net_B's weights copied over net_A's once reported net_A's stored accuracy."""
+    calls, train = _train_counter()
+    torch.manual_seed(0)
+    _fit_cfg({"net": "A"}, tmp_path, train)
+    torch.manual_seed(1)
+    _fit_cfg({"net": "B"}, tmp_path, train)
+    pa, ja = checkpoints.checkpoint_paths("m", {"net": "A"}, tmp_path)
+    pb, jb = checkpoints.checkpoint_paths("m", {"net": "B"}, tmp_path)
+    pa.write_bytes(pb.read_bytes())
+    with pytest.raises(checkpoints.CheckpointMismatch, match="hash differs.*retrain=True"):
+        _fit_cfg({"net": "A"}, tmp_path, train)
+    ja.write_text(jb.read_text())  # both files of B copied over A's
+    with pytest.raises(checkpoints.CheckpointMismatch, match="records another net"):
+        _fit_cfg({"net": "A"}, tmp_path, train)
+    assert len(calls) == 2
+
+
+def test_checkpoint_without_hash_is_upgraded_with_a_warning(tmp_path):
+    calls, train = _train_counter()
+    m1, r1 = _fit_cfg({}, tmp_path, train)
+    assert r1["verified"] and len(r1["weights_sha256"]) == 64
+    _, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    old = json.loads(js.read_text())
+    del old["weights_sha256"]  # as written by the first version of the toolkit
+    js.write_text(json.dumps(old))
+    with pytest.warns(UserWarning, match="without a hash.*could not be checked"):
+        m2, r2 = _fit_cfg({}, tmp_path, train)
+    assert r2["loaded"] and not r2["verified"] and torch.equal(m1.fc1.weight, m2.fc1.weight)
+    assert json.loads(js.read_text())["weights_sha256"] == r1["weights_sha256"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, r3 = _fit_cfg({}, tmp_path, train)  # hash added: no second warning, numbers still unverified
+    assert not r3["verified"] and len(calls) == 1
+    m1.fc1.weight.data[0, 0] += 1  # from now on the weights are checked
+    pt, _ = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    torch.save({k: v for k, v in m1.state_dict().items()}, pt)
+    with pytest.raises(checkpoints.CheckpointMismatch, match="hash differs"):
+        _fit_cfg({}, tmp_path, train)
+
+
+def test_weights_without_record_are_kept_and_retrained(tmp_path):
+    calls, train = _train_counter()
+    _fit_cfg({}, tmp_path, train)
+    pt, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    js.unlink()  # a save killed between the two files
+    weights = pt.read_bytes()
+    _, r = _fit_cfg({}, tmp_path, train)
+    assert len(calls) == 2 and not r["loaded"]
+    assert [p.read_bytes() for p in tmp_path.glob("m-*.pt.bak-*")] == [weights]
+
+
+def test_an_interrupted_retraining_leaves_the_checkpoint_in_place(tmp_path):
+    calls, train = _train_counter()
+    m1, _ = _fit_cfg({}, tmp_path, train)
+
+    def crash(model):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _fit_cfg({}, tmp_path, crash, retrain=True)
+    m2, r2 = _fit_cfg({}, tmp_path, train)
+    assert r2["loaded"] and r2["verified"] and torch.equal(m1.fc1.weight, m2.fc1.weight)
+
+
+def test_weights_hash_sees_every_change():
+    m = MLP(4)
+    s = {k: v.clone() for k, v in m.state_dict().items()}
+    h = checkpoints.weights_hash(s)
+    assert h == checkpoints.weights_hash({k: s[k] for k in reversed(list(s))})  # order of keys
+    s2 = dict(s, **{"fc2.bias": s["fc2.bias"].clone()})
+    s2["fc2.bias"][3] += 1e-7
+    assert checkpoints.weights_hash(s2) != h
+    assert checkpoints.weights_hash(dict(s, **{"fc2.bias": s["fc2.bias"].double()})) != h
+    with pytest.raises(TypeError, match="state_dict"):
+        checkpoints.weights_hash([1, 2])

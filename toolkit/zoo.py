@@ -114,7 +114,8 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
     """Train-or-load a named course net. Returns ``(model, info)``.
 
     ``info``: "history" (per-epoch lists), "test_acc" (on the test digits of the classes it was
-    trained on), "test_acc_all" (on all test digits), "config", "data_source", "path", "loaded".
+    trained on), "test_acc_all" (on all test digits), "acc_source" (stored with a hash-verified
+    checkpoint, or evaluated from the loaded weights), "config", "data_source", "path", "loaded".
     """
     cfg = spec(name, seed)
     train_ds, test_ds = mnist_train(), mnist_test()
@@ -139,10 +140,16 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
                                               device=device)
     info = dict(record)
     h = info["history"]
-    # checkpoints store their final accuracies; an older checkpoint without them is evaluated now
-    info["test_acc"] = h["test_acc"] if "test_acc" in h else evaluate(model, te.X, te.y)[1]
-    info["test_acc_all"] = (h["test_acc_all"] if "test_acc_all" in h
+    # A checkpoint stores its final accuracies; they are used only when the loaded weights match the hash
+    # recorded with them (record["verified"]). An older checkpoint (no hash, or no stored accuracies) is
+    # evaluated from its weights now.
+    trusted = bool(info.get("verified"))
+    info["test_acc"] = (h["test_acc"] if trusted and "test_acc" in h
+                        else evaluate(model, te.X, te.y)[1])
+    info["test_acc_all"] = (h["test_acc_all"] if trusted and "test_acc_all" in h
                             else evaluate(model, test_ds.X, test_ds.y)[1])
+    info["acc_source"] = ("stored with the checkpoint, weights verified by hash" if trusted and "test_acc" in h
+                          else "evaluated from the loaded weights")
     info["data_source"] = {"train": train_ds.source, "test": test_ds.source}
     info["description"] = description(name)
     return model, info
