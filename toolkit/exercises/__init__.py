@@ -28,8 +28,8 @@ from typing import Any, Callable
 
 from .. import config
 
-__all__ = ["Wrong", "ExerciseFailed", "Exercise", "expect_callable", "expect_array",
-           "call_student"]
+__all__ = ["Wrong", "ExerciseFailed", "Exercise", "expect_callable", "expect_array", "expect_number",
+           "expect_close", "expect_choice", "is_close", "call_student", "RTOL", "ATOL"]
 
 
 class Wrong(Exception):
@@ -48,8 +48,20 @@ class _StudentCodeError(Exception):
         self.original = original
 
 
+# Tolerances of every numeric comparison: a correct answer computed in float32 (torch's default) differs
+# from the float64 reference by a few units of 1.2e-7 per operation, so 1e-9 rejects it; 1e-4 relative
+# still rejects every wrong answer the checkers look for (they differ by whole percent or more).
+RTOL = 1e-4
+ATOL = 1e-6
+
+
 def call_student(fn: Callable, *args, **kwargs):
-    """Call the student's function; separate their exceptions from the checker's own."""
+    """Call the student's function; separate their exceptions from the checker's own.
+
+    ``NotImplementedError`` (the release's stub) passes through; any other exception of the student's
+    code, ``RecursionError`` and ``MemoryError`` included, becomes an internal error that
+    :meth:`Exercise.check` reports as "your code raised ...", never as a toolkit traceback.
+    """
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
@@ -59,27 +71,135 @@ def call_student(fn: Callable, *args, **kwargs):
 
 
 def expect_callable(answer: Any, what: str = "a function") -> Callable:
+    """Return ``answer`` if it is callable, else raise :class:`Wrong` saying to pass the function itself."""
+    if answer is None:
+        raise Wrong(f"Expected {what}, got None. Did the cell define it (and `return` a result)?")
     if not callable(answer):
         raise Wrong(f"Expected {what}, got a {type(answer).__name__}. Pass the function itself, "
                     f"without calling it (e.g. `check.q1(my_function)`, not `my_function(...)`).")
     return answer
 
 
-def expect_array(answer: Any, shape: tuple | None = None, what: str = "an array"):
-    """Turn a list / NumPy array / torch tensor into a float NumPy array and check its shape."""
+def _describe(answer: Any) -> str:
+    r = repr(answer)
+    return f"a {type(answer).__name__} ({r[:60] + '...' if len(r) > 60 else r})"
+
+
+def _to_numpy(answer: Any, what: str):
+    """Any list / tuple / NumPy array / torch tensor (any device, any dtype) -> float64 NumPy array."""
     import numpy as np
 
+    if answer is None:
+        raise Wrong(f"Expected {what}, got None. Did your function forget to `return` its result?")
+    if isinstance(answer, (str, bytes)):
+        raise Wrong(f"Expected {what} of numbers, got text ({answer[:40]!r}). Give the number itself, "
+                    f"not a string.")
+    if isinstance(answer, dict):
+        raise Wrong(f"Expected {what} of numbers, got a dict.")
     try:
-        if hasattr(answer, "detach"):
-            answer = answer.detach().cpu().numpy()
-        arr = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        raise Wrong(f"Expected {what} of numbers, got a {type(answer).__name__}.") from None
+        if hasattr(answer, "detach"):  # torch tensor: any device, any dtype (bfloat16 has no NumPy type)
+            answer = answer.detach().cpu()
+            answer = answer.double() if not answer.is_complex() else answer
+            answer = answer.numpy()
+        elif isinstance(answer, (list, tuple)) and any(hasattr(a, "detach") for a in answer):
+            answer = [a.detach().cpu().double().numpy() if hasattr(a, "detach") else a for a in answer]
+        arr = np.asarray(answer)
+        if arr.dtype.kind == "c":
+            raise Wrong(f"Expected {what} of real numbers, got complex numbers.")
+        if arr.dtype.kind in "USO" and arr.dtype != object:
+            raise Wrong(f"Expected {what} of numbers, got text: {_describe(answer)}.")
+        arr = np.asarray(arr, dtype=np.float64)
+    except Wrong:
+        raise
+    except OverflowError:
+        raise Wrong(f"Expected {what}, but your answer holds a number too large for a float "
+                    f"(over 1.8e308), e.g. 10**400. Check for a runaway power or product.") from None
+    except Exception:  # noqa: BLE001 - ragged lists, None inside lists, odd objects
+        raise Wrong(f"Expected {what} of numbers, got {_describe(answer)}.") from None
+    return arr
+
+
+def expect_array(answer: Any, shape: tuple | None = None, what: str = "an array", *,
+                 allow_nan: bool = False, allow_inf: bool = False):
+    """Turn a list / NumPy array / torch tensor into a float64 NumPy array and check it.
+
+    ``shape``: a tuple whose entries are ints or ``None`` (any length there), e.g. ``(10,)`` or
+    ``(None, 2)``; ``None`` accepts every shape. Tensors may live on any device and have any dtype.
+    Raises :class:`Wrong` for None, text, dicts, ragged lists, complex numbers, numbers beyond float
+    range, a wrong shape, and NaN / +-inf entries unless ``allow_nan`` / ``allow_inf``.
+    """
+    import numpy as np
+
+    arr = _to_numpy(answer, what)
     if shape is not None:
         if len(shape) != arr.ndim or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
-            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
             raise Wrong(f"Expected {what} of shape {want}, got shape {tuple(arr.shape)}.")
+    if not allow_nan and np.isnan(arr).any():
+        raise Wrong(f"Your answer ({what}) contains NaN at {int(np.isnan(arr).sum())} place(s). "
+                    f"Look for a division by zero or a mean over nothing.")
+    if not allow_inf and np.isinf(arr).any():
+        raise Wrong(f"Your answer ({what}) contains infinity at {int(np.isinf(arr).sum())} place(s). "
+                    f"Look for a division by zero or an overflow.")
     return arr
+
+
+def expect_number(answer: Any, what: str = "a number", *, integer: bool = False,
+                  allow_nan: bool = False, allow_inf: bool = False) -> float:
+    """One real number from a Python/NumPy scalar, a 0-d or one-element array or tensor -> ``float``.
+
+    Raises :class:`Wrong` for None, bool, text, several numbers, NaN / inf (unless allowed), values
+    beyond float range (``10**400``), and, with ``integer=True``, a value that is not a whole number.
+    """
+    if isinstance(answer, bool):
+        raise Wrong(f"Expected {what}, got {answer} (a bool). Give a number.")
+    arr = expect_array(answer, None, what, allow_nan=allow_nan, allow_inf=allow_inf)
+    if arr.size != 1:
+        raise Wrong(f"Expected {what} (one number), got {arr.size} numbers (shape {tuple(arr.shape)}).")
+    v = float(arr.reshape(-1)[0])
+    if integer and (v != v or abs(v) == float("inf") or v != round(v)):
+        raise Wrong(f"Expected {what} (a whole number), got {v}.")
+    return v
+
+
+def is_close(got: Any, want: Any, rtol: float = RTOL, atol: float = ATOL):
+    """Elementwise ``|got - want| <= atol + rtol * |want|`` (NumPy arrays or numbers), where NaN matches
+    only NaN and +-inf only the same infinity. Returns a boolean array (or bool for scalars)."""
+    import numpy as np
+
+    return np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+
+
+def expect_close(answer: Any, want: Any, what: str = "your answer", *, rtol: float = RTOL,
+                 atol: float = ATOL):
+    """Convert ``answer`` like :func:`expect_array` (shape and NaN/inf positions must be those of
+    ``want``) and raise :class:`Wrong` unless every entry is within ``atol + rtol * |want|``.
+    Returns the answer as a float64 array."""
+    import numpy as np
+
+    want = np.asarray(want, dtype=np.float64)
+    got = expect_array(answer, want.shape, what, allow_nan=bool(np.isnan(want).any()),
+                       allow_inf=bool(np.isinf(want).any()))
+    ok = np.asarray(is_close(got, want, rtol, atol))
+    if not ok.all():
+        if want.ndim == 0:
+            raise Wrong(f"Expected {what} = {float(want):.6g}, got {float(got):.6g}.")
+        i = tuple(int(k) for k in np.argwhere(~ok)[0])
+        raise Wrong(f"{what} differs at index {i if len(i) > 1 else i[0]}: expected {want[i]:.6g}, "
+                    f"got {got[i]:.6g} ({int((~ok).sum())} of {ok.size} entries differ).")
+    return got
+
+
+def expect_choice(answer: Any, options, what: str = "your choice") -> str:
+    """A multiple-choice answer: one of ``options`` (strings, compared case- and space-insensitively).
+    Returns the option as spelled in ``options``; raises :class:`Wrong` listing the options otherwise."""
+    opts = {str(o).strip().lower(): o for o in options}
+    if not isinstance(answer, str):
+        raise Wrong(f"Expected {what}: one of {list(options)} as a string, got {_describe(answer)}.")
+    key = " ".join(answer.strip().lower().split())
+    if key not in opts:
+        raise Wrong(f"Expected {what}: one of {list(options)}, got {answer!r}.")
+    return opts[key]
 
 
 class Exercise:
@@ -114,13 +234,21 @@ class Exercise:
         except _StudentCodeError as e:
             tb = "".join(traceback.format_exception_only(type(e.original), e.original)).strip()
             return self._fail(f"Your code raised an error when the checker called it:\n    {tb}")
+        except RecursionError:
+            return self._fail("Your answer made the checker recurse without end (a function that calls "
+                              "itself, or an object that contains itself).")
+        except Exception as e:  # noqa: BLE001 - the checker choked on an unexpected answer: no traceback
+            what = "".join(traceback.format_exception_only(type(e), e)).strip()
+            return self._fail(f"The checker could not use your answer ({_describe(answer)}): {what}. "
+                              f"Does your code return the kind of result the exercise asks for? If you "
+                              f"think it does, show this message to your instructor.", cause=e)
         print(f"[{self.name}] {self._success}")
         return True
 
-    def _fail(self, message: str) -> bool:
+    def _fail(self, message: str, cause: BaseException | None = None) -> bool:
         print(f"[{self.name}] Not yet. {message}\n(Try `{self.name}.hint()` for a hint.)")
         if config.strict_checks():
-            raise ExerciseFailed(f"{self.name}: {message}")
+            raise ExerciseFailed(f"{self.name}: {message}") from cause
         return False
 
     def hint(self) -> None:
