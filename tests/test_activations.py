@@ -217,11 +217,9 @@ def test_transformed_images_formula(mlp):
         A.transformed_images(x, W[:, :100], [0])
 
 
-def test_transform_scores_own_neurons_beat_random():
-    """A planted toy: an MLP whose neuron j looks exactly at the pixels of class j's images."""
-    H = 10
+def _planted_mlp(H=10):
+    """An MLP whose hidden neuron j looks exactly at the pixels of class j's images (a planted toy)."""
     m = MLP(hidden=H)
-    rng = np.random.default_rng(0)
     protos = np.zeros((H, 784), dtype=np.float32)
     for j in range(H):
         protos[j, j * 78:(j + 1) * 78] = 1.0
@@ -231,16 +229,75 @@ def test_transform_scores_own_neurons_beat_random():
         m.fc2.weight.copy_(torch.eye(10) * 5)
         m.fc2.bias.zero_()
     y = np.repeat(np.arange(10), 20)
-    X = protos[y] + 0.05 * rng.normal(size=(200, 784)).astype(np.float32)
-    rec = A.record(m, torch.from_numpy(X))
-    assert (rec.predictions == y).all()
-    cn = A.cluster_neurons(rec.pre["fc1"], y, k=1, n_best=1)
-    np.testing.assert_array_equal(cn.best[:, 0], np.arange(10))
-    df = A.transform_scores(m, torch.from_numpy(X), y, cn, labels=y, n_per_cluster=20)
-    means = df.groupby("condition")[["corr", "acc"]].mean()
-    assert means.loc["own", "acc"] == 1.0
-    assert means.loc["other", "acc"] < 0.2
-    assert means.loc["own", "corr"] > means.loc["random", "corr"] + 0.3
+    X = protos[y] + 0.05 * np.random.default_rng(0).normal(size=(200, 784)).astype(np.float32)
+    return m, torch.from_numpy(X), y
+
+
+def test_zscore_removes_gain():
+    rng = np.random.default_rng(0)
+    acts = rng.normal(size=(300, 6))
+    acts[:, 2] = np.abs(acts[:, 2]) * 50 + 10  # a high-gain neuron: top-1 for every point when raw
+    acts[:, 5] = 3.0                            # a constant (dead) neuron
+    assert (A.top_k_neurons(acts, 1)[:, 0] == 2).all()
+    z = A.zscore(acts)
+    np.testing.assert_allclose(z[:, :5].mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(z[:, [0, 1, 2, 3, 4]].std(0), 1, rtol=1e-12)
+    assert (z[:, 5] == 0).all()
+    assert (A.top_k_neurons(z, 1)[:, 0] == 2).mean() < 0.5
+    with pytest.raises(ValueError, match="NaN"):
+        A.zscore(np.array([[1.0, np.nan], [0.0, 1.0]]))
+
+
+def test_random_neurons():
+    r = A.random_neurons(20, 5, exclude=[0, 1, 2], seed=1)
+    assert r.shape == (5,) and len(set(r)) == 5 and not set(r) & {0, 1, 2} and r.max() < 20
+    np.testing.assert_array_equal(r, A.random_neurons(20, 5, exclude=[0, 1, 2], seed=1))
+    assert A.random_neurons(4, 0).size == 0
+    with pytest.raises(ValueError, match="k=5"):
+        A.random_neurons(6, 5, exclude=[0, 1])
+
+
+def test_ablate_planted_neuron_is_causal():
+    m, X, y = _planted_mlp()
+    before = [p.detach().clone() for p in m.parameters()]
+    assert A.ablate(m, [], X, y) == 1.0
+    for j in (0, 4, 9):  # silencing neuron j kills class j (and only class j)
+        assert A.ablate(m, [j], X[y == j], y[y == j]) == 0.0
+        assert A.ablate(m, [j], X[y != j], y[y != j]) == 1.0
+    assert A.ablate(m, [1, 2, 3], X, y) == pytest.approx(0.7)
+    assert A.ablate(m, np.arange(10), X, y) <= 0.1
+    for p, q in zip(m.parameters(), before):  # model untouched, no hook left behind
+        assert torch.equal(p, q)
+    assert len(m.fc1._forward_hooks) == 0
+    assert A.ablate(m, [3], X.numpy(), torch.from_numpy(y)) == pytest.approx(0.9)
+
+
+def test_ablate_conv_channels():
+    torch.manual_seed(0)
+    cnn = CNN(4, 3, 5)
+    X = torch.randn(8, 1, 28, 28)
+    y = A.record(cnn, X).predictions
+    assert A.ablate(cnn, [], X, y, layer="conv1") == 1.0
+    silent = A.ablate(cnn, [0, 1, 2, 3], X, y, layer="conv1")  # every channel: output = f(biases only)
+    assert 0.0 <= silent <= 1.0
+
+
+def test_ablate_bad_input():
+    m, X, y = _planted_mlp()
+    with pytest.raises(ValueError, match="k=11"):
+        A.ablate(m, np.arange(11), X, y)
+    with pytest.raises(ValueError, match="repeat"):
+        A.ablate(m, [1, 1], X, y)
+    with pytest.raises(ValueError, match="0..9"):
+        A.ablate(m, [10], X, y)
+    with pytest.raises(ValueError, match="integer"):
+        A.ablate(m, [1.5], X, y)
+    with pytest.raises(KeyError, match="fc1"):
+        A.ablate(m, [1], X, y, layer="fc9")
+    with pytest.raises(ValueError, match="same number"):
+        A.ablate(m, [1], X, y[:5])
+    with pytest.raises(ValueError, match="integer class labels"):
+        A.ablate(m, [1], X, y.astype(float))
 
 
 def test_plots_run(mlp, X):
@@ -248,13 +305,28 @@ def test_plots_run(mlp, X):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from toolkit import activation_plots as P
+
     rec = A.record(mlp, X)
     cl = np.arange(37) % 3
     cn = A.cluster_neurons(rec.pre["fc1"], cl, k=3, n_best=2)
-    for fig in (A.plot_neuron_bars(cn), A.plot_frequency_heatmaps(cn),
-                A.plot_weight_images(A.first_layer_weights(mlp), cn.best[0]),
-                A.plot_transformed(X, A.first_layer_weights(mlp), cn, 1, cl, n_images=3)):
+    W = A.first_layer_weights(mlp)
+    for fig in (P.plot_neuron_bars(cn), P.plot_frequency_heatmaps(cn),
+                P.plot_weight_images(W, cn.best[0]), P.plot_transformed(X, W, cn, 1, cl, n_images=3),
+                P.plot_best_counts({"raw": cn.best, "z": cn.best}, cn.H),
+                P.plot_weight_histograms({"a": W, "b": 2 * W})):
         assert fig.axes
+    assert A.plot_neuron_bars is P.plot_neuron_bars  # still reachable from the old module
+    fig = P.plot_cluster_neuron_graph(np.array([[0, 1], [1, 2], [1, 3]]), ids=[5, 6, 7])
+    G = fig.graph
+    assert G.number_of_nodes() == 3 + 4 and G.number_of_edges() == 6
+    assert G.degree(("n", 1)) == 3 and G.degree(("c", 5)) == 2
+    with pytest.raises(ValueError, match="ids"):
+        P.plot_cluster_neuron_graph(np.array([[0, 1]]), ids=[1, 2])
+    with pytest.raises(ValueError, match="0..11"):
+        P.plot_best_counts({"raw": np.array([[0, 12]])}, 12)
+    with pytest.raises(AttributeError):
+        A.no_such_thing
     plt.close("all")
 
 
@@ -276,3 +348,50 @@ def test_ex03_q2_q3(monkeypatch):
     assert ex03.q3(lambda x, W, n: A.transformed_images(x[None], W, n)[0])
     with pytest.raises(ExerciseFailed, match="ReLU"):
         ex03.q3(lambda x, W, n: x * W[n].mean(0))
+
+
+def test_ex03_never_passes_nan_none_strings_overflow(monkeypatch):
+    from toolkit.exercises import ExerciseFailed, ex03
+
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+
+    def purity_f32(clusters, labels):  # a correct answer computed in float32 passes
+        out = {}
+        for c in np.unique(clusters):
+            m = labels[clusters == c]
+            out[int(c)] = np.float32(np.bincount(m).max()) / np.float32(len(m))
+        return out
+
+    assert ex03.q1(purity_f32)
+    bad_answers = {
+        "NaN": lambda c, l: {int(k): float("nan") for k in np.unique(c)},
+        "None": lambda c, l: None,
+        "strings": lambda c, l: {int(k): "1.0" for k in np.unique(c)},
+        "overflow": lambda c, l: {int(k): 10 ** 400 for k in np.unique(c)},
+        "bools": lambda c, l: {int(k): True for k in np.unique(c)},
+        "raises": lambda c, l: 1 / 0,
+    }
+    for what, fn in bad_answers.items():
+        with pytest.raises(ExerciseFailed):
+            ex03.q1(fn)
+    for fn in (lambda *a: None, lambda *a: ["5", "17", "33"], lambda *a: [np.nan] * a[4],
+               lambda *a: np.array([True] * a[4])):
+        with pytest.raises(ExerciseFailed):
+            ex03.q2(fn)
+    for fn in (lambda x, W, n: None, lambda x, W, n: np.full(784, np.nan),
+               lambda x, W, n: [str(v) for v in np.maximum(x * W[n].mean(0), 0)]):
+        with pytest.raises(ExerciseFailed):
+            ex03.q3(fn)
+    # float32 transform passes
+    assert ex03.q3(lambda x, W, n: np.maximum(x.astype(np.float32) * W[n].astype(np.float32).mean(0), 0))
+
+
+def test_ex03_q4_judgement(monkeypatch):
+    from toolkit.exercises import ExerciseFailed, ex03
+
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+    assert ex03.q4("bcd") and ex03.q4({"B", "c", "d"}) and ex03.q4("b, c, d")
+    for wrong in ("a", "bc", "bcde", "abcd", "", None, float("nan"), 3, "xyz", ["b", "c", "d", "q"]):
+        with pytest.raises(ExerciseFailed):
+            ex03.q4(wrong)
+    assert not getattr(ex03.q4, "_solution", "")  # no reference text ships

@@ -17,8 +17,15 @@ membership list / dict of index arrays, e.g. Mapper nodes, where clusters may ov
     cn.best             # (C, 5) int: the cluster's 5 most frequent neurons
     cn.shared()         # {neuron: [cluster ids]} for neurons that are "best" in more than one cluster
 
-and the "transformed images" of Alessi's study (image * mean weight row of a cluster's best neurons, then
-ReLU), with a number for what the eye sees: :func:`transform_scores`.
+Raw top-k counts favour neurons with a large activation scale (a high "gain"): :func:`zscore` standardizes
+every neuron over the data set first, so that "most active" means "most active for this neuron"::
+
+    cn_z = activations.cluster_neurons(activations.zscore(A), clusters, k=5, n_best=5)
+
+The causal test of "these neurons matter": silence some neurons and measure the accuracy
+(:func:`ablate`, with :func:`random_neurons` for the control). And the "transformed images" of Alessi's
+study (image * mean weight row of a cluster's best neurons, then ReLU): :func:`transformed_images`.
+The figures are in :mod:`toolkit.activation_plots`.
 """
 from __future__ import annotations
 
@@ -29,10 +36,10 @@ import numpy as np
 
 __all__ = [
     "Recording", "record", "layer_names",
-    "top_k_neurons", "ClusterNeurons", "cluster_neurons", "as_membership",
+    "top_k_neurons", "zscore", "ClusterNeurons", "cluster_neurons", "as_membership",
     "neuron_counts", "best_neurons", "shared_best_neurons", "active_fraction",
-    "first_layer_weights", "transformed_images", "transform_scores",
-    "plot_neuron_bars", "plot_frequency_heatmaps", "plot_weight_images", "plot_transformed",
+    "ablate", "random_neurons",
+    "first_layer_weights", "transformed_images",
 ]
 
 
@@ -256,6 +263,18 @@ def top_k_neurons(A, k: int = 5) -> np.ndarray:
     return np.argsort(-A, axis=1, kind="stable")[:, :k].astype(np.int64)
 
 
+def zscore(A) -> np.ndarray:
+    """(N, H) float64: each neuron (column) of ``A`` (N, H) standardized over the N points, (a - mean) / SD.
+
+    A neuron that never varies (SD 0, e.g. dead under the ReLU everywhere) gets 0 everywhere. Use it before
+    :func:`top_k_neurons` / :func:`cluster_neurons` so that a neuron with a large scale is not "top" for
+    every input merely because its numbers are big.
+    """
+    A = _check_activations(A)
+    sd = A.std(0)
+    return np.where(sd > 0, (A - A.mean(0)) / np.where(sd > 0, sd, 1.0), 0.0)
+
+
 def as_membership(clusters, n: int | None = None) -> dict:
     """Normalize a cluster description to ``{cluster_id: sorted index array}``.
 
@@ -354,6 +373,93 @@ def active_fraction(A) -> float:
     return float((A > 0).mean())
 
 
+def random_neurons(H: int, k: int, *, exclude=(), seed=None) -> np.ndarray:
+    """(k,) int64: ``k`` distinct neurons drawn uniformly from 0..H-1, none of them in ``exclude``.
+
+    The control of an ablation: as many neurons as the tested set, chosen without looking at the data.
+    seed: an int, a ``np.random.Generator`` or None. A k larger than what is left raises a ValueError.
+    """
+    if not isinstance(H, (int, np.integer)) or H < 1:
+        raise ValueError(f"H (the layer width) must be a positive integer, got {H!r}.")
+    if not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}.")
+    exclude = np.unique(np.asarray(exclude, dtype=np.int64).ravel())
+    pool = np.setdiff1d(np.arange(H), exclude)
+    if k > len(pool):
+        raise ValueError(f"k={k} random neurons were asked for, but only {len(pool)} of the layer's {H} "
+                         f"neurons are left after excluding {len(exclude)}; pick k <= {len(pool)}.")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return np.sort(rng.choice(pool, size=int(k), replace=False)).astype(np.int64)
+
+
+def ablate(model, neurons, X, y, *, layer: str = "fc1", batch_size: int = 2048) -> float:
+    """Accuracy of ``model`` on (X, y) with the given neurons of ``layer`` silenced (set to 0).
+
+    model:   any ``nn.Module``; layer: the name of one of its modules (``"fc1"``); a forward hook sets the
+             module's output to 0 for the chosen units -- columns of a Linear output (N, H) or channels of
+             a conv output (N, C, h, w). For the course's MLP, fc1's output is the pre-ReLU activation, so
+             the neuron's ReLU output is 0 too: the neuron is silent for every input.
+    neurons: k distinct indices in 0..H-1 (k = 0: no ablation, the plain accuracy).
+    X: (n, ...) inputs (tensor, NumPy array or toolkit Dataset); y: (n,) integer labels.
+    Returns the accuracy (a float in [0, 1]). The model is unchanged afterwards (hook removed, mode kept).
+    k larger than the layer, repeated or out-of-range neurons raise a ValueError naming k.
+    """
+    import torch
+
+    modules = dict(model.named_modules())
+    if layer not in modules or layer == "":
+        raise KeyError(f"The model has no layer named {layer!r}. Valid layer names: {layer_names(model)}.")
+    if hasattr(X, "y") and not isinstance(X, (np.ndarray, torch.Tensor)) and y is None:
+        y = X.y
+    X = _as_tensor(X)
+    if y is None:
+        raise ValueError("y (the labels of X) is needed to measure accuracy.")
+    y = torch.as_tensor(np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y))
+    if y.ndim != 1 or len(y) != len(X) or len(X) == 0:
+        raise ValueError(f"X and y must hold the same number (> 0) of inputs and labels; got {len(X)} "
+                         f"inputs and labels of shape {tuple(y.shape)}.")
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise ValueError(f"y must hold integer class labels; got dtype {y.dtype}.")
+    idx = np.asarray(neurons.detach().cpu().numpy() if hasattr(neurons, "detach") else neurons).ravel()
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"neurons must be integer indices; got dtype {idx.dtype}.")
+    idx = idx.astype(np.int64)
+    p = next(iter(model.parameters()))
+    mod = modules[layer]
+    H = getattr(mod, "out_features", None) or getattr(mod, "out_channels", None)
+    if H is None:
+        raise ValueError(f"layer {layer!r} ({type(mod).__name__}) is neither Linear nor Conv; ablate one "
+                         f"of those.")
+    k = idx.size
+    if k > H:
+        raise ValueError(f"k={k} neurons to silence, but layer {layer!r} has only {H}; pick k <= {H}.")
+    if len(np.unique(idx)) != k:
+        raise ValueError(f"neurons repeat (k={k} indices, {len(np.unique(idx))} distinct); pass distinct ones.")
+    if k and (idx.min() < 0 or idx.max() >= H):
+        raise ValueError(f"neurons must lie in 0..{H - 1} (layer {layer!r} has {H}); got "
+                         f"{int(idx.min())}..{int(idx.max())} (k={k}).")
+    mask = torch.ones(H, dtype=p.dtype, device=p.device)
+    mask[torch.from_numpy(idx).to(p.device)] = 0
+
+    def hook(_m, _i, out):
+        return out * mask.view((1, H) + (1,) * (out.ndim - 2))
+
+    handle = modules[layer].register_forward_hook(hook) if k else None
+    was = model.training
+    correct = 0
+    try:
+        model.eval()
+        with torch.no_grad():
+            for i in range(0, len(X), batch_size):
+                pred = model(X[i:i + batch_size].to(p.device, p.dtype)).argmax(1).cpu()
+                correct += int((pred == y[i:i + batch_size]).sum())
+    finally:
+        if handle is not None:
+            handle.remove()
+        model.train(was)
+    return correct / len(X)
+
+
 @dataclass
 class ClusterNeurons:
     """The top-k-neuron statistics of one clustering (see :func:`cluster_neurons`).
@@ -438,172 +544,12 @@ def transformed_images(X, W, neurons) -> np.ndarray:
     return np.maximum(X * W[neurons].mean(0), 0.0).astype(np.float32)
 
 
-def _row_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each row of a (n, D) with the vector b (D,); 0 for constant rows."""
-    a = a - a.mean(1, keepdims=True)
-    b = b - b.mean()
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (a @ b) / den
-    return np.where(den > 0, r, 0.0)
+_MOVED_PLOTS = ("plot_neuron_bars", "plot_frequency_heatmaps", "plot_weight_images", "plot_transformed")
 
 
-def transform_scores(model, X, clusters, cn: ClusterNeurons, labels=None, *, layer: str = "fc1",
-                     n_per_cluster: int = 200, seed: int = 0):
-    """A number for what the eye sees in the transformed images, with both controls.
+def __getattr__(name):  # the figures moved to toolkit.activation_plots; still reachable from here
+    if name in _MOVED_PLOTS:
+        from . import activation_plots
 
-    For each cluster, up to ``n_per_cluster`` member images are transformed with (own) the cluster's best
-    neurons, (other) the best neurons of another cluster (the next id, cyclically), (random) as many
-    random neurons. Reported per cluster and condition:
-
-    - ``corr``: mean Pearson correlation of each transformed image with the cluster's mean (normalized,
-      untransformed) image -- does the transformed image keep the cluster's shape?
-    - ``acc``: the model's accuracy on the transformed images against ``labels`` (default: the cluster's
-      majority prediction) -- does the net still recognize them?
-
-    Returns a pandas DataFrame (one row per cluster x condition).
-    """
-    import pandas as pd
-    import torch
-
-    rng = np.random.default_rng(seed)
-    W = first_layer_weights(model, layer)
-    Xt = X.X if hasattr(X, "X") and not isinstance(X, (np.ndarray, torch.Tensor)) else X
-    Xf = np.asarray(Xt.detach().cpu().numpy() if hasattr(Xt, "detach") else Xt, dtype=np.float32)
-    shape = Xf.shape[1:]
-    Xf = Xf.reshape(len(Xf), -1)
-    members = as_membership(clusters, n=len(Xf))
-    if labels is None:
-        labels = record(model, Xt, layers=[layer], keep_post=False).predictions
-    labels = np.asarray(labels.detach().cpu().numpy() if hasattr(labels, "detach") else labels)
-    p = next(iter(model.parameters()))
-    rows = []
-    for r, cid in enumerate(cn.ids):
-        idx = members[cid]
-        if len(idx) > n_per_cluster:
-            idx = np.sort(rng.choice(idx, n_per_cluster, replace=False))
-        target = np.bincount(labels[members[cid]]).argmax()
-        mean_img = Xf[members[cid]].mean(0)
-        other = cn.best[(r + 1) % len(cn.ids)]
-        rand = rng.choice(cn.H, size=cn.best.shape[1], replace=False)
-        for cond, neurons in (("own", cn.best[r]), ("other", other), ("random", rand)):
-            T = transformed_images(Xf[idx], W, neurons)
-            with torch.no_grad():
-                xb = torch.from_numpy(T.reshape((len(T),) + shape)).to(p.device, p.dtype)
-                was = model.training
-                model.eval()
-                pred = model(xb).argmax(1).cpu().numpy()
-                model.train(was)
-            rows.append({"cluster": cid, "label": int(target), "condition": cond,
-                         "corr": float(_row_corr(T, mean_img).mean()),
-                         "acc": float((pred == target).mean()), "n": len(idx)})
-    return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Figures (matplotlib; each returns the Figure)
-# ---------------------------------------------------------------------------------------------------
-def _grid(n: int, ncols: int):
-    ncols = min(ncols, n)
-    return int(np.ceil(n / ncols)), ncols
-
-
-def plot_neuron_bars(cn: ClusterNeurons, *, titles: Mapping | None = None, ncols: int = 5,
-                     normalize: bool = True):
-    """Bar plot per cluster of how often each neuron is in a member's top k; best neurons in red."""
-    import matplotlib.pyplot as plt
-
-    C, H = cn.counts.shape
-    nr, nc = _grid(C, ncols)
-    fig, axes = plt.subplots(nr, nc, figsize=(3.2 * nc, 2.3 * nr), squeeze=False, sharey=normalize)
-    vals = cn.frequency if normalize else cn.counts
-    for r, cid in enumerate(cn.ids):
-        ax = axes.flat[r]
-        colors = np.full(H, "0.6", dtype=object)
-        colors[cn.best[r]] = "tab:red"
-        ax.bar(np.arange(H), vals[r], width=1.0, color=list(colors))
-        title = titles.get(cid, f"cluster {cid}") if titles else f"cluster {cid}"
-        ax.set_title(f"{title} (n={cn.sizes[r]})", fontsize=9)
-        ax.set_xlim(-1, H)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[C:]:
-        ax.axis("off")
-    fig.supxlabel("hidden neuron")
-    fig.supylabel(f"share of points with it in top {cn.k}" if normalize else "count")
-    fig.tight_layout()
-    return fig
-
-
-def plot_frequency_heatmaps(cn: ClusterNeurons, *, titles: Mapping | None = None, ncols: int = 5):
-    """Each cluster's neuron frequencies as a sqrt(H) x sqrt(H) heatmap (H padded to a square)."""
-    import matplotlib.pyplot as plt
-
-    C, H = cn.counts.shape
-    side = int(np.ceil(np.sqrt(H)))
-    nr, nc = _grid(C, ncols)
-    fig, axes = plt.subplots(nr, nc, figsize=(2.4 * nc, 2.4 * nr), squeeze=False)
-    freq = cn.frequency
-    vmax = freq.max()
-    for r, cid in enumerate(cn.ids):
-        img = np.full(side * side, np.nan)
-        img[:H] = freq[r]
-        ax = axes.flat[r]
-        im = ax.imshow(img.reshape(side, side), cmap="magma", vmin=0, vmax=vmax)
-        ax.set_title(titles.get(cid, f"cluster {cid}") if titles else f"cluster {cid}", fontsize=9)
-        ax.set_xticks([]), ax.set_yticks([])
-    for ax in list(axes.flat)[C:]:
-        ax.axis("off")
-    fig.colorbar(im, ax=list(axes.flat), shrink=0.7, label=f"share with neuron in top {cn.k}")
-    return fig
-
-
-def plot_weight_images(W, neurons, *, shape=(28, 28), titles: Sequence[str] | None = None,
-                       ax_row=None):
-    """Each neuron's weight row as an image (red positive, blue negative, symmetric colour scale)."""
-    import matplotlib.pyplot as plt
-
-    W = np.asarray(W)
-    neurons = list(np.asarray(neurons).ravel())
-    if ax_row is None:
-        fig, axes = plt.subplots(1, len(neurons), figsize=(1.8 * len(neurons), 2.0), squeeze=False)
-        ax_row = axes[0]
-    else:
-        fig = ax_row[0].figure
-    for i, (ax, j) in enumerate(zip(ax_row, neurons)):
-        w = W[j].reshape(shape)
-        v = np.abs(w).max() or 1.0
-        ax.imshow(w, cmap="RdBu_r", vmin=-v, vmax=v)
-        ax.set_title(titles[i] if titles else f"neuron {j}", fontsize=8)
-        ax.set_xticks([]), ax.set_yticks([])
-    return fig
-
-
-def plot_transformed(X, W, cn: ClusterNeurons, cluster, clusters, *, n_images: int = 4,
-                     seed: int = 0, shape=(28, 28)):
-    """Rows: original images of a cluster, then transformed with its own best neurons, another cluster's
-    best neurons, and random neurons (the two controls)."""
-    import matplotlib.pyplot as plt
-
-    rng = np.random.default_rng(seed)
-    Xf = np.asarray(X.detach().cpu().numpy() if hasattr(X, "detach") else X, dtype=np.float32)
-    Xf = Xf.reshape(len(Xf), -1)
-    members = as_membership(clusters, n=len(Xf))
-    r = cn.row(cluster)
-    idx = members[cluster]
-    idx = rng.choice(idx, size=min(n_images, len(idx)), replace=False)
-    conds = [("original", None), ("own best", cn.best[r]),
-             (f"cluster {cn.ids[(r + 1) % len(cn.ids)]}'s best", cn.best[(r + 1) % len(cn.ids)]),
-             ("random", rng.choice(cn.H, size=cn.best.shape[1], replace=False))]
-    fig, axes = plt.subplots(len(conds), len(idx), figsize=(1.6 * len(idx), 1.7 * len(conds)),
-                             squeeze=False)
-    for row, (name, neurons) in enumerate(conds):
-        imgs = Xf[idx] if neurons is None else transformed_images(Xf[idx], W, neurons)
-        for c in range(len(idx)):
-            ax = axes[row, c]
-            ax.imshow(imgs[c].reshape(shape), cmap="gray")
-            ax.set_xticks([]), ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(name, fontsize=8)
-    fig.suptitle(f"cluster {cluster}: transformed images and controls", fontsize=10)
-    fig.tight_layout()
-    return fig
+        return getattr(activation_plots, name)
+    raise AttributeError(f"module 'toolkit.activations' has no attribute {name!r}")

@@ -62,9 +62,12 @@ SIZES: dict[str, Size] = {
     "ac_compare_points": Size(400, 2000, 10000),  # images per net in the 4-net x methods comparison
     "ac_compare_methods": Size(("kmeans", "tsne"), ("kmeans", "tsne", "umap"),
                                ("kmeans", "tsne", "umap", "mapper")),
-    "ac_seeds": Size(2, 2, 5),                    # training seeds per net in the across-seed comparison
-    "ac_seed_nets": Size(("mlp100",), ("mlp100", "mlp100_reg"),
-                         ("mlp100", "mlp100_reg", "mlp1024", "mlp1024_reg")),
+    # ablation and across-seed comparison: independently trained nets (seeds 0..n-1) per architecture
+    "ac_ablation_nets": Size(("mlp100",), ("mlp100", "mlp1024"),
+                             ("mlp100", "mlp100_reg", "mlp1024", "mlp1024_reg")),
+    "ac_ablation_seeds": Size(3, 3, 10),          # >= 3: the intervals are over these seeds
+    "ac_ablation_ks": Size((5, 20), (5, 20), (5, 20, 50)),  # neurons silenced per cluster
+    "ac_ablation_draws": Size(5, 20, 50),         # random k-sets per cluster (the random control)
     # --- 04_mapper ---
     "mapper_nets": Size(("mlp100", "mlp100_reg"), ("mlp100", "mlp100_reg"),
                         ("mlp1024", "mlp1024_reg")),           # not regularized vs weight decay 1e-3

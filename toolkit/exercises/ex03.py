@@ -3,14 +3,45 @@
 q1: ``purity(clusters, labels)`` -- per cluster, the share of ALL its members carrying its majority label.
 q2: ``best_neurons(acts, clusters, cluster_id, k, n_best)`` -- a cluster's most frequent top-k neurons.
 q3: ``transform(x, W, neurons)`` -- Alessi's transformed image ReLU(x * mean of the neurons' weight rows).
+q4: a judgement (no code): which comparisons show that a cluster's best neurons matter for that cluster?
+
+Every answer is checked strictly: None, text, NaN, inf, booleans and wrong shapes never pass; numbers are
+compared with a relative tolerance that accepts float32 results.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Wrong, call_student, expect_array, expect_callable
+from . import Exercise, Wrong, call_student, expect_callable
 
-__all__ = ["q1", "q2", "q3"]
+__all__ = ["q1", "q2", "q3", "q4"]
+
+_RTOL, _ATOL = 1e-4, 1e-6  # float32 answers (about 1e-7 relative error per step) must pass
+
+
+def _numbers(answer, what: str) -> np.ndarray:
+    """A finite float64 array from a number / list / NumPy array / torch tensor, or :class:`Wrong`.
+
+    Rejects None, text, booleans, dicts and objects; NaN and inf; anything that fails to convert
+    (e.g. 10**400) -- never a traceback from inside the toolkit."""
+    if answer is None:
+        raise Wrong(f"Expected {what}, got None. Did your function forget to `return` its result?")
+    if isinstance(answer, (str, bytes, dict, bool, np.bool_)):
+        raise Wrong(f"Expected {what} (numbers), got a {type(answer).__name__}: {str(answer)[:40]!r}.")
+    try:
+        if hasattr(answer, "detach"):
+            answer = answer.detach().cpu().double().numpy()
+        raw = np.asarray(answer)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(raw.dtype)
+        arr = raw.astype(np.float64)
+    except Exception:  # noqa: BLE001 - any failure to read the answer is the student's to fix
+        raise Wrong(f"Expected {what} made of numbers only; could not read a "
+                    f"{type(answer).__name__} as numbers.") from None
+    if not np.all(np.isfinite(arr)):
+        raise Wrong(f"{what[0].upper() + what[1:]} contains NaN or inf; check for a division by zero or "
+                    f"an empty selection.")
+    return arr
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -25,14 +56,17 @@ def _reference_purity(clusters, labels) -> dict:
 def _as_purity_dict(answer, ids) -> dict:
     if isinstance(answer, dict):
         try:
-            got = {int(k): float(v) for k, v in answer.items()}
-        except (TypeError, ValueError):
-            raise Wrong("Return a dict {cluster id: purity (a number)}.") from None
+            got = {int(k): float(_numbers(v, f"the purity of cluster {k}").reshape(()))
+                   for k, v in answer.items()}
+        except Wrong:
+            raise
+        except Exception:  # noqa: BLE001 - keys that are not ids, arrays instead of numbers, ...
+            raise Wrong("Return a dict {cluster id: purity (one number)}.") from None
         missing = sorted(set(ids) - set(got))
         if missing:
             raise Wrong(f"Your dict has no entry for cluster(s) {missing}; every cluster needs one.")
         return got
-    arr = expect_array(answer, what="the purities (a dict {cluster: purity} or one number per cluster)")
+    arr = _numbers(answer, "the purities (a dict {cluster: purity} or one number per cluster)")
     if arr.shape != (len(ids),):
         raise Wrong(f"Expected one purity per cluster ({len(ids)} clusters, in sorted order) or a dict; "
                     f"got shape {arr.shape}.")
@@ -60,7 +94,7 @@ def _check_purity(fn):
         want = _reference_purity(c, l)
         got = _as_purity_dict(call_student(fn, c.copy(), l.copy()), sorted(want))
         for k, v in want.items():
-            if not np.isfinite(got[k]) or abs(got[k] - v) > 1e-9:
+            if not np.isclose(got[k], v, rtol=_RTOL, atol=_ATOL):
                 extra = ""
                 if got[k] == 1.0 and v < 1:
                     extra = (" Every member must count: share of the cluster's members whose label is "
@@ -104,7 +138,7 @@ def _check_best(fn):
     clusters = np.repeat([0, 1], n)
     for cid, k, n_best in ((0, 5, 3), (1, 5, 3), (1, 3, 6)):
         ans = call_student(fn, acts.copy(), clusters.copy(), cid, k, n_best)
-        got = expect_array(ans, what="the best neurons").ravel()
+        got = _numbers(ans, "the best neurons").ravel()
         if got.shape != (n_best,):
             raise Wrong(f"Expected {n_best} neuron indices for n_best={n_best}, got {got.size}.")
         if not np.all(got == np.round(got)) or got.min() < 0 or got.max() >= H:
@@ -147,15 +181,15 @@ def _check_transform(fn):
     W = rng.normal(size=(20, 784)).astype(np.float32)
     for neurons in ([3], [1, 4, 9, 12, 19]):
         want = np.maximum(x * W[neurons].mean(0), 0)
-        got = expect_array(call_student(fn, x.copy(), W.copy(), list(neurons)),
-                           what="the transformed image").reshape(-1)
+        got = _numbers(call_student(fn, x.copy(), W.copy(), list(neurons)),
+                       "the transformed image").reshape(-1)
         if got.shape != (784,):
             raise Wrong(f"Expected 784 pixels (a flat or 28x28 image), got {got.size}.")
-        if np.allclose(got, x * W[neurons].mean(0), atol=1e-5) and (want != got).any():
+        if np.allclose(got, x * W[neurons].mean(0), rtol=_RTOL, atol=1e-5) and (want != got).any():
             raise Wrong("Almost: apply the ReLU (negative pixels become 0).")
         if (got < 0).any():
             raise Wrong("A ReLU output has no negative pixels; apply np.maximum(..., 0).")
-        if not np.allclose(got, want, atol=1e-5):
+        if not np.allclose(got, want, rtol=_RTOL, atol=1e-5):
             raise Wrong(f"For neurons {neurons} the pixels differ from ReLU(x * mean of W[neurons]) "
                         f"(max difference {np.abs(got - want).max():.3g}). Average the weight ROWS "
                         f"W[neurons] over the neurons (axis 0), then multiply pixel by pixel.")
@@ -171,3 +205,65 @@ q3 = Exercise(
         return np.maximum(x * W[neurons].mean(axis=0), 0)
     """,
     success="Correct: that is the study's transformed image.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# q4: judgement -- which comparisons test that a cluster's best neurons matter for that cluster?
+# ---------------------------------------------------------------------------------------------------
+Q4_OPTIONS = {
+    "a": "the accuracy on cluster c's digits with c's best k neurons silenced, against nothing silenced",
+    "b": "the accuracy drop on c's digits when c's best k neurons are silenced, against the drop when k "
+         "random neurons are silenced",
+    "c": "the accuracy drop on c's digits when c's best k neurons are silenced, against the drop when "
+         "another cluster's best k neurons are silenced",
+    "d": "the same comparison repeated on several independently trained nets, the verdict read from an "
+         "interval over them",
+    "e": "c's bar plot: its best neurons stand clearly above all other neurons",
+}
+_Q4_RIGHT = {"b", "c", "d"}
+_Q4_WHY = {
+    "a": "(a) has no control: silencing ANY k neurons may cost accuracy, so a drop alone says nothing "
+         "about THESE neurons.",
+    "b": "(b) is the control for 'any k neurons would do': without it a drop proves nothing.",
+    "c": "(c) is the control for specificity: a cluster's best neurons might be neurons every digit "
+         "needs (raw top-k favours high-gain neurons), so they must hurt c more than another cluster's.",
+    "d": "(d): one net is one sample; a difference seen on one net can be luck of that net's training.",
+    "e": "(e) is correlation, not cause: a neuron can be often among the most active and still not be "
+         "needed (another neuron can carry the same information), and a high-gain neuron tops every bar plot.",
+}
+
+
+def _check_design(answer):
+    if answer is None or isinstance(answer, (bool, int, float, np.number, dict)):
+        raise Wrong("Answer with the letters of every comparison you need, as a string such as 'ab' or "
+                    "a set such as {'a', 'b'}.")
+    try:
+        letters = [str(x) for x in (answer if not isinstance(answer, str) else list(answer))]
+    except Exception:  # noqa: BLE001
+        raise Wrong("Answer with letters, e.g. 'ab' or {'a', 'b'}.") from None
+    chosen = {c.strip().lower() for c in letters if c.strip() not in ("", ",", ";")}
+    unknown = sorted(chosen - set(Q4_OPTIONS))
+    if unknown:
+        raise Wrong(f"{unknown} are not options; choose among {sorted(Q4_OPTIONS)}.")
+    if not chosen:
+        raise Wrong("Choose at least one option.")
+    wrong_in = sorted(chosen - _Q4_RIGHT)
+    missing = sorted(_Q4_RIGHT - chosen)
+    if wrong_in or missing:
+        notes = [_Q4_WHY[c] for c in wrong_in]
+        if missing:
+            notes.append(f"{len(missing)} comparison(s) you need {'is' if len(missing) == 1 else 'are'} "
+                         f"missing: what could make a drop happen even if these neurons were not "
+                         f"special for cluster c?")
+        raise Wrong(" ".join(notes))
+
+
+q4 = Exercise(
+    "q4", _check_design,
+    hint="""
+    For each option ask: if the best neurons did NOT matter for cluster c in particular, could this
+    comparison still come out 'positive'? A test needs a control that would then come out the same,
+    and enough independent nets to tell a difference from luck.""",
+    solution="",
+    success="Correct: (b) rules out 'any k neurons', (c) rules out 'neurons every digit needs', (d) rules "
+            "out luck of one net; (a) has no control and (e) is correlation, not cause.")
