@@ -112,3 +112,16 @@ def test_boolean_variables_refuse_other_values(monkeypatch, value):
     monkeypatch.setenv("TOOLKIT_OFFLINE", value)
     with pytest.raises(ValueError, match="TOOLKIT_OFFLINE"):
         config.offline()
+
+
+def test_bad_device_and_unwritable_data_folder_are_named(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="device='gpu'.*'cpu'"):
+        config.device("gpu")
+    monkeypatch.setenv("TOOLKIT_DEVICE", "tpu9")
+    with pytest.raises(ValueError, match="TOOLKIT_DEVICE='tpu9'"):
+        config.device()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("TOOLKIT_DATA", str(blocker / "data"))
+    with pytest.raises(OSError, match="Set TOOLKIT_DATA"):
+        config.data_dir()

