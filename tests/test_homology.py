@@ -256,3 +256,17 @@ def test_ex05_q3_accepts_float32_rejects_nan_none_strings(monkeypatch):
                      (lambda d: float("inf"), "score"), (lambda d: np.array([5.0, 1.0]), "one number")]:
         with pytest.raises(ExerciseFailed, match=msg):
             ex05.q3(bad)
+
+
+def test_plane_coordinates_sector_counts_and_betti_curve_by_hand():
+    X = np.array([[2.0, 0, 0], [0, 3.0, 4.0], [-1.0, 0, 0]])
+    Y, share = ph.plane_coordinates(X, np.eye(3)[:2], center=np.zeros(3))
+    assert Y.tolist() == [[2, 0], [0, 3], [-1, 0]] and share.tolist() == pytest.approx([1, 0.6, 1])
+    assert ph.sector_counts(Y, 4).tolist() == [1, 1, 1, 0]
+    with pytest.raises(ValueError, match="independent"):
+        ph.plane_coordinates(X, np.array([[1.0, 0, 0], [2.0, 0, 0]]))
+    d = [np.array([[0, np.inf], [0, 1.0]]), np.array([[0.2, 1.2], [0.3, 0.5]])]
+    B = ph.betti_curve(d, [0.1, 0.4, 0.6, 1.5])
+    assert B.tolist() == [[2, 0], [2, 2], [2, 1], [1, 0]]
+    with pytest.raises(ValueError, match="scales"):
+        ph.betti_curve(d, [np.nan])

@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = ["Diagrams", "maxmin_landmarks", "persistence", "bar_lengths", "circle_score", "betti_at",
            "plot_barcode", "plot_diagram", "sample_cloud", "CircleEvidence", "circle_evidence",
-           "circle_controls"]
+           "circle_controls", "plane_coordinates", "sector_counts", "betti_curve"]
 
 
 class Diagrams(list):
@@ -319,6 +319,64 @@ def _plane_basis(plane, d: int) -> np.ndarray:
     return np.stack([u, v / np.linalg.norm(v)], 1)
 
 
+def plane_coordinates(X, plane=None, *, center=None) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of the centred points of X (N, d) in a plane, and each point's in-plane share.
+
+    plane: (2, d) rows spanning the plane (orthonormalized here, first row kept as the 0-degree
+    direction); None = the top two principal directions of X. center: (d,) origin; None = mean of X.
+    Returns Y (N, 2) and share (N,) = |Y_i| / |x_i - center| in [0, 1] (NaN for a point at the centre).
+    """
+    X = _as_cloud(X)
+    n, d = X.shape
+    if center is None:
+        c0 = X.mean(0)
+    else:
+        c0 = np.asarray(center, dtype=float).reshape(-1)
+        if c0.shape != (d,) or not np.isfinite(c0).all():
+            raise ValueError(f"center must be a finite point of shape ({d},), got shape {c0.shape}.")
+    Xc = X - c0
+    if plane is None:
+        if d < 2:
+            raise ValueError(f"X has dimension {d}: a plane needs at least 2 coordinates.")
+        Q = np.linalg.svd(Xc, full_matrices=False)[2][:2].T
+    else:
+        Q = _plane_basis(plane, d)
+    Y = Xc @ Q
+    norm = np.linalg.norm(Xc, axis=1)
+    ok = norm > 1e-12 * max(float(norm.max(initial=0.0)), 1e-300)
+    share = np.full(n, np.nan)
+    share[ok] = np.linalg.norm(Y[ok], axis=1) / norm[ok]
+    return Y, share
+
+
+def sector_counts(Y, sectors: int = 16) -> np.ndarray:
+    """Points per equal angular sector of plane coordinates Y (N, 2): (sectors,) ints.
+
+    Sector j covers angles [(j - 1/2) w, (j + 1/2) w), w = 360 / sectors degrees (sector 0 is centred on
+    the first plane direction); points at the origin are not counted.
+    """
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim != 2 or Y.shape[1] != 2:
+        raise ValueError(f"Y must be plane coordinates of shape (N, 2), got {Y.shape}.")
+    sectors = int(sectors)
+    if sectors < 4:
+        raise ValueError(f"sectors={sectors} must be at least 4 (equal angular sectors, e.g. 16 of 22.5 deg).")
+    Y = Y[np.isfinite(Y).all(1) & (np.abs(Y).sum(1) > 0)]
+    w = 2 * np.pi / sectors
+    idx = np.floor(np.mod(np.arctan2(Y[:, 1], Y[:, 0]) + w / 2, 2 * np.pi) / w).astype(int) % sectors
+    return np.bincount(idx, minlength=sectors)
+
+
+def betti_curve(dgms, scales) -> np.ndarray:
+    """Betti numbers over a range of scales: (len(scales), n_dims) ints, row i = betti_at(dgms, scales[i])."""
+    scales = np.asarray(scales, dtype=float).reshape(-1)
+    if not np.isfinite(scales).all():
+        raise ValueError("scales must be finite numbers (distances).")
+    D = [np.asarray(x, dtype=float).reshape(-1, 2) for x in dgms]
+    return np.array([[int(((d[:, 0] <= t) & (d[:, 1] > t)).sum()) for d in D] for t in scales],
+                    dtype=int).reshape(len(scales), len(D))
+
+
 def circle_evidence(X, *, plane=None, sectors: int = 16, n_landmarks: int | None = 200,
                     center=None, seed: int = 0) -> CircleEvidence:
     """Is the point cloud X (N, d) a circle? Four numbers, each of which a fake circle fails on one.
@@ -366,31 +424,10 @@ def circle_evidence(X, *, plane=None, sectors: int = 16, n_landmarks: int | None
     if n < 10:
         raise ValueError(f"X has {n} points; circle_evidence needs at least 10 (a loop needs points all "
                          f"the way around it). Use a larger p in the density filtration.")
-    sectors = int(sectors)
-    if sectors < 4:
-        raise ValueError(f"sectors={sectors} must be at least 4 (equal angular sectors, e.g. 16 of 22.5 deg).")
-    if center is None:
-        c0 = X.mean(0)
-    else:
-        c0 = np.asarray(center, dtype=float).reshape(-1)
-        if c0.shape != (d,) or not np.isfinite(c0).all():
-            raise ValueError(f"center must be a finite point of shape ({d},), got shape {c0.shape}.")
-    Xc = X - c0
-    if plane is None:
-        _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
-        if len(Vt) < 2:
-            raise ValueError(f"X has dimension {d}: a plane needs at least 2 coordinates.")
-        Q = Vt[:2].T
-    else:
-        Q = _plane_basis(plane, d)
-    Y = Xc @ Q                                                    # (n, 2) plane coordinates
-    norm = np.linalg.norm(Xc, axis=1)
-    ok = norm > 1e-12 * max(norm.max(), 1e-300)
-    in_plane = float(np.median(np.linalg.norm(Y[ok], axis=1) / norm[ok])) if ok.any() else 0.0
-    w = 2 * np.pi / sectors
-    ang = np.arctan2(Y[ok, 1], Y[ok, 0])
-    idx = np.floor(np.mod(ang + w / 2, 2 * np.pi) / w).astype(int) % sectors
-    counts = np.bincount(idx, minlength=sectors)
+    Y, share = plane_coordinates(X, plane, center=center)
+    in_plane = float(np.median(share[np.isfinite(share)])) if np.isfinite(share).any() else 0.0
+    counts = sector_counts(Y, sectors)
+    sectors = len(counts)
     occupied = int((counts >= max(1.0, 0.01 * n)).sum())
     coverage = occupied / sectors
 
