@@ -143,3 +143,32 @@ def test_progress_bar_path_runs(digits, capsys):
     assert len(h["loss"]) == 1
     if not os.environ.get("TQDM_DISABLE"):  # `make test` disables bars (headless kernels)
         assert "fit MLP" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda m, X, y: evaluate(m, X, y, batch_size=-1), ValueError, "batch_size must be >= 1"),
+    (lambda m, X, y: evaluate(m, X, y, batch_size=0), ValueError, "batch_size"),
+    (lambda m, X, y: evaluate(m, X, y, batch_size=2.5), TypeError, "batch_size must be a whole number"),
+    (lambda m, X, y: predict(m, X, batch_size=-1), ValueError, "batch_size"),
+    (lambda m, X, y: evaluate(m, X, y + 10), ValueError, "10 outputs"),
+    (lambda m, X, y: fit(m, X, y, epochs=1.5, progress=False), TypeError, "epochs"),
+    (lambda m, X, y: fit(m, X, y, epochs=True, progress=False), TypeError, "epochs"),
+    (lambda m, X, y: fit(m, X, y, lr=0, progress=False), ValueError, "lr must be a finite number > 0"),
+    (lambda m, X, y: fit(m, X, y, lr=float("nan"), progress=False), ValueError, "lr"),
+    (lambda m, X, y: fit(m, X, y, weight_decay=-1e-3, progress=False), ValueError, "weight_decay"),
+    (lambda m, X, y: fit(m, X, y, l1=float("inf"), progress=False), ValueError, "l1"),
+    (lambda m, X, y: fit(m, X, y, iterations=0, progress=False), ValueError, "iterations"),
+    (lambda m, X, y: fit(m, X, y, eval_every=0, progress=False), ValueError, "eval_every"),
+    (lambda m, X, y: fit(m, X, y, seed=-1, progress=False), ValueError, "seed"),
+    (lambda m, X, y: fit(m, X, y, on_step=3, progress=False), TypeError, "on_step"),
+    (lambda m, X, y: fit("mlp", X, y, progress=False), TypeError, "model must be"),
+    (lambda m, X, y: fit(m, X.numpy().astype(object), y, progress=False), TypeError, "X must hold"),
+    (lambda m, X, y: fit(m, X, ["a"] * 8, progress=False), TypeError, "Labels"),
+    (lambda m, X, y: fit(m, X, y.float() / 0, progress=False), ValueError, "whole class indices"),
+    (lambda m, X, y: fit(m, X, y, X_val=X, y_val=y + 10, progress=False), ValueError, "y_val goes up"),
+])
+def test_bad_sizes_and_settings_are_named(call, error, message):
+    """evaluate(..., batch_size=-1) once returned (0.0, 0.0)."""
+    X, y = torch.randn(8, 784), torch.arange(8) % 10
+    with pytest.raises(error, match=message):
+        call(MLP(4), X, y)

@@ -14,6 +14,7 @@ steps; ``torch.optim.Adam(params, lr, weight_decay)`` over the trainable paramet
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from typing import Any
 
@@ -27,34 +28,74 @@ from . import config
 __all__ = ["fit", "evaluate", "predict", "as_tensors", "fit_ensemble"]
 
 
+def _count(v, arg: str, minimum: int = 1) -> int:
+    """``v`` as an int >= minimum, else TypeError/ValueError naming ``arg``."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{arg} must be a whole number >= {minimum}, got {v!r} ({type(v).__name__}).")
+    if v < minimum:
+        raise ValueError(f"{arg} must be >= {minimum}, got {v}.")
+    return int(v)
+
+
+def _rate(v, arg: str, positive: bool = False) -> float:
+    """``v`` as a finite float >= 0 (> 0 with ``positive``), else TypeError/ValueError naming ``arg``."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{arg} must be a number, got {v!r} ({type(v).__name__}).")
+    v = float(v)
+    if not math.isfinite(v) or v < 0 or (positive and v == 0):
+        raise ValueError(f"{arg} must be a finite number {'> 0' if positive else '>= 0'}, got {v}.")
+    return v
+
+
 def as_tensors(X, y=None, *, device=None, name: str = "X"):
     """Validate and convert inputs: X -> float32 tensor (N, ...), y -> int64 tensor (N,), on ``device``."""
     if hasattr(X, "X") and hasattr(X, "y") and y is None:  # a toolkit.data.Dataset
         X, y = X.X, X.y
     if isinstance(X, np.ndarray):
-        X = torch.from_numpy(X)
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got a NumPy array of dtype {X.dtype}.")
+        X = torch.from_numpy(np.ascontiguousarray(X))
     if not isinstance(X, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor or NumPy array, got {type(X).__name__}.")
-    if X.dim() < 2 or X.shape[0] == 0:
+    if X.dim() < 2 or X.shape[0] == 0 or X[0].numel() == 0:
         raise ValueError(f"{name} must have shape (N, ...) with N >= 1 samples, got {tuple(X.shape)}.")
+    if X.dtype.is_complex:
+        raise TypeError(f"{name} must hold real numbers, got {X.dtype}.")
     X = X.to(device=device, dtype=torch.float32) if device is not None else X.float()
     if not torch.isfinite(X).all():
         raise ValueError(f"{name} contains NaN or infinite values; clean the data before training.")
     if y is None:
         return X
     if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"Labels must be whole class indices, got a NumPy array of dtype {y.dtype}.")
+        y = torch.from_numpy(np.ascontiguousarray(y))
     if not isinstance(y, torch.Tensor):
-        y = torch.as_tensor(y)
+        try:
+            y = torch.as_tensor(y)
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise TypeError(f"Labels y must be whole class indices (a list, array or tensor), got "
+                            f"{type(y).__name__}.") from e
+    if y.dtype.is_complex or y.dtype == torch.bool:
+        raise TypeError(f"Labels y must be whole class indices, got {y.dtype}.")
     if y.dim() != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"Labels must have shape ({X.shape[0]},) to match {name}; got {tuple(y.shape)}.")
     if y.dtype.is_floating_point:
-        if not torch.equal(y, y.round()):
+        if not torch.isfinite(y).all() or not torch.equal(y, y.round()):
             raise ValueError("Labels must be whole class indices (0, 1, 2, ...), got fractional values.")
     y = y.to(device=device, dtype=torch.int64) if device is not None else y.long()
     if int(y.min()) < 0:
         raise ValueError(f"Labels must be class indices >= 0; found {int(y.min())}.")
     return X, y
+
+
+def _model_device(model: nn.Module, device) -> torch.device:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    if device is not None:
+        return config.device(device) if not isinstance(device, torch.device) else device
+    p = next(iter(model.parameters()), None)
+    return p.device if p is not None else torch.device("cpu")
 
 
 def _num_classes(model: nn.Module, X: torch.Tensor) -> int:
@@ -63,6 +104,9 @@ def _num_classes(model: nn.Module, X: torch.Tensor) -> int:
     with torch.no_grad():
         out = model(X[:1])
     model.train(was)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2:
+        raise ValueError(f"The model must map X to outputs of shape (N, classes); it returned "
+                         f"{tuple(getattr(out, 'shape', ())) or type(out).__name__} for one sample.")
     return int(out.shape[1])
 
 
@@ -107,9 +151,16 @@ class _ActivityL1:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, X, y, *, batch_size: int = 2048, device=None) -> tuple[float, float]:
-    """Mean cross-entropy (nats) and accuracy (fraction in [0, 1]) of ``model`` on (X, y)."""
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    """Mean cross-entropy (nats) and accuracy (fraction in [0, 1]) of ``model`` on (X, y).
+
+    X (N, ...), y (N,) labels in [0, classes); ``batch_size`` >= 1 samples per forward pass.
+    """
+    batch_size = _count(batch_size, "batch_size")
+    dev = _model_device(model, device)
     X, y = as_tensors(X, y, device=dev)
+    n_classes = _num_classes(model, X)
+    if int(y.max()) >= n_classes:
+        raise ValueError(f"Labels y go up to {int(y.max())} but the model has {n_classes} outputs.")
     was = model.training
     model.eval()
     total, correct = 0.0, 0
@@ -125,8 +176,9 @@ def evaluate(model: nn.Module, X, y, *, batch_size: int = 2048, device=None) -> 
 
 @torch.no_grad()
 def predict(model: nn.Module, X, *, batch_size: int = 2048, device=None) -> torch.Tensor:
-    """The model's outputs (log-probabilities, (N, classes)) as a float32 CPU tensor."""
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    """The model's outputs (log-probabilities, (N, classes)) as a float32 CPU tensor; ``batch_size`` >= 1."""
+    batch_size = _count(batch_size, "batch_size")
+    dev = _model_device(model, device)
     X = as_tensors(X, device=dev)
     was = model.training
     model.eval()
@@ -169,12 +221,22 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
         during the epoch), "step" (optimizer steps so far), "seconds" (wall time of the epoch) and, with
         validation data, "val_loss", "val_acc".
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    if iterations is None and epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}.")
-    if iterations is not None and iterations < 1:
-        raise ValueError(f"iterations must be >= 1, got {iterations}.")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    batch_size = _count(batch_size, "batch_size")
+    if iterations is None:
+        epochs = _count(epochs, "epochs")
+    else:
+        iterations = _count(iterations, "iterations")
+    if eval_every is not None:
+        eval_every = _count(eval_every, "eval_every")
+    lr = _rate(lr, "lr", positive=True)
+    weight_decay = _rate(weight_decay, "weight_decay")
+    l1 = _rate(l1, "l1")
+    activity_l1 = _rate(activity_l1, "activity_l1")
+    seed = _count(seed, "seed", minimum=0)
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step must be a function on_step(step, model), got {type(on_step).__name__}.")
     dev = config.device(device) if not isinstance(device, torch.device) else device
     model.to(dev)
     X, y = as_tensors(X, y, device=dev)
@@ -190,6 +252,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
         if X_val.shape[1:] != X.shape[1:]:
             raise ValueError(f"X_val has samples of shape {tuple(X_val.shape[1:])}, "
                              f"X has {tuple(X.shape[1:])}.")
+        if int(y_val.max()) >= n_classes:
+            raise ValueError(f"y_val goes up to {int(y_val.max())} but the model has {n_classes} outputs.")
 
     config.seed_everything(seed)
     g = torch.Generator().manual_seed(seed)
