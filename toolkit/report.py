@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 
@@ -19,13 +20,29 @@ def _plain(v):
     return v if isinstance(v, (int, str, bool)) or v is None else str(v)
 
 
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 def key_results(notebook: str, results: dict):
-    """Record {name: number or short text}; returns a pandas DataFrame for display."""
+    """Record {name: number or short text}; returns a pandas DataFrame for display.
+
+    ``notebook`` is a plain file-name stem such as "01_train" (letters, digits, ``_ . -``; no folders):
+    the file written is always ``$TOOLKIT_RESULTS/<notebook>.json``, never outside that folder.
+    """
     import pandas as pd
 
+    if not isinstance(notebook, str) or not _STEM.fullmatch(notebook) or ".." in notebook:
+        raise ValueError(f"notebook must be the notebook's file-name stem such as '01_train' (letters, "
+                         f"digits, '_', '.', '-'; no folders), got {notebook!r}.")
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict {{name: number or short text}}, got {type(results).__name__}.")
     clean = {str(k): _plain(v) for k, v in results.items()}
     folder = os.environ.get("TOOLKIT_RESULTS")
     if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / f"{notebook}.json").write_text(json.dumps(clean, indent=1))
+        folder = Path(folder).resolve()
+        target = (folder / f"{notebook}.json").resolve()
+        if target.parent != folder:  # cannot happen for a plain stem; a last guard
+            raise ValueError(f"notebook={notebook!r} would write outside {folder}.")
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(clean, indent=1))
     return pd.DataFrame({"value": clean}).rename_axis(f"key results of {notebook}")
