@@ -310,3 +310,29 @@ def test_cluster_browser_headless(planted):
 def test_cluster_table_single_label():
     t = C.cluster_table([0, 0, 1], [0, 0, 0])
     assert (t["purity"] == 1.0).all() and (t["runner_up"] == -1).all()
+
+
+def test_score_table_same_points_and_references():
+    truth = np.repeat([0, 1], 100)
+    noisy = truth.copy()
+    noisy[:40] = -1                                      # 40 unclustered points
+    mixed = np.zeros_like(truth)                         # one cluster holding both halves
+    pred = truth.copy()
+    pred[150:] = 0                                       # "predictions" that merge half of class 1
+    t = C.score_table({"perfect": truth, "partial": noisy, "one blob": mixed},
+                      {"digits": truth, "predictions": pred})
+    assert t.loc["perfect", "ARI vs digits"] == pytest.approx(1.0) and t.loc["perfect", "purity vs digits"] == 1.0
+    assert t.loc["perfect", "ARI vs predictions"] < 0.9
+    assert t.loc["partial", "coverage"] == pytest.approx(0.8) and t.loc["partial", "clusters"] == 2
+    assert t.loc["partial", "ARI vs digits, covered only"] == pytest.approx(1.0)
+    assert t.loc["partial", "ARI vs digits"] < 0.9 and t.loc["partial", "purity vs digits"] == pytest.approx(0.8)
+    assert t.loc["one blob", "purity vs digits"] == pytest.approx(0.5)
+    assert t.loc["one blob", "ARI vs digits"] == pytest.approx(0.0)
+    # on the points "partial" covers, every row is scored on the same 160 points
+    t2 = C.score_table({"perfect": truth, "partial": noisy}, {"digits": truth}, on=noisy >= 0)
+    assert t2.loc["partial", "coverage"] == 1.0
+    assert t2.loc["partial", "ARI vs digits"] == pytest.approx(t2.loc["perfect", "ARI vs digits"])
+    with pytest.raises(ValueError, match="entries"):
+        C.score_table({"short": truth[:-1]}, {"digits": truth})
+    with pytest.raises(ValueError, match="mask"):
+        C.score_table({"x": truth}, {"digits": truth}, on=np.zeros(200, bool))

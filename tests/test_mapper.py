@@ -241,17 +241,7 @@ def test_draw_and_html(circle, tmp_path):
     assert "srcdoc" in M.show_html(path).data
 
 
-def test_compare_clusterings_and_scales(blobs):
-    truth = (np.arange(len(blobs)) >= len(blobs) // 2).astype(int)
-    noisy = truth.copy()
-    noisy[:40] = -1                                      # 40 unclustered points
-    mixed = np.zeros_like(truth)                         # one cluster holding both blobs
-    t = M.compare_clusterings({"perfect": truth, "partial": noisy, "one blob": mixed}, truth)
-    assert t.loc["perfect", "ARI"] == pytest.approx(1.0) and t.loc["perfect", "purity"] == 1.0
-    assert t.loc["partial", "coverage"] == pytest.approx(0.9) and t.loc["partial", "clusters"] == 2
-    assert t.loc["one blob", "purity"] == pytest.approx(0.5) and t.loc["one blob", "ARI"] == pytest.approx(0.0)
-    with pytest.raises(ValueError, match="shape"):
-        M.compare_clusterings({"short": truth[:-1]}, truth)
+def test_scales(blobs):
     # scales: the median distance between two points of the blobs is about the blob separation
     assert 4.0 < M.typical_distance(blobs) < 10.0
     assert 0 < M.auto_eps(blobs) < M.typical_distance(blobs)
@@ -298,3 +288,79 @@ def test_ex04_checkers_accept_solutions_and_reject_wrong_answers(monkeypatch):
     assert ex04.q3(lambda G: M.graph_cycles(G))
     with pytest.raises(ExerciseFailed, match="triangle"):
         ex04.q3(lambda G: G.number_of_edges() - G.number_of_nodes())
+    # student-code faults get a student-facing message, never a toolkit traceback; nothing odd passes
+    def forgot_return(G):
+        G.number_of_edges() - G.number_of_nodes() + 1
+
+    for bad, msg in [(forgot_return, "return"), (lambda G: float("nan"), "NaN"), (lambda G: "1", "text"),
+                     (lambda G: True, "True/False"), (lambda G: M.graph_cycles(G) + 0.4, "whole"),
+                     (lambda G: 1 / 0, "ZeroDivisionError")]:
+        with pytest.raises(ExerciseFailed, match=msg):
+            ex04.q3(bad)
+    for bad in (None, lambda lo, hi, r, g: None, lambda lo, hi, r, g: np.full((r, 2), np.nan)):
+        with pytest.raises(ExerciseFailed):
+            ex04.q1(bad)
+    with pytest.raises(ExerciseFailed, match="whole number"):
+        ex04.q2({"nodes": 8.0, "edges": 8, "components": 1, "cycles": 1})
+    # q4 (judgement): one right option, each wrong one explained; non-strings rejected
+    assert ex04.q4("b") and ex04.q4(" B ")
+    for wrong in ("a", "c", "d"):
+        with pytest.raises(ExerciseFailed, match=f"Not '{wrong}'"):
+            ex04.q4(wrong)
+    for bad in (None, 2, float("nan"), "e"):
+        with pytest.raises(ExerciseFailed, match="one of"):
+            ex04.q4(bad)
+
+
+# ---------------------------------------------------------------- graph shape: components and flares
+def _result_of(G, members, n):
+    return M._build_result([0] * len(members), members, list(G.edges()), n, None, None, {}, None)
+
+
+def test_flares_are_counted_from_the_graph():
+    import networkx as nx
+
+    from toolkit import mapper_shape as MS
+
+    # a triangle core (0, 1, 2) with a 3-node flare 3-4-5 off node 0 and a 1-node flare 6 off node 1;
+    # a separate path 7-8 (no junction: not a flare) and an isolated node 9
+    G = nx.Graph([(0, 1), (1, 2), (2, 0), (0, 3), (3, 4), (4, 5), (1, 6), (7, 8)])
+    G.add_node(9)
+    members = [np.array([2 * i, 2 * i + 1]) for i in range(10)]
+    res = _result_of(G, members, 20)
+    assert MS.flares(res) == [[5, 4, 3], [6]]
+    assert MS.flares(res, min_nodes=2) == [[5, 4, 3]]
+    labels = np.zeros(20, int)
+    labels[[10, 11, 8, 9]] = 1
+    t = MS.flare_table(res, labels)
+    assert list(t["nodes"]) == [3, 1] and list(t["points"]) == [6, 2]
+    assert t.loc[0, "majority"] == 1 and t.loc[0, "purity"] == pytest.approx(4 / 6)
+    sh = MS.component_shares(res)
+    assert sh.tolist() == pytest.approx([14 / 20, 4 / 20, 2 / 20])
+    # a pure cycle or a pure path has no flares
+    assert MS.flares(_result_of(nx.cycle_graph(5), members[:5], 10)) == []
+    assert MS.flares(_result_of(nx.path_graph(5), members[:5], 10)) == []
+    with pytest.raises(ValueError, match="min_nodes"):
+        MS.flares(res, min_nodes=0)
+    with pytest.raises(TypeError, match="MapperResult"):
+        MS.flares(G)
+    with pytest.raises(ValueError, match="one entry per point"):
+        MS.flare_table(res, labels[:-1])
+
+
+def test_flares_on_a_real_mapper_graph_of_a_star():
+    """Three noisy arms of a star, lens = distance from the centre: three flares, one junction."""
+    from toolkit import mapper_shape as MS
+
+    rng = np.random.default_rng(0)
+    t = rng.uniform(0, 1, 900)
+    arm = np.repeat(np.arange(3), 300)
+    angles = arm * 2 * np.pi / 3
+    X = np.c_[t * np.cos(angles), t * np.sin(angles)] + rng.normal(scale=0.01, size=(900, 2))
+    res = M.mapper_graph(X, lens=np.linalg.norm(X, axis=1), resolution=8, gain=0.3)
+    fl = MS.flares(res, min_nodes=2)
+    assert len(fl) == 3
+    tab = MS.flare_table(res, arm, min_nodes=2)
+    assert sorted(tab["majority"]) == [0, 1, 2] and (tab["purity"] > 0.95).all()
+    assert (tab["lens at leaf"] > tab["lens at junction"]).all()
+    assert MS.component_shares(res)[0] > 0.95

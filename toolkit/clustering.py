@@ -25,7 +25,7 @@ from . import activations as _act
 __all__ = [
     "METHODS", "Clustering", "embed", "cluster", "mapper_clusters",
     "purity", "majority_labels", "cluster_table", "overall_purity", "coverage", "purity_from_one_point",
-    "agreement", "agreement_table", "match_clusters", "best_neuron_overlap", "feature_similarity",
+    "agreement", "agreement_table", "score_table", "match_clusters", "best_neuron_overlap", "feature_similarity",
     "Analysis", "analyze", "compare_nets", "sample", "neuron_agreement", "seed_study", "variant_net",
     "plot_embedding", "show_cluster", "cluster_browser",
 ]
@@ -182,6 +182,38 @@ def agreement(a, b, *, covered_only: bool = False) -> dict:
             x[out] = x.max() + 1 + np.arange(out.sum())
     return {"ari": float(adjusted_rand_score(a, b)), "nmi": float(normalized_mutual_info_score(a, b)),
             "coverage": cov, "n": int(len(a))}
+
+
+def score_table(labelings: Mapping[str, np.ndarray], references: Mapping[str, np.ndarray], *, on=None):
+    """One row per labeling {name: (N,)} (-1 = unclustered): clusters, coverage, and per reference
+    {ref: (N,)} (e.g. the true digits, the net's predictions): "ARI vs ref" and "NMI vs ref" on all points
+    (unclustered = singletons), "purity vs ref" (unclustered = misses) and "ARI vs ref, covered only".
+    on: optional bool mask (N,) -- every labeling and reference is first restricted to those points, so
+    that all rows are scored on the same points (e.g. those one method covers)."""
+    import pandas as pd
+
+    refs = {r: _labels_array(v, what=f"references[{r!r}]") for r, v in references.items()}
+    n = {len(v) for v in refs.values()}
+    if len(n) != 1:
+        raise ValueError(f"All references must label the same points; got lengths {sorted(n)}.")
+    n = n.pop()
+    keep = np.ones(n, bool) if on is None else np.asarray(on, dtype=bool)
+    if keep.shape != (n,) or not keep.any():
+        raise ValueError(f"on must be a boolean mask of length {n} selecting at least one point.")
+    rows = {}
+    for name, lab in labelings.items():
+        lab = _labeling(lab, f"labelings[{name!r}]")
+        if lab.shape != (n,):
+            raise ValueError(f"labelings[{name!r}] has {len(lab)} entries; the references have {n}.")
+        lab = lab[keep]
+        row = {"clusters": int(len(np.unique(lab[lab >= 0]))), "coverage": float(np.mean(lab >= 0))}
+        for r, ref in refs.items():
+            ag = agreement(lab, ref[keep])
+            row.update({f"ARI vs {r}": ag["ari"], f"NMI vs {r}": ag["nmi"],
+                        f"purity vs {r}": overall_purity(lab, ref[keep]),
+                        f"ARI vs {r}, covered only": agreement(lab, ref[keep], covered_only=True)["ari"]})
+        rows[name] = row
+    return pd.DataFrame(rows).T
 
 
 def agreement_table(labelings: Mapping[str, np.ndarray], truth=None, score: str = "ari", *,

@@ -51,7 +51,7 @@ __all__ = [
     "available_backends", "overlap_from_gain", "gain_from_overlap", "interval_limits", "Cover",
     "LENSES", "compute_lens", "auto_eps", "make_clusterer", "CoverSetClusterer",
     "mapper_graph", "MapperResult", "ball_mapper", "graph_cycles", "flag_holes",
-    "draw", "plot_cover", "typical_distance", "compare_clusterings", "KNNGraphClusterer", "save_html", "show_html", "sensitivity", "plot_sensitivity",
+    "draw", "plot_cover", "typical_distance", "KNNGraphClusterer", "save_html", "show_html", "sensitivity", "plot_sensitivity",
     "MapperExplorer", "noisy_circle", "two_blobs",
 ]
 
@@ -924,26 +924,6 @@ def typical_distance(X, n_pairs: int = 4000, seed: int = 0) -> float:
     keep = i != j
     d = np.linalg.norm(X[i[keep]] - X[j[keep]], axis=1)
     return float(np.median(d)) if np.any(d > 0) else 1.0
-
-
-def compare_clusterings(labelings: Mapping[str, np.ndarray], truth) -> "pandas.DataFrame":
-    """One row per labeling (N,) (-1 = unclustered): clusters, coverage, purity (share of clustered points
-    carrying their cluster's majority label, all members counted), ARI and NMI against ``truth`` (N,)."""
-    import pandas as pd
-
-    from . import clustering
-
-    truth = np.asarray(truth)
-    rows = {}
-    for name, lab in labelings.items():
-        lab = np.asarray(lab)
-        if lab.shape != truth.shape:
-            raise ValueError(f"labeling {name!r} has shape {lab.shape}, the truth {truth.shape}.")
-        agree = clustering.agreement(lab, truth)
-        rows[name] = {"clusters": int(len(np.unique(lab[lab >= 0]))), "coverage": float(np.mean(lab >= 0)),
-                      "purity": clustering.overall_purity(lab, truth), "ARI": agree["ari"],
-                      "NMI": agree["nmi"]}
-    return pd.DataFrame(rows).T.round(3)
 
 
 def _layout(res: MapperResult, seed: int = 0) -> dict:

@@ -4,15 +4,16 @@
     check.q1(cover_intervals)   # cover_intervals(lo, hi, resolution, gain) -> (resolution, 2) intervals
     check.q2(prediction)        # {"nodes", "edges", "components", "cycles"} of the circle's Mapper graph
     check.q3(cycles)            # cycles(G) -> number of independent cycles of a networkx graph
+    check.q4(choice)            # "a".."d": what k-means(10) on the output probabilities measures
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Wrong, call_student, expect_array, expect_callable
+from . import Exercise, Wrong, call_student, expect_array, expect_callable, expect_choice
 from .. import mapper
 
-__all__ = ["q1", "q2", "q3", "CIRCLE"]
+__all__ = ["q1", "q2", "q3", "q4", "CIRCLE", "Q4_OPTIONS"]
 
 # The circle of exercise 2 (the notebook draws it with these settings).
 CIRCLE = {"n": 1000, "noise": 0.05, "seed": 0, "resolution": 5, "gain": 0.3}
@@ -86,11 +87,17 @@ def _check_cycles(answer) -> None:
         "the Mapper graph of exercise 2": circle_graph().graph,
     }
     for what, G in graphs.items():
-        v = expect_array(call_student(fn, G.copy()), None, "a number")
+        raw = call_student(fn, G.copy())
+        v = expect_array(raw, None, "a number")
         if v.size != 1:
             raise Wrong(f"cycles({what}) should return one number, got {v!r}.")
+        if isinstance(raw, (bool, np.bool_)):
+            raise Wrong(f"cycles({what}) returned True/False; return the number of cycles (an int).")
+        got = float(v.reshape(-1)[0])
+        if got != round(got):
+            raise Wrong(f"cycles({what}) returned {got:g}; a number of cycles is a whole number.")
         want = mapper.graph_cycles(G)
-        if int(round(float(v.reshape(-1)[0]))) != want:
+        if int(round(got)) != want:
             raise Wrong(f"cycles({what}) should be {want} (it has {G.number_of_edges()} edges, "
                         f"{G.number_of_nodes()} nodes, {nx.number_connected_components(G)} components); "
                         f"got {float(v.reshape(-1)[0]):g}.")
@@ -101,12 +108,7 @@ q1 = Exercise(
     hint="""All r intervals have the same length L, consecutive ones share gain * L, the first starts at lo
     and the last ends at hi: (r - 1) * (1 - gain) * L + L = hi - lo. Interval k starts at
     lo + k * (1 - gain) * L.""",
-    solution="""
-    def cover_intervals(lo, hi, resolution, gain):
-        L = (hi - lo) / (resolution - (resolution - 1) * gain)
-        starts = lo + np.arange(resolution) * (1 - gain) * L
-        return np.stack([starts, starts + L], axis=1)
-    """,
+    solution="",
     success="Correct! This is the uniform cover mapper_graph uses (mapper.interval_limits).")
 
 q2 = Exercise(
@@ -114,10 +116,7 @@ q2 = Exercise(
     hint="""Slice the circle horizontally into 5 overlapping bands. The top band and the bottom band each
     hold one arc; a band through the middle holds two arcs (left and right), which are far apart and
     form two clusters. Neighbouring bands overlap, so an arc meets the arc above it on the same side.""",
-    solution="""
-    prediction = {"nodes": 8, "edges": 8, "components": 1, "cycles": 1}
-    # 1 + 2 + 2 + 2 + 1 nodes joined in a ring: the Mapper graph is a circle again.
-    """,
+    solution="",
     success="Correct! With the height as lens, Mapper recovers the circle: one component, one cycle.")
 
 q3 = Exercise(
@@ -125,8 +124,44 @@ q3 = Exercise(
     hint="""A spanning forest of a graph with V nodes and C components has V - C edges; every further edge
     closes one independent cycle. networkx: G.number_of_edges(), G.number_of_nodes(),
     nx.number_connected_components(G).""",
-    solution="""
-    def cycles(G):
-        return G.number_of_edges() - G.number_of_nodes() + nx.number_connected_components(G)
-    """,
+    solution="",
     success="Correct! E - V + C is the first Betti number of the graph.")
+
+
+# Exercise 4 (judgement, predicted before the comparison table runs): what does k-means(10) on the
+# output probabilities measure? Multiple choice; every wrong option gets its own explanation.
+Q4_OPTIONS = {
+    "a": "the shapes of the digit images: k-means finds the ten ways digits are written",
+    "b": "mostly the net's own predictions: its clusters are the net's predicted classes, so its score "
+         "against the digits is about the score of the predictions (the net's accuracy)",
+    "c": "how good Mapper is: the same points, so the same clusters",
+    "d": "nothing: k-means on 10 probabilities gives clusters unrelated to the digits",
+}
+_Q4_WHY = {
+    "a": "k-means here never sees the images, only the 10 output probabilities. A confident net puts each "
+         "digit near one corner of the probability simplex, the corner of its PREDICTED class; k-means "
+         "finds those corners, whatever the images look like.",
+    "c": "Mapper builds a graph from overlapping cover sets and clusters inside each; k-means splits the "
+         "space into 10 Voronoi cells. Same points, different method: nothing forces the same clusters.",
+    "d": "The probabilities are far from random: for most digits one of them is close to 1. Clusters of "
+         "such points are anything but unrelated to the digits.",
+}
+
+
+def _check_q4(answer) -> None:
+    choice = expect_choice(answer, list(Q4_OPTIONS), "one letter")
+    if choice != "b":
+        raise Wrong(f"Not {choice!r}: {_Q4_WHY[choice]}")
+
+
+q4 = Exercise(
+    "q4", _check_q4,
+    hint="""Where do the probability vectors of a confident net lie? (One entry near 1, nine near 0.) Which
+    class does that one entry name: the true digit or the predicted one? What would 10 k-means centres
+    settle on?""",
+    solution="",
+    success=("Right: k-means(10) on the probabilities recovers the net's predicted classes (the table's "
+             "'ARI vs predictions' column shows how closely), so its 'ARI vs digits' measures the net, not "
+             "a clustering method. Judge Mapper against k-means on the same points AND against both "
+             "references."))
+
