@@ -72,6 +72,7 @@ SIZES: dict[str, Size] = {
     "mapper_nets": Size(("mlp100", "mlp100_reg"), ("mlp100", "mlp100_reg"),
                         ("mlp1024", "mlp1024_reg")),           # not regularized vs weight decay 1e-3
     "mapper_tsne_points": Size(200, 1000, 10000),             # points for the t-SNE-lens demo (slow)
+    "mapper_seeds": Size(3, 5, 10),   # independently trained mlp100 per comparison (verdict over seeds)
     "mapper_grid_resolutions": Size((4, 8, 15), (5, 10, 15, 20, 30), (5, 10, 15, 20, 30, 40)),
     "mapper_grid_gains": Size((0.2, 0.5), (0.1, 0.2, 0.3, 0.4, 0.5, 0.67),
                               (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)),
