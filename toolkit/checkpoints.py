@@ -19,8 +19,8 @@ is overwritten. What keeps every trained model:
   could not be verified; its record says ``"verified": False`` from then on (``zoo.get`` re-evaluates
   its accuracies from the weights).
 - ``retrain=True`` keeps the old files as ``*.bak-<time>`` (``*.bak-<time>-2``, ... when that name is
-  taken), moved aside only once the new model is trained: a retraining that is interrupted leaves the
-  old checkpoint in place.
+  taken), moved aside only once the new model is trained and both its files are on disk: a retraining
+  that is interrupted (even during the save) leaves the old checkpoint in place.
 - The checkpoint folder is checked for writing before training starts (:class:`CheckpointFolderError`
   says to set TOOLKIT_DATA); if saving still fails, the trained model is returned with a warning saying
   where it could not be saved.
@@ -116,8 +116,8 @@ def _cpu_state(model: nn.Module) -> dict:
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
 
-def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
-    """``write(file object)`` into a temporary file next to ``path``, flush it to disk, rename it."""
+def _write_temp(path: Path, write: Callable[[object], None]) -> Path:
+    """``write(file object)`` into a new temporary file next to ``path``, flushed to disk; returns it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp)
     try:
@@ -125,15 +125,28 @@ def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
+    """Write a temporary file next to ``path`` and rename it into place (never a half-written ``path``)."""
+    tmp = _write_temp(path, write)
+    try:
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
+
+
+def _json_bytes(record: dict) -> bytes:
+    return json.dumps(record, indent=1, default=float).encode()
 
 
 def _write_json(path: Path, record: dict) -> None:
-    text = json.dumps(record, indent=1, default=float)
-    _atomic_write(path, lambda f: f.write(text.encode()))
+    text = _json_bytes(record)
+    _atomic_write(path, lambda f: f.write(text))
 
 
 def save(model: nn.Module, name: str, cfg: dict, meta: dict | None = None,
@@ -318,20 +331,30 @@ def train_or_load(name: str, cfg: dict, make_model: Callable[[], nn.Module],
     model.eval()
     state = _cpu_state(model)
     record = _record(model, name, cfg, state, {"history": history, "train_seconds": seconds})
+    temps = []
     try:
-        json.dumps(record, default=float)
+        # Both files are complete on disk under temporary names before anything is moved: a save killed
+        # midway leaves the previous checkpoint (if any) in place, and only stray *.tmp files.
+        text = _json_bytes(record)
+        temps.append(_write_temp(pt, lambda f: torch.save(state, f)))
+        temps.append(_write_temp(js, lambda f: f.write(text)))
         backups = _move_aside(pt, js)  # retrain=True, or a .pt left without its .json by a killed save
-        _atomic_write(pt, lambda f: torch.save(state, f))
-        _write_json(js, record)
+        os.replace(temps[0], pt)
+        os.replace(temps[1], js)
     except Exception as e:  # noqa: BLE001 - disk full, permissions, unserializable history: keep the model
         warnings.warn(
             f"The trained model {name} could not be saved to {pt} ({type(e).__name__}: {e}). It is "
-            f"returned, but it is not saved: the next run trains again. Set TOOLKIT_DATA to a writable "
+            f"returned, but it is not saved: the next run "
+            f"{'loads the earlier checkpoint, which is unchanged' if pt.exists() and js.exists() else 'trains again'}"
+            f". Set TOOLKIT_DATA to a writable "
             f"folder with free space, or save it yourself with torch.save(model.state_dict(), path).",
             stacklevel=2)
         record = _plain_record(record)
         record.update(path=None, loaded=False, verified=True)
         return model, record
+    finally:
+        for t in temps:
+            t.unlink(missing_ok=True)
     if verbose:
         extra = f" (previous files kept as *{backups[0].name[len(pt.name):]})" if backups else ""
         print(f"trained {name} in {seconds:.1f} s, saved to {pt.name}{extra}")
