@@ -1,4 +1,5 @@
-"""Heatmaps, neuron alignment, CKA and the merge-test statistics (toolkit.heatmaps)."""
+"""Heatmaps (toolkit.heatmaps), alignment and CKA (toolkit.alignment), the merge test's nets and per-triple
+statistics (toolkit.merge) and the image features of weight heatmaps (toolkit.weight_images)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,7 +10,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from toolkit import alignment, merge  # noqa: E402
 from toolkit import heatmaps as hm  # noqa: E402
+from toolkit import weight_images as wi  # noqa: E402
 from toolkit.models import CNN, MLP  # noqa: E402
 
 
@@ -197,13 +200,21 @@ def test_heatmap_explorer_builds_and_redraws():
     assert controls[2].value == "aligned"
 
 
-# --- merge statistics -----------------------------------------------------------------------------
+# --- merge statistics of one triple of nets --------------------------------------------------------
+def test_alignment_is_reexported_by_heatmaps():
+    assert hm.match_neurons is alignment.match_neurons and hm.linear_cka is alignment.linear_cka
+    with pytest.raises(TypeError, match="W_x"):
+        alignment.as_matrix("abc", "W_x")
+
+
 def test_selectivity_hand_values():
     H = np.array([[2.0, 0.0, 1.0], [2.0, 0.0, 1.0], [0.0, 3.0, 1.0], [0.0, 3.0, 1.0]])
     y = np.array([0, 1, 7, 9])
-    np.testing.assert_allclose(hm.selectivity(H, y), [1.0, -1.0, 0.0])
+    np.testing.assert_allclose(merge.selectivity(H, y), [1.0, -1.0, 0.0])
     with pytest.raises(ValueError, match="both tasks"):
-        hm.selectivity(H, np.zeros(4))
+        merge.selectivity(H, np.zeros(4))
+    with pytest.raises(ValueError, match="3 labels"):
+        merge.selectivity(H, np.zeros(3))
 
 
 def test_merge_stats_on_known_cases():
@@ -211,49 +222,64 @@ def test_merge_stats_on_known_cases():
     y = torch.randint(0, 10, (300,))
     side1, side2 = _mlp(10, hidden=16), _mlp(11, hidden=16)
     target = hm.permute_hidden(side1, np.random.default_rng(0).permutation(16))
-    r = hm.merge_stats(target, side1, side2, x, y, threshold=0.5, n_perm=50)
+    r = merge.merge_stats(target, side1, side2, x, y, threshold=0.5, n_perm=50)
     assert r["cka1"] == pytest.approx(1.0) and r["best1"] == pytest.approx(1.0)
     assert r["frac1"] == 1.0 and r["frac_neither"] == 0.0 and r["hung_frac1"] == 1.0
     assert r["cka2"] < 0.999 and 0 < r["sel_p"] <= 1
-    rw = hm.merge_stats(target, side1, side2, x, by="weights")
+    rw = merge.merge_stats(target, side1, side2, x, by="weights")
     assert rw["hung_sim"] == pytest.approx(1.0) and rw["best2"] < 0.3
     assert "sel_gap" not in rw
     with pytest.raises(ValueError, match="fc1"):
-        hm.merge_stats(target, side1, MLP(hidden=16, in_features=100), x)
+        merge.merge_stats(target, side1, MLP(hidden=16, in_features=100), x)
 
 
-def _fake_results(h_cka, null_cka, ceil_cka):
-    rows = []
-    vals = {"A + B (other seed)": h_cka, "C + C (other seeds): same-task ceiling": ceil_cka,
-            "shuffled-label A + B": null_cka, "untrained + untrained": null_cka - 0.1,
-            "A + B (same seed as C: shared init)": h_cka}
-    for label, v in vals.items():
-        for s, eps in enumerate((-0.01, 0.0, 0.01)):
-            rows.append(dict(comparison=label, seed=s, cka_both=v + eps, cka1=v, cka2=v, best1=v, best2=v,
-                             hung_sim=v + eps, frac1=0.4, frac2=0.4, frac_neither=0.2, sel_gap=0.1,
-                             sel_p=0.01 if s else 0.5))
-    return pd.DataFrame(rows)
+def test_chance_threshold_separates_a_copy_from_random_nets():
+    x = torch.randn(200, 1, 28, 28)
+    target, nulls = _mlp(40, hidden=10), [_mlp(41, hidden=10), _mlp(42, hidden=10)]
+    tau = merge.chance_threshold(target, nulls, x)
+    copy = hm.permute_hidden(target, np.arange(10)[::-1].copy())
+    r = merge.merge_stats(target, copy, nulls[0], x, threshold=tau)
+    assert r["best1"] == pytest.approx(1.0) and tau < 0.99 and r["frac1"] == 1.0
+    with pytest.raises(ValueError, match="q must be"):
+        merge.chance_threshold(target, nulls, x, q=1.5)
+    with pytest.raises(ValueError, match="needs inputs X"):
+        merge.neuron_features(target)
 
 
-def test_verdict_follows_the_numbers():
-    good = hm.merge_verdict(_fake_results(0.9, 0.4, 0.91))
-    assert "Above chance, and comparable to another C" in good
-    assert "in 2 of 3 seeds" in good and "no excess" in good
-    bad = hm.merge_verdict(_fake_results(0.41, 0.4, 0.9))
-    assert "NOT above chance" in bad
-    table = hm.merge_summary(_fake_results(0.9, 0.4, 0.91))
-    assert table.loc["A + B (other seed)", "CKA(C, side1+side2)"] == "0.900 ± 0.010"
-    assert (table["seeds"] == 3).all()
-    fig = hm.plot_merge_results(_fake_results(0.9, 0.4, 0.91))
-    assert len(fig.axes) == 4
-    with pytest.raises(ValueError, match="every comparison"):
-        hm.merge_verdict(_fake_results(0.9, 0.4, 0.91).iloc[:3])
+def test_neuron_matches_per_neuron_table():
+    x = torch.randn(200, 1, 28, 28)
+    y = torch.arange(200) % 10
+    A, B = _mlp(30, hidden=6), _mlp(31, hidden=6)
+    C = hm.permute_hidden(A, [5, 4, 3, 2, 1, 0])
+    df = merge.neuron_matches(C, A, B, x, y, threshold=0.99)
+    assert list(df.match_A) == [5, 4, 3, 2, 1, 0]
+    assert (df.side == "A").all() and np.allclose(df.best_A, 1.0)
+    assert df.selectivity.between(-1, 1).all()
+    df = merge.neuron_matches(C, A, B, x, threshold=1.01)
+    assert (df.side == "neither").all() and "selectivity" not in df
 
 
-def test_plot_merge_alignment_groups_by_side():
-    nets = [_mlp(s, hidden=8) for s in (20, 21, 22)]
-    fig = hm.plot_merge_alignment(*nets, by="weights")
-    assert "A:" in fig.axes[2].get_title()
+def test_plot_merge_alignment_takes_a_matching_computed_beforehand():
+    C, A, B = (_mlp(s, hidden=8) for s in (20, 21, 22))
+    WC, WP = hm.layer_weights(C), np.vstack([hm.layer_weights(A), hm.layer_weights(B)])
+    perm, sim = hm.match_neurons(WC, WP, return_similarity=True)
+    fig = merge.plot_merge_alignment(WC, WP, perm, sim, n_first=8)
+    n_b = int((perm >= 8).sum())
+    assert fig.axes[2].get_title().endswith(f"A: {8 - n_b}, B: {n_b}")
+    with pytest.raises(ValueError, match="n_first"):
+        merge.plot_merge_alignment(WC, WP, perm, sim, n_first=16)
+    with pytest.raises(ValueError, match="one entry per row"):
+        merge.plot_merge_alignment(WC, WP, perm[:3], sim, n_first=8)
+
+
+def test_plot_per_seed_one_dot_per_row():
+    df = pd.DataFrame([dict(group=g, seed=s, x=0.5 + 0.1 * i + 0.01 * s, y=0.2)
+                       for i, g in enumerate(["a", "b"]) for s in range(3)])
+    fig = merge.plot_per_seed(df, "group", ["x", "y"], ["X", "Y"], xlim=(0, 1))
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "X"
+    assert sum(len(line.get_xdata()) for line in fig.axes[0].lines) == 6
+    with pytest.raises(ValueError, match="needs the column"):
+        merge.plot_per_seed(df, "kind", ["x"])
 
 
 def test_course_nets_controls(tmp_path, monkeypatch):
@@ -262,58 +288,111 @@ def test_course_nets_controls(tmp_path, monkeypatch):
     monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
     from toolkit import config
 
-    u, _ = hm.course_net("untrained", 5)
+    u, _ = merge.course_net("untrained", 5)
     torch.manual_seed(5)
     ref = MLP(config.size("abc_hidden"))
     assert torch.equal(u.fc1.weight, ref.fc1.weight)
-    m1, info1 = hm.course_net("A_shuffled", 0)
-    m2, info2 = hm.course_net("A_shuffled", 0)
+    m1, info1 = merge.course_net("A_shuffled", 0)
+    m2, info2 = merge.course_net("A_shuffled", 0)
     assert not info1["loaded"] and info2["loaded"]                 # a second call loads
     assert torch.equal(m1.fc1.weight, m2.fc1.weight)
     assert not torch.equal(m1.fc1.weight, ref.fc1.weight)
+    assert info1["test_acc"] < 0.5                                 # shuffled labels: nothing to learn
     with pytest.raises(ValueError, match="kind must be"):
-        hm.course_net("D", 0)
-    with pytest.raises(ValueError, match="3 distinct seeds"):
-        hm.merge_experiment([0, 1], None, None)
+        merge.course_net("D", 0)
 
 
-def test_overall_verdict_needs_selectivity_beyond_the_shuffled_control():
-    df = _fake_results(0.9, 0.4, 0.91)
-    assert "no evidence that C consists" in hm.merge_verdict(df)          # same gap as shuffled
-    assert "comparable size" in hm.merge_verdict(df)
-    hyp = df.comparison == "A + B (other seed)"
-    df.loc[hyp, "sel_gap"] = 0.5
-    df.loc[hyp, "sel_p"] = 0.001
-    assert "evidence for a merge" in hm.merge_verdict(df)
-    df = _fake_results(0.41, 0.4, 0.9)
-    assert "no support for a merge" in hm.merge_verdict(df)
+def test_pair_data_offline_names_its_stand_in(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_FAST", "1")
+    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
+    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
+    te = merge.pair_data("test")
+    assert te.X.shape[1:] == (1, 28, 28) and len(te) == 2 * int((te.y < 10).sum())   # balanced halves
+    assert set(te.y.tolist()) == set(range(20))
+    assert "scikit-learn" in te.source and "FashionMNIST" in te.source and "DIGIT" in te.source
+    assert "UCI digit 3" in te.classes
+    tr = merge.pair_data("train", n=100)
+    assert len(tr) == 200
+    assert abs(float(tr.X[tr.y >= 10].mean()) - float(tr.X[tr.y < 10].mean())) < 1.0   # same normalization
+    with pytest.raises(ValueError, match="split"):
+        merge.pair_data("val")
+    model, info = merge.course_net("alphabeta", 0)
+    assert model.fc2.out_features == 20 and info["test_acc"] > 0.3   # learns 20 classes well above 5 % chance
 
 
-def test_persistence_summary_and_plot_on_a_table():
-    df = pd.DataFrame([dict(kind=k, seed=s, fc1=0.5 + 0.1 * i + 0.01 * s, fc2=0.2, mean=0.35)
-                       for i, k in enumerate(["A", "untrained"]) for s in range(3)])
-    table = hm.persistence_summary(df)
-    assert table.loc["A", "fc1"] == "0.5100 ± 0.0100" and list(table.index) == ["A", "untrained"]
-    fig = hm.plot_persistence(df)
-    assert len(fig.axes) == 3
-    with pytest.raises(ValueError, match="persistence_table"):
-        hm.plot_persistence(df[["kind", "seed"]])
+def test_varied_net_settings_and_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_FAST", "1")
+    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
+    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
+    model, acc = merge.varied_net(8, 3, l1=1e-4, n_train=600, seed=3)
+    assert model.fc1.out_features == 8 and 0.4 < acc <= 1.0              # learns well above 10 % chance
+    again, acc2 = merge.varied_net(8, 3, l1=1e-4, n_train=600, seed=3)
+    assert torch.equal(model.fc1.weight, again.fc1.weight) and acc2 == acc
+    with pytest.raises(ValueError, match="hidden and epochs"):
+        merge.varied_net(0, 1)
+    with pytest.raises(ValueError, match="weight_decay and l1"):
+        merge.varied_net(8, 1, l1=-1.0)
 
 
-def test_overall_verdict_when_selectivity_is_not_significant():
-    df = _fake_results(0.9, 0.4, 0.91)
-    df["sel_p"] = 0.5
-    assert "not significantly selective" in hm.merge_verdict(df)
+# --- image features of weight heatmaps ------------------------------------------------------------
+def _images():
+    rng = np.random.default_rng(0)
+    checker = (np.indices((28, 28)).sum(0) % 2 * 2 - 1.0)
+    yy, xx = np.mgrid[:28, :28]
+    blob = np.exp(-((yy - 14) ** 2 + (xx - 14) ** 2) / 30.0)
+    return checker, blob, rng.normal(size=(200, 28, 28))
 
 
-def test_neuron_matches_per_neuron_table():
-    x = torch.randn(200, 1, 28, 28)
-    y = torch.arange(200) % 10
-    A, B = _mlp(30, hidden=6), _mlp(31, hidden=6)
-    C = hm.permute_hidden(A, [5, 4, 3, 2, 1, 0])
-    df = hm.neuron_matches(C, A, B, x, y, threshold=0.99)
-    assert list(df.match_A) == [5, 4, 3, 2, 1, 0]
-    assert (df.side == "A").all() and np.allclose(df.best_A, 1.0)
-    assert df.selectivity.between(-1, 1).all()
-    df = hm.neuron_matches(C, A, B, x, threshold=1.01)
-    assert (df.side == "neither").all() and "selectivity" not in df
+def test_morans_i_known_images():
+    checker, blob, noise = _images()
+    assert wi.morans_i(checker[None])[0] == pytest.approx(-1.0)
+    assert wi.morans_i(blob[None])[0] > 0.95
+    assert abs(wi.morans_i(noise).mean()) < 0.02
+    assert wi.morans_i(np.ones((1, 28, 28)))[0] == 0.0                      # constant: defined as 0
+    assert wi.morans_i(3 * blob[None] + 1)[0] == pytest.approx(wi.morans_i(blob[None])[0])
+
+
+def test_low_frequency_share_and_sparsity():
+    checker, blob, noise = _images()
+    assert wi.low_frequency_share(blob[None])[0] > 0.95
+    assert wi.low_frequency_share(noise).mean() == pytest.approx(np.pi * 0.1 ** 2, abs=0.01)   # white noise
+    assert wi.low_frequency_share(checker[None])[0] < 1e-9                  # all power at the Nyquist corner
+    one = np.zeros((1, 28, 28))
+    one[0, 5, 5] = 2.0
+    assert wi.hoyer_sparsity(one)[0] == pytest.approx(1.0)
+    assert wi.hoyer_sparsity(np.ones((1, 28, 28)))[0] == pytest.approx(0.0)
+    assert 0.1 < wi.hoyer_sparsity(noise).mean() < 0.3
+    with pytest.raises(ValueError, match="cutoff"):
+        wi.low_frequency_share(blob[None], cutoff=0.9)
+
+
+def test_edge_strength_and_centre_share():
+    checker, blob, noise = _images()
+    assert wi.edge_strength(noise).mean() > 2 * wi.edge_strength(blob[None])[0]
+    assert wi.edge_strength(5 * blob[None])[0] == pytest.approx(wi.edge_strength(blob[None])[0])   # scale-free
+    assert wi.centre_share(blob[None])[0] > 0.99
+    border = np.zeros((1, 28, 28))
+    border[0, 0, :] = 1.0
+    assert wi.centre_share(border)[0] == 0.0
+    assert wi.centre_share(noise).mean() == pytest.approx(20 * 20 / 784, abs=0.02)
+    with pytest.raises(ValueError, match="margin"):
+        wi.centre_share(blob[None], margin=14)
+
+
+def test_image_features_of_a_layer_and_bad_input():
+    net = _mlp(0, hidden=12)
+    W = hm.layer_weights(net)
+    f = wi.image_features(W)
+    assert set(f) == set(wi.FEATURES) and all(np.isfinite(list(f.values())))
+    per = wi.image_features(torch.tensor(W), summary=None)
+    assert all(v.shape == (12,) for v in per.values())
+    assert f["morans_i"] == pytest.approx(np.median(per["morans_i"]))
+    assert abs(f["morans_i"]) < 0.1                                         # initial weights are noise
+    with pytest.raises(ValueError, match=r"\(3, 10\).*784"):
+        wi.image_features(np.ones((3, 10)))
+    bad = W.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        wi.morans_i(bad)
+    with pytest.raises(TypeError, match="array of numbers"):
+        wi.weight_images("weights")

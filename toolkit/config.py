@@ -55,8 +55,11 @@ SIZES: dict[str, Size] = {
     "cnn_epochs": Size(3, 3, 10),
     "cnn_width": Size((32, 16, 32), (64, 32, 64), (64, 32, 64)),  # fast (16,8,16) stayed at chance
     # --- 02_heatmaps ---
-    "heatmap_seeds": Size(3, 3, 10),              # seeds per net (>= 3: target + two other seeds)
+    "heatmap_seeds": Size(3, 5, 10),              # independent rows (target seeds) per group of the merge test
     "heatmap_perms": Size(200, 1000, 10000),      # permutations of the selectivity test
+    "heatmap_pair_train_n": Size(1000, 4000, None),  # training images per data set of the cross-data-set pair
+    "heatmap_feature_nets": Size(8, 40, 100),     # MLPs with varied settings whose heatmap features predict accuracy
+    "heatmap_feature_shuffles": Size(20, 200, 1000),  # shuffled-accuracy refits (control of the held-out check)
     # --- 03_activation_clustering ---
     "ac_points": Size(600, 5000, 10000),          # test images clustered (t-SNE / UMAP cost grows with it)
     "ac_compare_points": Size(400, 2000, 10000),  # images per net in the 4-net x methods comparison

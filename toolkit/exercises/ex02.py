@@ -1,9 +1,11 @@
-"""Checkers of notebook 02_heatmaps: neuron alignment, linear CKA, neural persistence of a layer.
+"""Checkers of notebook 02_heatmaps: neuron alignment, linear CKA, neural persistence of a layer, and the
+design of the merge test's controls (a judgement exercise).
 
     from toolkit.exercises import ex02 as check
     check.q1(match)          # match(W_a, W_b) -> permutation of W_b's rows aligned with W_a's rows
     check.q2(cka)            # cka(X, Y) -> linear CKA of two (N, p), (N, q) representations
     check.q3(np_layer)       # np_layer(W) -> normalized neural persistence of one layer (p = 2)
+    check.q4(controls)       # {alternative explanation: letter of the reference pair that tests it}
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import numpy as np
 from . import Exercise, Wrong, call_student, expect_array, expect_callable
 from .. import heatmaps, neural_persistence
 
-__all__ = ["q1", "q2", "q3"]
+__all__ = ["q1", "q2", "q3", "q4"]
 
 
 def _check_match(answer) -> None:
@@ -102,17 +104,7 @@ q1 = Exercise(
     (centre and normalize each row, then one matrix product). `scipy.optimize.linear_sum_assignment(S,
     maximize=True)` returns (rows, cols) of the best one-to-one assignment; perm = cols (rows come sorted).
     """,
-    solution="""
-    from scipy.optimize import linear_sum_assignment
-
-    def match(W_a, W_b):
-        A = W_a - W_a.mean(1, keepdims=True)
-        B = W_b - W_b.mean(1, keepdims=True)
-        A /= np.linalg.norm(A, axis=1, keepdims=True)
-        B /= np.linalg.norm(B, axis=1, keepdims=True)
-        rows, cols = linear_sum_assignment(A @ B.T, maximize=True)
-        return cols
-    """,
+    solution="",
     success="Correct: your matching recovers hidden permutations exactly, even with noise and rescaled rows.")
 
 q2 = Exercise(
@@ -121,12 +113,7 @@ q2 = Exercise(
     Centre every column of X and Y (subtract the column means). Then
     CKA = ||Y^T X||_F^2 / (||X^T X||_F * ||Y^T Y||_F), with ||.||_F = np.linalg.norm of a matrix.
     """,
-    solution="""
-    def cka(X, Y):
-        X = X - X.mean(0)
-        Y = Y - Y.mean(0)
-        return np.linalg.norm(Y.T @ X) ** 2 / (np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y))
-    """,
+    solution="",
     success="Correct: 1 for identical or rotated/scaled copies, low for independent representations.")
 
 q3 = Exercise(
@@ -137,22 +124,63 @@ q3 = Exercise(
     (union-find) records persistence 1 - A[i, j]. These V - 1 edges form a maximum spanning tree.
     Return sqrt(sum of persistence^2) / sqrt(V - 1).
     """,
-    solution="""
-    def np_layer(W):
-        A = np.abs(W) / np.abs(W).max()
-        n_out, n_in = A.shape
-        parent = list(range(n_out + n_in))
-        def find(x):
-            while parent[x] != x:
-                x = parent[x]
-            return x
-        pers = []
-        for e in np.argsort(-A, axis=None):
-            i, j = divmod(int(e), n_in)
-            a, b = find(i), find(n_out + j)
-            if a != b:
-                parent[a] = b
-                pers.append(1 - A[i, j])
-        return np.sqrt(np.sum(np.square(pers))) / np.sqrt(n_out + n_in - 1)
-    """,
+    solution="",
     success="Correct: that is the normalized neural persistence of Rieck et al. (2019) for one layer.")
+
+
+# --- q4: which control rules out which alternative explanation (judgement, multiple choice) ---------
+PAIRS = {"a": "A(t) + B(t): the hypothesis", "b": "C(t) + C(u): two other nets trained on the same task",
+         "c": "A(t) + B(t) trained on shuffled labels", "d": "two untrained nets (t, u)",
+         "e": "A(s) + B(s): the same seed (initial weights) as the target C(s)"}
+_ALTERNATIVES = {
+    "images": ("C's split into an A-part and a B-part only reflects the input images, not the tasks",
+               "c", "The shuffled-label nets saw exactly the same images but learned no task: a selectivity "
+                    "gap they share cannot come from the tasks."),
+    "chance": ("any ReLU layer on these images resembles any other (similarity for free)",
+               "d", "Untrained nets learned nothing; whatever similarity C has with them is the floor that "
+                    "the images and the architecture give for free."),
+    "initialization": ("the similarity is inherited from identical starting weights, not learned",
+                       "e", "Only A(s) + B(s) share C(s)'s initial weights; its excess over A(t) + B(t) "
+                            "measures what is inherited."),
+    "ceiling": ("any two nets that solved the same task look this alike (how high can the score get?)",
+                "b", "Two other C nets learned the same task from other seeds: the most a 'merge' could "
+                     "reach, the ceiling."),
+}
+_WHY_NOT = {
+    "a": "the hypothesis itself cannot control for anything.",
+    "b": "two other C nets measure the ceiling (the same task learned again), not this alternative.",
+    "c": "shuffled-label nets control for the input images; this alternative is about something else.",
+    "d": "untrained nets give the chance floor; they do not isolate this alternative.",
+    "e": "same-seed nets measure what the shared initialization leaks; that is not this alternative.",
+}
+
+
+def _check_controls(answer) -> None:
+    if not isinstance(answer, dict):
+        raise Wrong(f"Give a dict {{alternative: letter}}, e.g. {{'images': 'a', ...}}; got a "
+                    f"{type(answer).__name__}.")
+    missing = [k for k in _ALTERNATIVES if k not in answer]
+    extra = [k for k in answer if k not in _ALTERNATIVES]
+    if missing or extra:
+        raise Wrong(f"The dict needs exactly the keys {list(_ALTERNATIVES)}; missing {missing}, unknown {extra}.")
+    wrong = []
+    for key, (text, right, why) in _ALTERNATIVES.items():
+        got = str(answer[key]).strip().lower()[:1]
+        if got not in PAIRS:
+            raise Wrong(f"answer[{key!r}] must be one of the letters {list(PAIRS)}; got {answer[key]!r}.")
+        if got != right:
+            wrong.append(f"- '{key}' ({text}): you chose {got} = {PAIRS[got]}; but {_WHY_NOT[got]}")
+    if wrong:
+        raise Wrong(f"{len(wrong)} of {len(_ALTERNATIVES)} controls do not test their alternative:\n"
+                    + "\n".join(wrong))
+
+
+q4 = Exercise(
+    "q4", _check_controls,
+    hint="""
+    For each alternative explanation ask: which reference pair differs from the hypothesis (a) in exactly
+    the one thing that alternative is about -- the labels (task), the training (learned at all), the
+    initial weights, or nothing but the seed?
+    """,
+    solution="",
+    success=("Correct. " + " ".join(why for _, _, why in _ALTERNATIVES.values())))

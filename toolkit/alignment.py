@@ -1,0 +1,149 @@
+"""Neuron alignment and representation similarity: the primitives behind notebook 02's comparisons.
+
+Hidden neurons of two nets are only defined up to a permutation, so weight heatmaps of two nets cannot be
+compared row by row. This module
+
+- measures the similarity of every row of one matrix with every row of another (:func:`similarity_matrix`),
+- aligns neurons of two nets (:func:`match_neurons`: Hungarian assignment on correlation / cosine
+  similarity of weight rows, :func:`match_activations` on activations),
+- measures representation similarity without any alignment (:func:`linear_cka`, Kornblith et al. 2019),
+- orders rows or columns so that similar ones sit together (:func:`seriate`).
+
+Conventions: a weight matrix is (n_out, n_in) as in ``nn.Linear.weight``: one row per neuron of the
+layer, one column per input. Activations are (N samples, units). All functions take NumPy arrays or torch
+tensors and return NumPy arrays / floats.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["similarity_matrix", "match_neurons", "match_activations", "linear_cka", "seriate", "as_matrix"]
+
+
+def as_matrix(M, name: str) -> np.ndarray:
+    """A finite, non-empty 2-D float64 copy of ``M`` (array or tensor); TypeError / ValueError naming ``name``."""
+    if hasattr(M, "detach"):
+        M = M.detach().cpu().numpy()
+    try:
+        M = np.array(M, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 2-D array of numbers, got a {type(M).__name__}.") from None
+    if M.ndim != 2 or min(M.shape) < 1:
+        raise ValueError(f"{name} must be a non-empty 2-D array (rows, columns); got shape {M.shape}.")
+    if not np.isfinite(M).all():
+        raise ValueError(f"{name} (shape {M.shape}) contains {int((~np.isfinite(M)).sum())} NaN or "
+                         f"infinite values; a diverged or corrupted net. Retrain or reload it.")
+    return M
+
+
+def _unit_rows(M: np.ndarray, center: bool) -> np.ndarray:
+    if center:
+        M = M - M.mean(axis=1, keepdims=True)
+    n = np.linalg.norm(M, axis=1, keepdims=True)
+    return np.divide(M, n, out=np.zeros_like(M), where=n > 1e-12)
+
+
+def similarity_matrix(A, B, metric: str = "correlation") -> np.ndarray:
+    """Similarity of every row of A (n_a, d) with every row of B (n_b, d): array (n_a, n_b) in [-1, 1].
+
+    ``metric="correlation"``: Pearson correlation of the rows; ``"cosine"``: cosine similarity.
+    A row with zero variance (a dead neuron) has similarity 0 with everything.
+    """
+    A, B = as_matrix(A, "A"), as_matrix(B, "B")
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(f"Rows must live in the same space: A has shape {A.shape}, B has shape {B.shape} "
+                         f"(different numbers of columns). Compare the same layer of nets with equal inputs.")
+    if metric not in ("correlation", "cosine"):
+        raise ValueError(f"metric must be 'correlation' or 'cosine', got {metric!r}.")
+    c = metric == "correlation"
+    return np.clip(_unit_rows(A, c) @ _unit_rows(B, c).T, -1.0, 1.0)
+
+
+def match_neurons(W_a, W_b, metric: str = "correlation", *, return_similarity: bool = False):
+    """The permutation of W_b's rows that best matches W_a's rows (Hungarian assignment).
+
+    Args:
+        W_a: (n_a, d) one row per neuron of net a (incoming weights, or any per-neuron feature).
+        W_b: (n_b, d) with n_b >= n_a, the same kind of rows for net b.
+        metric: "correlation" or "cosine" (see :func:`similarity_matrix`).
+    Returns:
+        perm: int array (n_a,) of distinct row indices of W_b such that ``W_b[perm]`` is aligned with
+        ``W_a`` (maximizes the summed similarity). With ``return_similarity=True`` also the (n_a,)
+        similarities of the matched pairs.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    S = similarity_matrix(W_a, W_b, metric)
+    if S.shape[0] > S.shape[1]:
+        raise ValueError(f"W_a has {S.shape[0]} rows but W_b only {S.shape[1]}: every row of W_a needs its "
+                         f"own partner. Swap the arguments (match the smaller net into the larger).")
+    rows, cols = linear_sum_assignment(S, maximize=True)
+    perm = cols[np.argsort(rows)]
+    return (perm, S[np.arange(len(perm)), perm]) if return_similarity else perm
+
+
+def match_activations(H_a, H_b, metric: str = "correlation", *, return_similarity: bool = False):
+    """:func:`match_neurons` on activations: H_a (N, n_a), H_b (N, n_b) on the same N inputs.
+
+    Returns the permutation of H_b's *columns* (units) that best matches H_a's units.
+    """
+    H_a, H_b = as_matrix(H_a, "H_a"), as_matrix(H_b, "H_b")
+    if H_a.shape[0] != H_b.shape[0]:
+        raise ValueError(f"Activations must be on the same inputs: H_a has {H_a.shape[0]} rows (samples), "
+                         f"H_b has {H_b.shape[0]}.")
+    return match_neurons(H_a.T, H_b.T, metric, return_similarity=return_similarity)
+
+
+def linear_cka(X, Y) -> float:
+    """Linear centred kernel alignment (Kornblith et al., ICML 2019) of two representations.
+
+    Args:
+        X: (N, p) activations of N inputs; Y: (N, q) activations of the same N inputs.
+    Returns:
+        ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F) with column-centred Xc, Yc: a number in [0, 1];
+        1 for identical representations, invariant to orthogonal transforms and isotropic scaling of
+        either, near 0 for independent ones (for N much larger than p and q).
+    """
+    X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X and Y must hold the same N inputs (rows): X has shape {X.shape}, "
+                         f"Y has shape {Y.shape}.")
+    if X.shape[0] < 2:
+        raise ValueError("CKA needs at least 2 inputs (rows).")
+    X = X - X.mean(0)
+    Y = Y - Y.mean(0)
+    if min(np.abs(X).max(), np.abs(Y).max()) < 1e-12:
+        raise ValueError("One representation is constant over the inputs (all units dead?): CKA is undefined.")
+    if X.shape[1] + Y.shape[1] <= X.shape[0]:   # feature space: p x q matrices
+        xy = np.linalg.norm(Y.T @ X) ** 2
+        xx, yy = np.linalg.norm(X.T @ X), np.linalg.norm(Y.T @ Y)
+    else:                                        # sample space: N x N Gram matrices
+        K, L = X @ X.T, Y @ Y.T
+        xy, xx, yy = float((K * L).sum()), np.linalg.norm(K), np.linalg.norm(L)
+    return float(np.clip(xy / (xx * yy), 0.0, 1.0))
+
+
+def seriate(M, axis: int = 0, method: str = "average") -> np.ndarray:
+    """An order of M's rows (axis=0) or columns (axis=1) that puts similar ones next to each other.
+
+    Hierarchical clustering (``method`` linkage, correlation distance) and its dendrogram leaf order
+    (with optimal leaf ordering for up to 400 items). Returns an int array, a permutation.
+    """
+    from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
+    from scipy.spatial.distance import squareform
+
+    M = as_matrix(M, "M")
+    if axis not in (0, 1):
+        raise ValueError(f"axis must be 0 (rows) or 1 (columns), got {axis}.")
+    R = M if axis == 0 else M.T
+    if len(R) < 3:
+        return np.arange(len(R))
+    U = _unit_rows(R, center=True)
+    D = np.clip(1.0 - U @ U.T, 0.0, 2.0)
+    np.fill_diagonal(D, 0.0)
+    y = squareform(D, checks=False)
+    Z = linkage(y, method=method)
+    if len(R) <= 400:
+        Z = optimal_leaf_ordering(Z, y)
+    return leaves_list(Z).astype(int)
+
