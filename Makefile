@@ -2,7 +2,10 @@
 #   make course   - set up, then execute every notebook at classroom size -> build/ (+ a results table)
 #   make test     - set up, then run the whole test suite in fast mode (what CI runs)
 #   make lab      - set up, then open JupyterLab on the notebooks
-#   make student  - write the student release (solutions stripped) to student/
+#   make student  - write the student release (solutions stripped) to student/: what you hand out
+#   make grade-release - write the instructor's nbgrader course directory to build/nbgrader/ (PRIVATE:
+#                   solutions and hidden tests) and generate one assignment per notebook in it
+#   make colab-links REPO=owner/name [BRANCH=main] - point every Colab badge and install line at a fork
 #   make bench    - run the speed benchmarks (prints measured ratios)
 #   make browser-check - run every notebook in JupyterLab in headless Chromium; check widgets, progress bars,
 #                   plots redrawn in place (tools/browser_check.py; needs Chromium)
@@ -16,7 +19,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 SHARED_MNIST ?= ../shared/data/mnist-t10k
 
-.PHONY: env course test lab student bench browser-check colab-sim clean
+.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim clean
 
 env: $(STAMP)
 
@@ -46,6 +49,16 @@ lab: env
 
 student: env
 	$(PY) tools/release.py --out student
+
+GRADE_DIR ?= build/nbgrader
+grade-release: env
+	$(PY) tools/release.py --nbgrader --course $(GRADE_DIR)
+	cd $(GRADE_DIR) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" nbgrader generate_assignment "*" --force
+
+BRANCH ?= main
+colab-links: env
+	@test -n "$(REPO)" || { echo "usage: make colab-links REPO=owner/name [BRANCH=main]"; exit 2; }
+	$(PY) tools/colab_links.py "$(REPO)" --branch "$(BRANCH)"
 
 bench: env
 	$(PY) benchmarks/bench_fit.py

@@ -23,6 +23,72 @@ def test_function_solution_keeps_its_signature():
         exec(out, ns)
 
 
+def test_markers_move_inside_the_function_body():
+    src = "x = 1\n### BEGIN SOLUTION\n# idea: add\ndef f(a,\n      b):\n    return a + b\n### END SOLUTION\ncheck.q1(f)"
+    out = release.markers_inside_functions(src)
+    assert out == ("x = 1\ndef f(a,\n      b):\n    ### BEGIN SOLUTION\n    # idea: add\n    return a + b\n"
+                   "    ### END SOLUTION\ncheck.q1(f)")
+    # nbgrader's ClearSolutions on that (stub indented like the BEGIN line) == the kit's own stub
+    cleared, skip = [], False
+    for line in out.split("\n"):
+        if line.strip() == release.BEGIN:
+            cleared += ["    " + l for l in release.STUB_LINES]
+            skip = True
+        elif line.strip() == release.END:
+            skip = False
+        elif not skip:
+            cleared.append(line)
+    assert "\n".join(cleared) == release.strip_solutions(src)
+    other = "### BEGIN SOLUTION\nanswer = 3\n### END SOLUTION\ncheck.q2(answer)"
+    assert release.markers_inside_functions(other) == other
+
+
+def _hidden_code(qid, answer):
+    src = release.hidden_test(qid, "ex01", answer, ROOT / "toolkit", "Exercise")
+    return "\n".join(l for l in src.split("\n") if "HIDDEN TESTS" not in l)
+
+
+def test_hidden_test_uses_a_fresh_checker_that_kernel_patches_do_not_reach(monkeypatch, capsys):
+    import toolkit.exercises
+    import toolkit.exercises.ex01 as check
+
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
+    right = lambda lp, y: (lp.argmax(1) == y).float().mean().item()
+    wrong = lambda lp, y: 0.5
+    exec(_hidden_code("q1", "accuracy"), {"accuracy": right})               # the right answer passes
+    monkeypatch.setattr(check.q1, "_checker", lambda a: None)                # the student's "fix"
+    monkeypatch.setattr(toolkit.exercises.Exercise, "check", lambda self, a: True)
+    assert check.q1(wrong) is True                                           # fooled in the kernel ...
+    with pytest.raises(AssertionError, match="did not accept"):              # ... not in the hidden test
+        exec(_hidden_code("q1", "accuracy"), {"accuracy": wrong})
+    with pytest.raises(AssertionError):                                      # answer never defined
+        exec(_hidden_code("q1", "accuracy"), {})
+    assert "Not done yet" in capsys.readouterr().out
+
+
+def test_course_directory_never_inside_the_hand_out(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "release.py"), "--nbgrader", "--out", "student",
+                        "--course", "student/nbgrader"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode != 0 and "hand-out" in r.stderr
+    assert not (ROOT / "student" / "nbgrader").exists()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_hand_out_holds_no_solution_line(path):
+    """No line of any solution (other than a kept `def` signature) reaches the student notebook."""
+    nb = nbformat.read(path, as_version=4)
+    student = "\n".join(c.source for c in release.student_notebook(nb).cells)
+    for i in release.exercise_cells(nb):
+        block = nb.cells[i].source.split(release.BEGIN)[1].split(release.END)[0]
+        for line in block.split("\n"):
+            t = line.strip()
+            if t and not t.startswith(("def ", "#")) and not t.endswith(":") and len(t) > 12:
+                assert t not in student, f"{path.name}: solution line {t!r} is in the hand-out"
+
+
 def test_other_solutions_become_a_raise():
     src = "### BEGIN SOLUTION\nanswer = 3\nhelper = lambda: 1\n### END SOLUTION\ncheck.q2(answer)"
     out = release.strip_solutions(src)

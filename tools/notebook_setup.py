@@ -13,9 +13,22 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO_URL = "https://github.com/nn-topology-course/nn-topology-course"
+# The repository the Colab badges open and the setup cell installs from: the ONE setting, changed for a
+# fork with `make colab-links REPO=owner/name` (tools/colab_links.py rewrites these two lines and every
+# notebook; tests/test_colab_links.py checks that they agree).
+REPO = "nn-topology-course/nn-topology-course"
+BRANCH = "main"
+REPO_URL = f"https://github.com/{REPO}"
 
-SETUP_CELL = f'''# Setup. On Colab this installs the course toolkit (about 1 minute); locally `make lab` has done it.
+
+def setup_cell(repo: str = REPO, branch: str = BRANCH) -> str:
+    """The first code cell of every notebook, installing the toolkit from github.com/<repo> on Colab
+    (from ``branch`` when it is not "main")."""
+    at = "" if branch == "main" else f"@{branch}"
+    return SETUP_TEMPLATE.replace("{REPO_URL}", f"https://github.com/{repo}{at}")
+
+
+SETUP_TEMPLATE = '''# Setup. On Colab this installs the course toolkit (about 1 minute); locally `make lab` has done it.
 import sys
 if "google.colab" in sys.modules:
     # Adds kmapper and ripser, upgrades nothing Colab ships: pip's "restart" note does not apply.
@@ -24,12 +37,16 @@ if "google.colab" in sys.modules:
     output.enable_custom_widget_manager()
 from toolkit import config
 print(config.describe())'''
+SETUP_CELL = setup_cell(REPO, BRANCH)
 
 
-def colab_badge(notebook_name: str) -> str:
-    path = REPO_URL.replace("https://github.com/", "")
+def colab_url(notebook_name: str, repo: str = REPO, branch: str = BRANCH) -> str:
+    return f"https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{notebook_name}"
+
+
+def colab_badge(notebook_name: str, repo: str = REPO, branch: str = BRANCH) -> str:
     return (f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"(https://colab.research.google.com/github/{path}/blob/main/notebooks/{notebook_name})")
+            f"({colab_url(notebook_name, repo, branch)})")
 
 
 def notebooks():
