@@ -1,6 +1,6 @@
 """Clusters of a net's activations, how pure they are, and how much the methods agree.
 
-The methods of Alessi's study (REFERENCES.md section 2), on the (N, 10) output activations or any layer:
+The methods of Alessi's study (docs/REFERENCES.md, section 2), on the (N, 10) output activations or any layer:
 
 - ``"kmeans"``: KMeans(10) on the activations;
 - ``"tsne"``:   t-SNE to 2-D, then KMeans(10) on the embedding;
@@ -11,6 +11,10 @@ The methods of Alessi's study (REFERENCES.md section 2), on the (N, 10) output a
 ``purity(clusters, labels)`` uses ALL members of a cluster (the share carrying the majority label); the
 original notebooks read the label of a single point, so every cluster came out "100% pure" --
 :func:`purity_from_one_point` reproduces that bug for the notebook to show, and is never used otherwise.
+
+Scores count ALL points: :func:`agreement` makes each unclustered point (-1) a cluster of its own and
+:func:`overall_purity` counts it as a miss, so a method cannot score higher by leaving hard points out;
+both report or accompany a coverage (:func:`coverage`); ``covered_only=True`` gives the old convention.
 """
 from __future__ import annotations
 
