@@ -4,7 +4,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -33,13 +32,27 @@ def test_filter_banks_are_the_ideal_filters():
     assert np.allclose(k.numpy(), filters.klein_bottle_filters(8, 8), atol=1e-6)
     g0, g0b, g1 = (P.filter_bank("gaussian", 16, seed=s) for s in (0, 0, 1))
     assert torch.equal(g0, g0b) and not torch.allclose(g0, g1)
-    assert torch.allclose(g0.flatten(1).norm(dim=1), torch.ones(16), atol=1e-5)
+    k32 = P.filter_bank("klein", 32)
+    assert P.klein_grid(32) == (4, 8) and P.klein_grid(64) == (8, 8) and P.klein_grid(16) == (4, 4)
+    assert np.allclose(k32.numpy(), filters.klein_bottle_filters(4, 8), atol=1e-6)
+    # every bank is normalized the same way: mean 0 and L2 norm 1 per filter, only the shape differs
+    for b in (c, k, g0, g1, k32, P.filter_bank("circle", 32), P.filter_bank("gaussian", 64, seed=7)):
+        flat = b.flatten(1).double()
+        assert torch.allclose(flat.norm(dim=1), torch.ones(len(b), dtype=torch.float64), atol=1e-6)
+        assert flat.mean(1).abs().max() < 1e-6
+    raw = torch.randn(16, 3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert raw.flatten(1).mean(1).abs().max() > 0.1, "the control: raw gaussian filters are not centred"
 
 
 @pytest.mark.parametrize("call, match", [
     (lambda: P.filter_bank("square"), "Unknown first-layer variant"),
     (lambda: P.filter_bank("normal"), "no fixed filter bank"),
-    (lambda: P.filter_bank("klein", 10), "must be a square"),
+    (lambda: P.filter_bank("klein", 13), "n1 x n2 grid"),
+    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, stop_at=("val", 0.5)), "eval set 'val'"),
+    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, eval_every=0), "eval_every"),
+    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, eval_sets={"val": _data(8)},
+                           stop_at=("val", 90)), "accuracy fraction"),
+    (lambda: P.steps_to_threshold([], [], 0.5), "non-zero length"),
     (lambda: P.variant_model("circles"), "circle, klein, gaussian, normal"),
     (lambda: P.variant_model("normal", bank=torch.zeros(64, 3, 3)), "only makes sense"),
     (lambda: P.variant_model("circle", bank=P.filter_bank("circle", 16)), "64 output channels"),
@@ -48,8 +61,6 @@ def test_filter_banks_are_the_ideal_filters():
     (lambda: P.check_bank(torch.zeros(4, 3, 3), in_channels=3), "in_channels=3"),
     (lambda: P.check_bank(torch.full((4, 3, 3), float("nan"))), "NaN"),
     (lambda: P.AppendedFilters(torch.zeros(4, 2, 3, 3)), "input channels"),
-    (lambda: P.run_variant("circle", 0, train_set=_data(), eval_sets={}, iterations=1, kind="fixed"),
-     "kind="),
 ])
 def test_bad_input_gives_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
@@ -138,133 +149,70 @@ def test_train_curve_reproduces_fit_and_records_evaluations():
     a = P.variant_model("normal", widths=SMALL, seed=1, dropout=0.5)
     b = P.variant_model("normal", widths=SMALL, seed=1, dropout=0.5)
     train.fit(a, X, y, iterations=9, batch_size=32, seed=4, progress=False)
-    out = P.train_curve(b, X, y, iterations=9, batch_size=32, seed=4, progress=False,
-                        eval_at=[0, 4, 9], eval_sets={"t": (X, y)}, snapshot=P.conv1_filters)
+    out = P.train_curve(b, X, y, iterations=9, eval_every=4, batch_size=32, seed=4, progress=False,
+                        eval_sets={"t": (X, y)}, snapshot=P.conv1_filters)
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k]), k
-    assert out["step"] == [0, 4, 9] and len(out["acc"]["t"]) == 3 and len(out["snapshots"]) == 3
+    assert out["step"] == [0, 4, 8, 9] and len(out["acc"]["t"]) == 4 and len(out["snapshots"]) == 4
+    assert out["last_step"] == 9 and out["stopped"] is False
     assert np.allclose(np.array(out["snapshots"][-1]), b.conv1.weight.detach().numpy())
     assert out["acc"]["t"][-1] == pytest.approx(train.evaluate(b, X, y)[1])
-    with pytest.raises(ValueError, match="eval_at"):
-        P.train_curve(b, X, y, iterations=3, eval_at=[5], progress=False)
 
 
-def test_log_spaced_steps():
-    s = P.log_spaced_steps(1000, 6)
-    assert s[0] == 10 and s[-1] == 1000 and s == sorted(set(s)) and len(s) == 6
-    assert P.log_spaced_steps(5, 4) == [5]
+def test_train_curve_stops_at_the_target_with_fits_weights():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 1, 28, 28, generator=g)
+    y = (X[:, 0, :14].mean((1, 2)) > X[:, 0, 14:].mean((1, 2))).long()    # learnable: top vs bottom brighter
+    m = P.variant_model("normal", widths=SMALL, seed=0)
+    out = P.train_curve(m, X, y, iterations=200, eval_every=5, eval_sets={"val": (X, y)},
+                        stop_at=("val", 0.8), lr=3e-3, progress=False)
+    assert out["stopped"] and out["last_step"] < 200 and out["last_step"] % 5 == 0
+    assert out["acc"]["val"][-1] >= 0.8 and max(out["acc"]["val"][:-1]) < 0.8, "stops at the first hit"
+    ref = P.variant_model("normal", widths=SMALL, seed=0)
+    train.fit(ref, X, y, iterations=out["last_step"], lr=3e-3, progress=False)
+    for k, v in ref.state_dict().items():
+        assert torch.equal(v, m.state_dict()[k]), k
+    never = P.train_curve(P.variant_model("circle", widths=SMALL), X, y, iterations=7, eval_every=5,
+                          eval_sets={"val": (X, y)}, stop_at=("val", 1.0), progress=False)
+    assert not never["stopped"] and never["last_step"] == 7 and never["step"] == [0, 5, 7]
 
 
-def test_run_variant_caches_and_results_table(tmp_path, monkeypatch):
-    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
-    X, y = _data(64)
-    kw = dict(train_set=(X, y), eval_sets={"mnist": (X[:32], y[:32])}, iterations=4, widths=SMALL,
-              batch_size=16, eval_at=[2, 4], progress=False)
-    r1 = P.run_variant("normal", 0, **kw)
-    r2 = P.run_variant("normal", 0, **kw)
-    assert not r1["loaded"] and r2["loaded"]
-    assert r1["acc"] == r2["acc"] and r1["step"] == [2, 4] and len(r1["conv1"]) == 2
-    assert torch.equal(r1["model"].conv2.weight.cpu(), r2["model"].conv2.weight.cpu())
-    r3 = P.run_variant("normal", 0, kind="appended", **kw)    # the same net: loaded from the cache
-    assert r3["loaded"] and r3["kind"] == "frozen"
-    r4 = P.run_variant("gaussian", 1, **kw)
-    assert r4["conv1"] is None
-    df = P.results_table([r1, r4])
-    assert list(df["variant"]) == ["normal", "gaussian"] and df["mnist"].between(0, 1).all()
-
-
-# ------------------------------------------------------------------------------ tables and verdicts
-def _df(circle, normal, col="svhn"):
-    rows = [{"variant": "circle", "seed": i, col: a} for i, a in enumerate(circle)]
-    rows += [{"variant": "normal", "seed": i, col: a} for i, a in enumerate(normal)]
-    return pd.DataFrame(rows)
-
-
-def test_summary_and_verdict():
-    df = _df([0.30, 0.31, 0.29], [0.11, 0.12, 0.10])
-    t = P.summary_table(df, ["svhn"])
-    assert t.loc["circle", "svhn mean %"] == pytest.approx(30.0)
-    assert t.loc["circle", "svhn sd"] == pytest.approx(1.0)
-    assert t.loc["normal", "paper MNIST->SVHN %"] == pytest.approx(11.0)
-    assert "consistent circle advantage" in P.verdict(df, "svhn")
-    noisy = _df([0.30, 0.12, 0.20], [0.11, 0.25, 0.15])
-    assert "no reliable circle advantage" in P.verdict(noisy, "svhn")
-    worse = _df([0.10, 0.11, 0.09], [0.30, 0.31, 0.29])
-    assert "consistently worse" in P.verdict(worse, "svhn")
-    with pytest.raises(ValueError, match="Need runs"):
-        P.verdict(df, "svhn", b="klein")
-
-
-def test_iterations_to_threshold_and_speedup():
+# ---------------------------------------------------------------------------------- steps to threshold
+def test_iterations_and_steps_to_threshold():
     steps = np.array([10, 20, 50, 100])
     assert P.iterations_to_threshold(steps, [0.2, 0.8, 0.7, 0.9], 0.8) == 20
     assert P.iterations_to_threshold(steps, [0.2, 0.3, 0.4, 0.5], 0.8) is None
+    assert P.steps_to_threshold(steps, [0.2, 0.8, 0.7, 0.9], 0.8) == (20, True)
+    assert P.steps_to_threshold(steps, [0.2, 0.3, 0.4, 0.5], 0.8) == (100, False)   # censored at 100
     with pytest.raises(ValueError, match="fraction"):
         P.iterations_to_threshold(steps, [0.1] * 4, 80)
-    curves = {"circle": (steps, np.array([[0.5, 0.9, 0.95, 0.96], [0.9, 0.92, 0.95, 0.96]])),
-              "normal": (steps, np.array([[0.1, 0.5, 0.9, 0.95], [0.1, 0.6, 0.7, 0.91]]))}
-    t = P.speedup_table(curves, 0.9)
-    assert t.loc["circle", "median iterations"] == 15 and t.loc["normal", "median iterations"] == 75
-    assert t.loc["circle", "speed-up vs normal"] == pytest.approx(5.0)
-    t = P.speedup_table(curves, 0.955)               # normal never reaches it: a lower bound
-    assert t.loc["circle", "speed-up vs normal"] == pytest.approx(100 / 100)
-    assert "at least" in t.loc["circle", "bound"]
-    t = P.speedup_table(curves, 0.99)
-    assert np.isnan(t.loc["circle", "speed-up vs normal"])
+    with pytest.raises(ValueError, match="same"):
+        P.steps_to_threshold(steps, [0.1] * 3, 0.5)
 
 
-def test_threshold_view_headless(capsys):
-    steps = np.array([10, 20, 50])
-    curves = {"circle": (steps, np.array([[0.5, 0.9, 0.95]])), "normal": (steps, np.array([[0.1, 0.5, 0.9]]))}
-    fig = P.threshold_view(curves, 0.9)
+def test_sustained_threshold():
+    steps, acc = [10, 20, 50, 100], [0.2, 0.5, 0.3, 0.6]
+    assert P.iterations_to_threshold(steps, acc, 0.5) == 20
+    assert P.iterations_to_threshold(steps, acc, 0.5, sustained=True) == 100
+    assert P.iterations_to_threshold(steps, [0.6, 0.7, 0.4, 0.45], 0.5, sustained=True) is None
+    assert P.steps_to_threshold(steps, [0.6, 0.7, 0.4, 0.45], 0.5, sustained=True) == (100, False)
+
+
+# -------------------------------------------------------------------------------------------- plots
+def test_plots_take_arrays_and_return_figures():
+    fig = P.plot_seeds({"normal": [10.0, 12.0], "circle": np.array([11.0, 13.0, 12.0])}, ylabel="acc",
+                       chance=10)
+    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes[0].patches) == 2
+    curves = {"normal": [([0, 5, 10], [0.1, 0.5, 0.9]), ([0, 5], [0.1, 0.95])],
+              "circle": [([0, 5, 10], [0.1, 0.2, 0.3])]}
+    fig = P.plot_curves(curves, threshold=0.9)
     assert isinstance(fig, matplotlib.figure.Figure)
-    assert "2.5" in capsys.readouterr().out          # speed-up 50 / 20
-
-
-# ------------------------------------------------------------------------ topology vs generalization
-def test_circle_measures_tell_circle_from_noise():
-    circle = P.circle_measures(P.filter_bank("circle", 64).unsqueeze(1))
-    noise = P.circle_measures(P.filter_bank("gaussian", 64, seed=0))
-    assert circle["circle_score"] >= 3 and circle["circle_energy"] == pytest.approx(1.0, abs=1e-6)
-    assert noise["circle_score"] < 3 and noise["circle_energy"] < 0.6
-    assert circle["h1_max"] > noise["h1_max"]
-    with pytest.raises(ValueError, match="one input channel"):
-        P.circle_measures(torch.zeros(4, 2, 3, 3))
-
-
-def test_population_table_from_records():
-    rec = {"variant": "normal", "seed": 0, "weight_decay": 0.0, "step": [5, 10],
-           "acc": {"mnist": [0.5, 0.9], "svhn": [0.1, 0.2]},
-           "conv1": [P.filter_bank("gaussian", 16).unsqueeze(1).tolist(),
-                     P.filter_bank("circle", 16).unsqueeze(1).tolist()]}
-    pop = P.population_table([rec], ["mnist", "svhn"])
-    assert list(pop["step"]) == [5, 10] and list(pop["svhn"]) == [0.1, 0.2]
-    assert pop["circle_energy"].iloc[1] > pop["circle_energy"].iloc[0]
-    with pytest.raises(ValueError, match="snapshots=True"):
-        P.population_table([dict(rec, conv1=None)], ["mnist"])
-
-
-def test_rank_correlation():
-    rng = np.random.default_rng(0)
-    x = np.arange(30.0)
-    r = P.rank_correlation(x, x ** 3, n_boot=200)
-    assert r.rho == pytest.approx(1.0) and r.lo == pytest.approx(1.0)
-    r = P.rank_correlation(rng.normal(size=200), rng.normal(size=200), n_boot=300)
-    assert r.lo < 0 < r.hi and abs(r.rho) < 0.2
-    z = rng.normal(size=300)                         # x and y related only through z
-    x, y = z + 0.3 * rng.normal(size=300), z + 0.3 * rng.normal(size=300)
-    plain = P.rank_correlation(x, y, n_boot=200)
-    part = P.rank_correlation(x, y, control=z, n_boot=200)
-    assert plain.rho > 0.7 and abs(part.rho) < 0.2 and part.partial
-    a = rng.normal(size=300)                         # x and y share a part independent of z
-    x, y = z + a, z + a + 0.2 * rng.normal(size=300)
-    assert P.rank_correlation(x, y, control=z, n_boot=50).rho > 0.85
-    groups = np.repeat(np.arange(10), 3)
-    xs = rng.normal(size=30)
-    r = P.rank_correlation(xs, xs + rng.normal(size=30), groups=groups, n_boot=200)
-    assert r.clusters == 10 and "bootstrap over 10 runs" in str(r)
-    with pytest.raises(ValueError, match="equal length"):
-        P.rank_correlation([1, 2, 3], [1, 2])
+    assert len(fig.axes[0].lines) == 3 + 2 + 1          # three curves, two threshold dots, the threshold
+    fig = P.plot_banks({"circle": P.filter_bank("circle", 8)}, ncols=4)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    with pytest.raises(ValueError, match="empty"):
+        P.plot_seeds({"normal": []}, ylabel="acc")
+    matplotlib.pyplot.close("all")
 
 
 def test_other_domain_key():
@@ -333,10 +281,41 @@ def test_ex06_q2_accepts_solution_and_rejects_mistakes():
             ex06.q2(bad)
 
 
-def test_sustained_threshold():
-    steps, acc = [10, 20, 50, 100], [0.2, 0.5, 0.3, 0.6]
-    assert P.iterations_to_threshold(steps, acc, 0.5) == 20
-    assert P.iterations_to_threshold(steps, acc, 0.5, sustained=True) == 100
-    assert P.iterations_to_threshold(steps, [0.6, 0.7, 0.4, 0.45], 0.5, sustained=True) is None
-    curves = {"circle": (np.array(steps), np.array([acc])), "normal": (np.array(steps), np.array([acc]))}
-    assert P.speedup_table(curves, 0.5, sustained=True).loc["circle", "median iterations"] == 100
+def _float64_conv(bank):
+    bank = torch.as_tensor(bank, dtype=torch.float64)
+    conv = nn.Conv2d(1, bank.shape[0], 3, padding=1).double()
+    with torch.no_grad():
+        conv.weight.copy_(bank.unsqueeze(1))
+        conv.bias.zero_()
+    conv.requires_grad_(False)
+    return conv
+
+
+class _BrokenConv(nn.Conv2d):
+    def forward(self, x):
+        raise RuntimeError("student bug in forward")
+
+
+def _broken_forward(bank):
+    conv = _good_conv(bank)
+    out = _BrokenConv(1, conv.out_channels, 3, padding=1)
+    out.load_state_dict(conv.state_dict())
+    out.requires_grad_(False)
+    return out
+
+
+def test_ex06_q1_float64_and_student_errors_are_handled(capsys, monkeypatch):
+    assert ex06.q1(_float64_conv), "a correct float64 layer is a correct answer"
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
+    assert ex06.q1(_broken_forward) is False
+    out = capsys.readouterr().out
+    assert "Your code raised" in out and "student bug in forward" in out
+
+
+def test_ex06_q3_judgement():
+    assert ex06.q3("b") and ex06.q3(" (B) ")
+    for bad, why in [("a", "same MNIST accuracy"), ("c", "entirely above 0"), ("d", "cannot refute"),
+                     ("e", "one of"), (2, "one letter")]:
+        with pytest.raises(ExerciseFailed, match=why):
+            ex06.q3(bad)
+    assert ex06.q3._solution == "", "new exercises ship no reference solution"

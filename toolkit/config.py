@@ -96,17 +96,22 @@ SIZES: dict[str, Size] = {
     "patch_k": Size(15, 300, 300),                   # X(300, 30) of Carlsson et al. 2008
     "patch_p": Size(0.3, 0.3, 0.3),
     # --- 06_circle_pretraining ---
-    # M(a, b, c) of the variants; a = number of fixed first-layer filters (Klein needs a square)
-    "pretrain_widths": Size((16, 8, 16), (64, 32, 64), (64, 32, 64)),
+    # M(a, b, c) of the variants; a = number of fixed first-layer filters (Klein: an n1 x n2 grid, n1, n2 >= 2)
+    "pretrain_widths": Size((16, 8, 16), (32, 16, 32), (64, 32, 64)),
     "pretrain_train_n": Size(1000, None, None),       # MNIST training images (None = all)
-    "pretrain_test_n": Size(200, 1000, None),         # MNIST test images evaluated (None = all 10,000)
-    "pretrain_other_n": Size(200, 1000, None),        # SVHN test digits evaluated (None = all 26,032)
-    "pretrain_iterations": Size(20, 150, 10000),      # Adam 1e-3, batch 128 (public reproduction)
-    "pretrain_seeds": Size(3, 3, 10),                 # seeds per variant (generalization table)
-    "pretrain_append_seeds": Size(1, 2, 5),           # seeds per variant (faster-learning curves)
-    "pretrain_eval_points": Size(3, 6, 12),           # log-spaced evaluations along training
-    "pretrain_threshold": Size(0.5, 0.9, 0.8),        # accuracy threshold for iterations-to-threshold
-    "pretrain_pop_weight_decays": Size((0.0, 1e-2), (0.0, 1e-2), (0.0, 1e-4, 1e-3, 1e-2)),
+    "pretrain_val_n": Size(200, 500, 2000),           # of those, held out: the curve and stop set
+    "pretrain_test_n": Size(200, 2000, None),         # MNIST test images evaluated at the stop (None = all)
+    "pretrain_other_n": Size(200, 1000, None),        # other-domain test digits evaluated at the stop
+    "pretrain_other_train_n": Size(600, None, None),  # other-domain training images (faster-learning test there)
+    "pretrain_seeds": Size(2, 5, 10),                 # seeds per variant (intervals over seeds)
+    "pretrain_lr": Size(3e-3, 1e-3, 1e-3),            # Adam, batch 128 (public reproduction: 1e-3)
+    "pretrain_target": Size(0.5, 0.9, 0.98),          # held-out MNIST accuracy every net is trained to
+    "pretrain_max_iterations": Size(60, 600, 10000),  # cap: a run not at the target by then is censored
+    "pretrain_eval_every": Size(5, 5, 5),             # evaluate every so many steps (steps to threshold)
+    # accuracy on the other domain's held-out training digits for the faster-learning test there
+    "pretrain_other_target": Size({"svhn": 0.3, "sk_digits": 0.5}, {"svhn": 0.5, "sk_digits": 0.8},
+                                  {"svhn": 0.8, "sk_digits": 0.9}),
+    "pretrain_other_max_iterations": Size(60, 400, 10000),
 }
 
 
