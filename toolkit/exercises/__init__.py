@@ -52,7 +52,7 @@ class _StudentCodeError(Exception):
 # from the float64 reference by a few units of 1.2e-7 per operation, so 1e-9 rejects it; 1e-4 relative
 # still rejects every wrong answer the checkers look for (they differ by whole percent or more).
 RTOL = 1e-4
-ATOL = 1e-6
+ATOL = 1e-8
 
 
 def call_student(fn: Callable, *args, **kwargs):
@@ -104,6 +104,9 @@ def _to_numpy(answer: Any, what: str):
         elif isinstance(answer, (list, tuple)) and any(hasattr(a, "detach") for a in answer):
             answer = [a.detach().cpu().double().numpy() if hasattr(a, "detach") else a for a in answer]
         arr = np.asarray(answer)
+        if arr.dtype == object and any(x is None for x in arr.ravel()):
+            raise Wrong(f"Expected {what} of numbers, but it contains None: did a function forget to "
+                        f"`return`, or a list entry stay unfilled?")
         if arr.dtype.kind == "c":
             raise Wrong(f"Expected {what} of real numbers, got complex numbers.")
         if arr.dtype.kind in "USO" and arr.dtype != object:
