@@ -1,4 +1,4 @@
-"""Checkers for the course's graded exercises (learntools style: check / hint / solution).
+"""Checkers for the course's graded exercises (learntools style: check / hint).
 
 In a notebook::
 
@@ -9,16 +9,40 @@ In a notebook::
     ### END SOLUTION
     check.q1(purity)        # prints specific feedback
     check.q1.hint()         # a nudge
-    check.q1.solution()     # the reference answer, as text
+
+No reference solution ships in this package: ``Exercise(name, checker, hint)`` takes ``solution=""`` by
+default and ``check.q1.solution()`` then says that none ships. The solutions live only in the instructor's
+notebooks (``notebooks/`` of the kit and the nbgrader source written by ``make grade-release``). A checker
+states *what* it tests; an answer that the checker computes live (a prediction graded against a run, see
+ex01.q2) cannot be read from here either.
 
 A checker is a function ``checker(answer) -> None`` that raises :class:`Wrong` with a message for the
 student when the answer is wrong. :class:`Exercise` wraps it so that the student never sees a traceback
-from inside the toolkit: an exception raised by the student's own code is reported as such, a
-``NotImplementedError`` (the student release's stub) says the exercise is not done yet.
+from inside the toolkit: an exception raised by the student's own code (called through
+:func:`call_student`) is reported as such, a ``NotImplementedError`` (the release's stub) says the exercise
+is not done yet, and an exception of the checker itself on an unexpected answer (e.g. a forgotten
+``return``) becomes "the checker could not use your answer".
+
+Helpers every checker should use, so that malformed answers never pass:
+
+- :func:`expect_callable` - the answer is a function (not its result, not None);
+- :func:`expect_number` - one real number from a Python/NumPy scalar, a 0-d or 1-element array or tensor
+  (any device, any dtype, bfloat16 included); refuses None, bool, text, several numbers, NaN and +-inf
+  (unless ``allow_nan`` / ``allow_inf``), and numbers beyond float range such as ``10**400``;
+- :func:`expect_array` - a float64 NumPy array from lists, arrays or tensors, with a shape check
+  (``None`` entries: any length); refuses the same, NaN and inf by default;
+- :func:`expect_close` / :func:`is_close` - comparison with relative tolerance :data:`RTOL` (1e-4) and
+  absolute tolerance :data:`ATOL` (1e-8): a correct float32 answer passes, a wrong one (off by 0.1% or
+  more) does not; NaN / inf pass only where the reference has them;
+- :func:`expect_choice` - a multiple-choice answer, one of a list of strings.
 
 With ``TOOLKIT_STRICT_CHECKS=1`` (set by the test run) a wrong answer raises :class:`ExerciseFailed` and a
 stub re-raises ``NotImplementedError``, so that executed instructor notebooks prove their solutions and
 student notebooks stop exactly at the first unsolved exercise.
+
+Grading (nbgrader, ``make grade-release``): the hidden test cell after each exercise imports this package
+afresh from the instructor's toolkit folder under a private name and calls ``Exercise.check``; patches a
+student makes to ``check`` or ``toolkit`` in their kernel do not reach it (docs/INSTRUCTOR.md, "Grading").
 """
 from __future__ import annotations
 
