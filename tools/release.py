@@ -292,8 +292,8 @@ def main() -> int:
                              f"course directory holds the solutions; put it elsewhere (e.g. build/nbgrader)")
         for name in write_course(course):
             print(f"{name}: nbgrader source -> {course / 'source' / name / (name + '.ipynb')}")
-        print(f"PRIVATE (solutions inside): {course}. Next: cd {args.course} && "
-              f"nbgrader generate_assignment <notebook> (docs/INSTRUCTOR.md, Grading)")
+        print(f"PRIVATE (solutions inside): {course}. Next (make grade-release does it): cd {args.course} "
+              f'&& nbgrader generate_assignment "*" (docs/INSTRUCTOR.md, Grading)')
         return 0
     out = (ROOT / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
