@@ -234,32 +234,41 @@ def test_gradient_energy_and_circular_mean():
     assert abs(np.angle(np.exp(1j * (fl.circular_mean([np.pi - 0.1, -np.pi + 0.1]) - np.pi)))) < 1e-9
 
 
-def test_density_view_and_sensitivity_headless():
+def test_evidence_view_and_plots_headless():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    F = _noisy_circle_filters()
-    out = fl.density_view(F, 20, 0.5, n_landmarks=80, show=False)
-    assert out["n_kept"] == 200 and out["score"] >= 3
-    noisy = fl.density_view(F, 20, 1.0, n_landmarks=80, show=False)["score"]
-    assert noisy < out["score"]                               # the junk filters blur the circle
-    grid = fl.circle_sensitivity(F, [10, 1000], [0.5, 1.0], n_landmarks=60)
-    assert grid.shape == (2, 2) and np.isnan(grid[1]).all() and grid[0, 0] >= 3
-    fl.plot_sensitivity(grid, [10, 1000], [0.5, 1.0])
+    from toolkit import filter_plots as fp
+    from toolkit import homology as ph
+
+    F = _noisy_circle_filters(600)      # 300 ring points: X(20, 0.5) cuts a 69-degree gap into the ring
+    out = fp.evidence_view(F, 20, 0.5, n_landmarks=80, show=False)
+    assert out["n_kept"] == 400 and out["evidence"].is_circle, out["evidence"]
+    junk = fp.evidence_view(F, 20, 1.0, n_landmarks=80, show=False)["evidence"]
+    assert junk.death_birth < out["evidence"].death_birth     # the junk filters blur the circle
+    assert fp.evidence_view(F, 20, 0.01, show=False)["evidence"] is None   # 3 points: said, not raised
+    fig = fp.plot_evidence_map(np.array([[5.0, np.nan], [1.2, 2.0]]), [10, 20], [0.3, 1.0],
+                               occupied=np.array([[16, 0], [7, 12]]), circle=np.array([[1, 0], [0, 0]]))
+    assert "5.0\n16/16 *" in [t.get_text() for t in fig.axes[0].texts]
+    with pytest.raises(ValueError, match="len\\(ks\\)"):
+        fp.plot_evidence_map(np.zeros((3, 2)), [10, 20], [0.3, 1.0])
+    fp.plot_evidence_trajectory([0, 10, 20], [1.1, 1.5, 2.0], [16, 12, 14], [1.0, 3.0, 5.0])
+    C = ph.circle_controls(60)["4 clumps"]
+    fig = fp.plot_plane(C, np.eye(9)[:2], evidence=ph.circle_evidence(C, plane=np.eye(9)[:2]))
+    assert "not a circle" in fig.axes[0].get_title()
+    fp.plot_betti_curves(np.linspace(0, 1, 5), {"a": np.ones((5, 3), int)})
     plt.close("all")
 
 
-def test_snapshot_scores_follow_training():
+def test_plot_snapshots_headless():
+    import matplotlib.pyplot as plt
+
     rng = np.random.default_rng(1)
     circle = _noisy_circle_filters(200, seed=2)[:200].reshape(200, 1, 3, 3)
     snaps = {0: {"conv1.weight": rng.normal(size=(200, 1, 3, 3))}, 10: {"conv1.weight": circle}}
-    tr = fl.snapshot_scores(snaps, 10, 0.5, n_landmarks=60)
-    assert tr["step"].tolist() == [0, 10]
-    assert tr["score"][1] > 3 > tr["score"][0]
-    assert tr["energy"][1] > 0.8 > 0.5 > tr["energy"][0]
-    import matplotlib.pyplot as plt
-    fl.plot_snapshots(snaps, [0, 10], 10, 0.5)
+    fig = fl.plot_snapshots(snaps, [0, 10], 10, 0.5)
+    assert len(fig.axes) == 2
     plt.close("all")
 
 

@@ -270,3 +270,17 @@ def test_plane_coordinates_sector_counts_and_betti_curve_by_hand():
     assert B.tolist() == [[2, 0], [2, 2], [2, 1], [1, 0]]
     with pytest.raises(ValueError, match="scales"):
         ph.betti_curve(d, [np.nan])
+
+
+def test_ex05_q4_judgement_four_clumps(monkeypatch):
+    """The judgement exercise's right answer is what circle_evidence measures on four clumps."""
+    from toolkit.exercises import ExerciseFailed, ex05
+
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+    ev = ph.circle_evidence(ph.circle_controls(240, seed=1)["4 clumps"], plane=_E12)
+    assert ev.ratio >= 3 and ev.death_birth < 2 and ev.occupied < 16     # choice B, measured
+    assert ex05.q4("B") is True and ex05.q4(" b ") is True
+    for bad, msg in [("A", "sqrt\\(2\\)"), ("C", "dominant loop"), ("D", "square"), ("E", "not one of"),
+                     (None, "None"), (2, "string")]:
+        with pytest.raises(ExerciseFailed, match=msg):
+            ex05.q4(bad)

@@ -80,20 +80,26 @@ SIZES: dict[str, Size] = {
     "mapper_grid_gains": Size((0.2, 0.5), (0.1, 0.2, 0.3, 0.4, 0.5, 0.67),
                               (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)),
     # --- 05_filter_topology ---
-    # the ensemble whose conv1 filters form the primary circle (paper: 100 nets M(64,32,64), 40,000 steps)
+    # the ensemble whose conv1 filters form the primary circle (paper: 100 nets M(64,32,64), 40,000 steps,
+    # Adam; classroom: what a 2-core CPU trains in under 5 minutes, chosen in docs/FILTER_RECIPE.md)
     "filter_models": Size(4, 16, 100),
     "filter_width": Size((16, 8, 16), (32, 16, 32), (64, 32, 64)),
-    "filter_iterations": Size(60, 600, 40000),       # Adam steps per net, batch 128
-    "filter_snapshot_every": Size(20, 50, 2000),     # keep conv1/conv2 weights every so many steps
+    "filter_iterations": Size(60, 1000, 40000),      # Adam steps per net, batch 128
+    "filter_lr": Size(5e-3, 5e-3, 1e-3),             # Adam learning rate (public reproduction: 1e-3)
+    "filter_snapshot_every": Size(20, 125, 2000),    # keep conv1/conv2 weights every so many steps
     "filter_train_n": Size(2000, None, None),        # MNIST training images (None = all available)
     "filter_k": Size(8, 15, 200),                    # density filtration X(k, p) of conv1 (k ~ 3% of N)
-    "filter_p": Size(0.3, 0.1, 0.3),                 # (paper reproductions: k=200, p=0.3)
+    "filter_p": Size(0.3, 0.3, 0.3),                 # headline p (paper reproductions: k=200, p=0.3)
+    "filter_groups": Size(2, 4, 10),                 # disjoint groups of nets: interval of the trend
+    "filter_evidence_ks": Size((4, 8, 16), (5, 15, 50, 100), (50, 100, 200, 400)),  # the (k, p) map
+    "filter_evidence_ps": Size((0.3, 0.6), (0.1, 0.2, 0.3, 0.5), (0.1, 0.2, 0.3, 0.5)),
     "filter_conv2_k": Size(8, 10, 10),               # X(k, p) of conv2 (reproductions: 10, 0.1)
     "filter_conv2_p": Size(0.2, 0.1, 0.1),
-    "filter_landmarks": Size(60, 150, 400),          # maxmin landmarks for persistence
+    "filter_landmarks": Size(60, 200, 400),          # maxmin landmarks for persistence / circle evidence
     "filter_mapper_resolution": Size(8, 10, 30),     # Mapper on X(k, p): PCA(2) lens, gain 3 (paper: 30)
     "patch_per_image": Size(500, 5000, 5000),        # natural-image 3x3 patches per photograph
-    "patch_k": Size(15, 300, 300),                   # X(300, 30) of Carlsson et al. 2008
+    "patch_k": Size(15, 300, 300),                   # X(300, 30) of Carlsson et al. 2008: primary circle
+    "patch_k_small": Size(5, 15, 15),                # X(15, 30): the three-circle model
     "patch_p": Size(0.3, 0.3, 0.3),
     # --- 06_circle_pretraining ---
     # M(a, b, c) of the variants; a = number of fixed first-layer filters (Klein: an n1 x n2 grid, n1, n2 >= 2)

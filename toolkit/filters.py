@@ -22,9 +22,8 @@ __all__ = [
     "grid_xy", "spatial_filters", "d_norm", "normalize", "dct_basis", "dct_coordinates",
     "filter_angle", "knn_density", "density_filtration", "primary_circle_filters",
     "klein_bottle_filters", "klein_bottle_filter", "natural_image_patches", "plot_filters",
-    "plot_dct_projection", "PHOTOGRAPHS", "circular_mean", "filtered_circle_score",
-    "circle_sensitivity", "density_view", "plot_filter_mapper", "gradient_energy", "plot_sensitivity",
-    "snapshot_scores", "plot_snapshots",
+    "plot_dct_projection", "PHOTOGRAPHS", "circular_mean", "plot_filter_mapper", "gradient_energy",
+    "plot_snapshots",
 ]
 
 _SQ6, _SQ54, _SQ8, _SQ48, _SQ216 = (np.sqrt(v) for v in (6.0, 54.0, 8.0, 48.0, 216.0))
@@ -370,62 +369,14 @@ def plot_dct_projection(F, ax=None, *, color=None, s: float = 3, title: str | No
 
 
 # ----------------------------------------------------------------------------------------------------
-# The filter space as a whole: circle score of X(k, p), sensitivity, Mapper with filter icons
+# The filter space as a whole: Mapper with filter icons, gradient energy, snapshots
+# (circle evidence: homology.circle_evidence; plots of it: toolkit.filter_plots)
 # ----------------------------------------------------------------------------------------------------
 def circular_mean(angles, weights=None) -> float:
     """Mean direction of angles (radians) -> one angle in (-pi, pi] (the arithmetic mean fails at +-pi)."""
     a = np.asarray(angles, dtype=float)
     w = np.ones_like(a) if weights is None else np.asarray(weights, dtype=float)
     return float(np.angle(np.sum(w * np.exp(1j * a))))
-
-
-def filtered_circle_score(F, k: int, p: float, *, n_landmarks: int | None = 100, seed: int = 0):
-    """Density-filter normalized filters F (N, 9) to X(k, p), compute H0/H1 persistence (maxmin
-    landmarks) and return ``(score, diagrams, kept_points)``; score = :func:`homology.circle_score`."""
-    from . import homology
-
-    X = density_filtration(F, k, p)
-    d = homology.persistence(X, maxdim=1, n_landmarks=n_landmarks, seed=seed)
-    return homology.circle_score(d), d, X
-
-
-def circle_sensitivity(F, ks, ps, *, n_landmarks: int | None = 100) -> np.ndarray:
-    """Circle score of X(k, p) for every k in ``ks`` (rows) and p in ``ps`` (columns): (len(ks), len(ps)).
-
-    Combinations with k >= N are NaN. Shows how fragile the circle is to the density parameters.
-    """
-    F = _as_points(F)
-    out = np.full((len(ks), len(ps)), np.nan)
-    for i, k in enumerate(ks):
-        if int(k) >= len(F):
-            continue
-        for j, p in enumerate(ps):
-            out[i, j] = filtered_circle_score(F, int(k), float(p), n_landmarks=n_landmarks)[0]
-    return out
-
-
-def density_view(F, k: int = 200, p: float = 0.3, *, n_landmarks: int | None = 100, show: bool = True):
-    """The interactive demo's callback: X(k, p) of filters F (N, 9) on (e1, e2) and its H1 barcode.
-
-    Draws two panels (projection coloured by angle; barcode), prints the circle score and returns
-    ``{"score", "n_kept", "diagrams", "figure"}``. With ``show=True`` it calls ``plt.show()`` (so that an
-    ``ipywidgets.Output`` updates in place); tests call it with ``show=False``.
-    """
-    import matplotlib.pyplot as plt
-
-    from . import homology
-
-    score, d, X = filtered_circle_score(F, k, p, n_landmarks=n_landmarks)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 4))
-    plot_dct_projection(X, ax=a1, title=f"X(k={k}, p={p}): {len(X)} of {len(_as_points(F))} filters")
-    homology.plot_barcode(d, ax=a2, dims=[1], max_bars=15,
-                          title=f"H1 barcode: longest / next = {score:.2f}")
-    fig.tight_layout()
-    print(f"k={k}, p={p}: kept {len(X)} filters; circle score {score:.2f} "
-          f"({'one dominant loop' if score >= 3 else 'no single dominant loop'})")
-    if show:
-        plt.show()
-    return {"score": score, "n_kept": len(X), "diagrams": d, "figure": fig}
 
 
 def plot_filter_mapper(res, F, ax=None, *, n_icons: int = 12, zoom: float = 5.0, seed: int = 0):
@@ -480,42 +431,6 @@ def gradient_energy(F) -> np.ndarray:
     F = F - F.mean(1, keepdims=True)
     E = dct_basis()[:2]
     return ((F @ E.T) ** 2).sum(1) / np.maximum((F ** 2).sum(1), 1e-300)
-
-
-def plot_sensitivity(grid, ks, ps, ax=None, *, threshold: float = 3.0):
-    """Heat map of :func:`circle_sensitivity` (rows k, columns p), cells annotated; >= threshold marked."""
-    import matplotlib.pyplot as plt
-
-    grid = np.asarray(grid, dtype=float)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.1 * len(ps) + 2, 0.55 * len(ks) + 1.5))
-    shown = np.log10(np.clip(np.nan_to_num(grid, nan=1.0, posinf=100.0), 1.0, 100.0))
-    ax.imshow(shown, cmap="viridis", vmin=0, vmax=2, aspect="auto")
-    for i in range(len(ks)):
-        for j in range(len(ps)):
-            v = grid[i, j]
-            txt = "-" if np.isnan(v) else ("inf" if np.isinf(v) else f"{v:.1f}")
-            ax.text(j, i, txt + (" *" if v >= threshold else ""), ha="center", va="center",
-                    color="w" if shown[i, j] < 1.2 else "k", fontsize=9)
-    ax.set_xticks(range(len(ps)), [str(p) for p in ps])
-    ax.set_yticks(range(len(ks)), [str(k) for k in ks])
-    ax.set_xlabel("p (fraction kept)")
-    ax.set_ylabel("k (neighbour)")
-    ax.set_title(f"circle score of X(k, p)  (* = at least {threshold:g})")
-    return ax
-
-
-def snapshot_scores(snapshots, k: int, p: float, *, layer: str = "conv1", n_landmarks: int | None = 100):
-    """Follow the filter space through training snapshots ({step: {param: (n, ...)}}, as kept by
-    :func:`toolkit.ensemble.fit_ensemble`). Returns a dict of arrays over the steps: "step",
-    "score" (circle score of X(k, p)), "energy" (mean :func:`gradient_energy` of X(k, p))."""
-    steps = sorted(snapshots)
-    out = {"step": np.array(steps), "score": np.zeros(len(steps)), "energy": np.zeros(len(steps))}
-    for i, s in enumerate(steps):
-        F = normalize(spatial_filters(snapshots[s], layer), drop_constant=True)
-        score, _, X = filtered_circle_score(F, k, p, n_landmarks=n_landmarks)
-        out["score"][i], out["energy"][i] = score, gradient_energy(X).mean()
-    return out
 
 
 def plot_snapshots(snapshots, steps, k: int, p: float, *, layer: str = "conv1"):

@@ -4,6 +4,7 @@
     check.q1(circle_filter)     # circle_filter(a) -> (3, 3) unit filter of the primary circle at angle a
     check.q2(density_filter)    # density_filter(F, k, p) -> the kept points of the density filtration X(k, p)
     check.q3(circle_score)      # circle_score(dgm1) -> longest H1 bar / second longest
+    check.q4(prediction)        # judgement: "A".."D", what circle_evidence says about four clumps
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 from . import Exercise, Wrong, call_student, expect_array, expect_callable
 from .. import filters, homology
 
-__all__ = ["q1", "q2", "q3"]
+__all__ = ["q1", "q2", "q3", "q4", "Q4_CHOICES"]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -189,3 +190,49 @@ q3 = Exercise(
         return float(life[0] / life[1])
     """,
     success="Correct: one H1 bar at least 3x longer than the next is what this course calls one clear circle.")
+
+
+# ----------------------------------------------------------------------------------------------------
+#: The choices of the judgement exercise q4 (four clumps of filters at 0, 90, 180 and 270 degrees).
+Q4_CHOICES = {
+    "A": "a circle: one dominant loop (longest/next >= 3), born early (death/birth >= 3), all 16 sectors",
+    "B": "not a circle: one dominant loop (longest/next >= 3), but born late (death/birth < 2) and with "
+         "empty sectors",
+    "C": "not a circle: no dominant loop (longest/next < 2) and born late (death/birth < 2)",
+    "D": "not a circle: no H1 bar at all (longest/next = 0)",
+}
+
+_Q4_WHY = {
+    "A": "Where is the loop of four clumps born? Only when neighbouring clumps connect: a chord of "
+         "sqrt(2) on the unit ring. It dies when opposite clumps connect (2), so death/birth is about "
+         "sqrt(2), far below 3; and most of the 16 sectors between the clumps hold no point.",
+    "C": "Four clumps on a ring DO have one dominant loop: once neighbouring clumps connect, the square's "
+         "hole lives until the diagonals connect, while every other loop (inside a clump) is tiny. That "
+         "is exactly why longest/next alone is fooled by clumps.",
+    "D": "The clumps, once connected to their neighbours, enclose a hole (a square) that persists from "
+         "the side length to the diagonal: there is an H1 bar, and a long one.",
+}
+
+
+def _check_clumps(answer) -> None:
+    if answer is None:
+        raise Wrong("prediction is None: set it to one of 'A', 'B', 'C', 'D' before running the cell.")
+    if not isinstance(answer, str):
+        raise Wrong(f"prediction should be a letter as a string ('A', 'B', 'C' or 'D'), got "
+                    f"{type(answer).__name__}.")
+    key = answer.strip().upper().rstrip(").").lstrip("(")
+    if key not in Q4_CHOICES:
+        raise Wrong(f"prediction={answer!r} is not one of the choices 'A', 'B', 'C', 'D'.")
+    if key != "B":
+        raise Wrong(f"You chose {key}: {Q4_CHOICES[key]}. {_Q4_WHY[key]}")
+
+
+q4 = Exercise(
+    "q4", _check_clumps,
+    hint="""Think of four points at the corners of a square inscribed in the unit circle. At which scale do
+    the first edges (between neighbours) appear and close a loop? At which scale do the diagonals appear
+    and fill it? The ratio of the two is death/birth. Then count how many of 16 sectors of 22.5 degrees
+    contain a corner.""",
+    solution="",
+    success="Correct: the ratio longest/next is fooled by clumps; death/birth (about sqrt 2) and the empty "
+            "sectors are not. Run the next cell to see the measured numbers.")
