@@ -126,3 +126,28 @@ def test_student_notebook_fails_only_with_not_implemented(path, tmp_path):
     bad = [(i, o["ename"], o["evalue"][:200]) for i, o in errors if o["ename"] != "NotImplementedError"]
     assert not bad, f"student {path.name}: errors other than NotImplementedError: {bad}"
     assert len(errors) == n_ex, f"{len(errors)} NotImplementedErrors for {n_ex} exercises"
+
+
+def test_nbgrader_source_notebook_metadata_and_errors():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_code_cell("from toolkit.exercises import ex01 as check"),
+        new_markdown_cell("### Exercise 1 (graded): accuracy"),
+        new_code_cell("### BEGIN SOLUTION\ndef acc(a, b):\n    return 1.0\n### END SOLUTION\ncheck.q1(acc);"),
+        new_markdown_cell("### Exercise 2 (graded): a number"),
+        new_code_cell("### BEGIN SOLUTION\nx = 0.5\n### END SOLUTION"),
+        new_code_cell("check.q2(x)"),
+    ])
+    src = release.nbgrader_notebook(nb, "01_train", ROOT / "toolkit")
+    meta = [c.metadata.get("nbgrader", {}) for c in src.cells]
+    assert [m.get("grade_id") for m in meta if m] == ["q1_answer", "q1_test", "q2_answer", "q2_test"]
+    tests = [c for c, m in zip(src.cells, meta) if m.get("grade")]
+    assert all(m["locked"] and m["points"] == release.POINTS for m in meta if m.get("grade"))
+    k = src.cells.index(tests[1])
+    assert src.cells[k - 1].source == "check.q2(x)"  # right after the cell that calls check.q2
+    assert "Exercise 1" in tests[0].source and "answer = acc" in tests[0].source
+    assert "answer = x" in tests[1].source and "ex01" in tests[1].source
+    nb.cells[5].source = "print(x)"
+    with pytest.raises(ValueError, match="check.qN"):
+        release.nbgrader_notebook(nb, "01_train")
