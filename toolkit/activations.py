@@ -136,8 +136,8 @@ def record(model, X, layers: Iterable[str] | str | None = None, *, batch_size: i
     if X.ndim < 2 or len(X) == 0:
         raise ValueError(f"X must hold at least one input, with a batch axis first; got shape "
                          f"{tuple(X.shape)}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}.")
 
     modules = dict(model.named_modules())
     valid = layer_names(model)
