@@ -63,6 +63,10 @@ def test_hidden_test_uses_a_fresh_checker_that_kernel_patches_do_not_reach(monke
         exec(_hidden_code("q1", "accuracy"), {"accuracy": wrong})
     with pytest.raises(AssertionError):                                      # answer never defined
         exec(_hidden_code("q1", "accuracy"), {})
+    monkeypatch.undo()
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
+    for name in ("answer", "spec", "exercise", "pkg", "name", "e"):              # any variable name works
+        exec(_hidden_code("q1", name), {name: right})
     assert "Not done yet" in capsys.readouterr().out
 
 
@@ -146,8 +150,8 @@ def test_nbgrader_source_notebook_metadata_and_errors():
     assert all(m["locked"] and m["points"] == release.POINTS for m in meta if m.get("grade"))
     k = src.cells.index(tests[1])
     assert src.cells[k - 1].source == "check.q2(x)"  # right after the cell that calls check.q2
-    assert "Exercise 1" in tests[0].source and "answer = acc" in tests[0].source
-    assert "answer = x" in tests[1].source and "ex01" in tests[1].source
+    assert "Exercise 1" in tests[0].source and "_grade_q1(lambda: acc)" in tests[0].source
+    assert "_grade_q2(lambda: x)" in tests[1].source and "ex01" in tests[1].source
     nb.cells[5].source = "print(x)"
     with pytest.raises(ValueError, match="check.qN"):
         release.nbgrader_notebook(nb, "01_train")

@@ -161,7 +161,7 @@ def hidden_test(qid: str, module: str, answer: str, home: Path, title: str) -> s
     return f'''# Autograded test of {title} ({POINTS} point). Leave this cell as it is: when grading, the
 # instructor's copy of this cell runs the instructor's checker on your answer.
 ### BEGIN HIDDEN TESTS
-def _grade_{qid}():
+def _grade_{qid}(student_answer):
     # The instructor's checker, imported afresh from the instructor's toolkit folder under a private name,
     # not from this kernel, where `check` or `toolkit` may have been changed.
     import importlib, importlib.util, sys
@@ -173,7 +173,7 @@ def _grade_{qid}():
     spec.loader.exec_module(sys.modules[pkg])
     exercise = importlib.import_module(pkg + ".exercises.{module}").{qid}
     try:
-        answer = {answer}
+        answer = student_answer()
     except NameError as e:
         print(f"[{qid}] Not done yet: {{e}}. Replace `raise NotImplementedError()` in the exercise cell "
               f"with your code and run it.")
@@ -181,7 +181,7 @@ def _grade_{qid}():
     return exercise.check(answer)
 
 
-assert _grade_{qid}() is True, "{qid}: the instructor's checker did not accept the answer (see its message above)"
+assert _grade_{qid}(lambda: {answer}) is True, "{qid}: the instructor's checker did not accept the answer (see its message above)"
 ### END HIDDEN TESTS'''
 
 
