@@ -155,3 +155,16 @@ def test_nbgrader_source_notebook_metadata_and_errors():
     nb.cells[5].source = "print(x)"
     with pytest.raises(ValueError, match="check.qN"):
         release.nbgrader_notebook(nb, "01_train")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_exercise_gets_a_compiling_test_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    src = release.nbgrader_notebook(nb, path.stem)
+    tests = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(tests) == len(release.exercise_cells(nb))
+    for c in tests:
+        compile(c.source, f"{path.stem}:{c.metadata['nbgrader']['grade_id']}", "exec")
+    answers = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    for c in answers:   # markers are balanced, so nbgrader's ClearSolutions accepts every cell
+        assert c.source.count(release.BEGIN) == c.source.count(release.END) >= 1
