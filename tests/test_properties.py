@@ -182,9 +182,10 @@ def test_mapper_graph(X, resolution, gain, clusterer):
 # ------------------------------------------------------------------------------------------------
 # homology
 # ------------------------------------------------------------------------------------------------
-@given(X=clouds(min_n=1, max_n=30, max_d=3), maxdim=mostly(st.integers(0, 2), st.integers(-2, -1)),
-       n_landmarks=mostly(st.one_of(st.none(), st.integers(1, 40)), st.integers(-1, 0)),
-       coeff=mostly(st.sampled_from([2, 3]), st.sampled_from([4, 1])),
+@given(X=clouds(min_n=1, max_n=30, max_d=3),
+       maxdim=mostly(st.integers(0, 2), st.sampled_from([-2, -1, 1.5, "1", None, True])),
+       n_landmarks=mostly(st.one_of(st.none(), st.integers(1, 40)), st.sampled_from([-1, 0, 2.5, "5"])),
+       coeff=mostly(st.sampled_from([2, 3]), st.sampled_from([4, 1, 2.5, "2"])),
        method=st.sampled_from(["maxmin", "witness"]))
 def test_persistence_and_its_summaries(X, maxdim, n_landmarks, coeff, method):
     ok, dg = call(lambda: homology.persistence(X, maxdim=maxdim, n_landmarks=n_landmarks, coeff=coeff,
@@ -202,11 +203,14 @@ def test_persistence_and_its_summaries(X, maxdim, n_landmarks, coeff, method):
         assert not math.isnan(s) and s >= 0
         life = homology.bar_lengths(dg, dim)
         assert life.shape == (len(dg[dim]),) and np.all(np.diff(life[np.isfinite(life)]) <= 0)
-    ok, s = call(lambda: homology.circle_score(dg, maxdim + 1), "dimension", "dim")
-    assert not ok
-    for scale in (0.0, 0.5, 1e6):
-        b = homology.betti_at(dg, scale)
-        assert len(b) == len(dg) and all(isinstance(v, int) and v >= 0 for v in b)
+    for dim in (maxdim + 1, -1, 0.5, "1", None):
+        ok, _ = call(lambda: homology.circle_score(dg, dim), "dimension", "dim")
+        assert not ok
+    for scale in (0.0, 0.5, 1e6, np.float32(0.25), 3, float("nan"), "0.5", None):
+        ok, b = call(lambda: homology.betti_at(dg, scale), "scale")
+        assert ok == (not isinstance(scale, str) and scale is not None and not np.isnan(scale))
+        if ok:
+            assert len(b) == len(dg) and all(isinstance(v, int) and v >= 0 for v in b)
     assert homology.betti_at(dg, 1e6)[0] == 1
 
 
@@ -221,10 +225,11 @@ def test_circle_score_of_a_bare_diagram(dgm):
         assert s == pytest.approx(life[0] / life[1])
 
 
-@given(X=clouds(min_n=1, max_n=50, max_d=4), n=mostly(st.integers(1, 50), st.one_of(st.integers(-2, 0), st.floats(0, 5))),
-       seed=st.integers(0, 3))
+@given(X=clouds(min_n=1, max_n=50, max_d=4),
+       n=mostly(st.integers(1, 50), st.one_of(st.integers(-2, 0), st.floats(0, 5), st.just("3"))),
+       seed=mostly(st.integers(0, 3), st.sampled_from([-1, 0.5, None])))
 def test_maxmin_landmarks(X, n, seed):
-    ok, idx = call(lambda: homology.maxmin_landmarks(X, n, seed=seed), "n_landmarks", "n ", "n=")
+    ok, idx = call(lambda: homology.maxmin_landmarks(X, n, seed=seed), "n_landmarks", "seed")
     if ok:
         assert idx.shape == (int(n),) and idx.min() >= 0 and idx.max() < len(X)
         # maxmin picks a new point while one is left: duplicates only once every distinct point is in

@@ -48,6 +48,13 @@ def _as_cloud(X) -> np.ndarray:
     return X
 
 
+def _whole(v, arg: str) -> int:
+    """``v`` as an int, or TypeError naming ``arg`` (2.5, "3" and True are refused, not rounded)."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{arg} must be a whole number, got {v!r} ({type(v).__name__}).")
+    return int(v)
+
+
 def maxmin_landmarks(X, n: int, *, seed: int = 0) -> np.ndarray:
     """Greedy maxmin (farthest-point) landmarks: indices (n,) into X (N, d).
 
@@ -55,7 +62,9 @@ def maxmin_landmarks(X, n: int, *, seed: int = 0) -> np.ndarray:
     O(N n) time, O(N) memory.
     """
     X = _as_cloud(X)
-    n = int(n)
+    n = _whole(n, "n_landmarks")
+    if _whole(seed, "seed") < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}.")
     if not 1 <= n <= len(X):
         raise ValueError(f"n_landmarks={n} must be between 1 and the number of points ({len(X)}).")
     rng = np.random.default_rng(seed)
@@ -102,6 +111,8 @@ def persistence(X, *, maxdim: int = 1, coeff: int = 2, n_landmarks: int | None =
     from ripser import ripser
 
     X = _as_cloud(X)
+    maxdim, coeff = _whole(maxdim, "maxdim"), _whole(coeff, "coeff")
+    n_landmarks = None if n_landmarks is None else _whole(n_landmarks, "n_landmarks")
     if int(maxdim) < 0:
         raise ValueError(f"maxdim={maxdim} must be >= 0.")
     if method not in ("maxmin", "witness"):
@@ -148,7 +159,7 @@ def _dgm(dgms, dim: int) -> np.ndarray:
     if dgms and all(np.ndim(x) == 1 and np.size(x) == 2 for x in dgms):
         raise ValueError("dgms: a list of (birth, death) pairs is ambiguous (one diagram, or one diagram per "
                          "dimension?). Pass np.asarray(pairs) for one diagram, or the list from persistence().")
-    if dim < 0 or dim >= len(dgms):
+    if _whole(dim, "dim") < 0 or dim >= len(dgms):
         raise ValueError(f"No dimension {dim} in these diagrams (dimensions 0..{len(dgms) - 1}); "
                          f"compute with maxdim >= {dim}.")
     return np.asarray(dgms[dim], dtype=float).reshape(-1, 2)
@@ -175,6 +186,9 @@ def circle_score(dgms, dim: int = 1) -> float:
 
 def betti_at(dgms, scale: float) -> tuple[int, ...]:
     """Betti numbers at one scale: for each dimension, the number of bars with birth <= scale < death."""
+    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, float, np.integer, np.floating)) \
+            or np.isnan(scale):
+        raise TypeError(f"scale must be a number (a filtration value), got {scale!r}.")
     return tuple(int(((d[:, 0] <= scale) & (d[:, 1] > scale)).sum())
                  for d in (np.asarray(x, dtype=float).reshape(-1, 2) for x in dgms))
 
