@@ -262,11 +262,13 @@ def test_normalize_and_dct_coordinates(F, norm, drop):
         assert np.allclose(np.linalg.norm(c, axis=1), 1, atol=1e-6)  # D-normalized: ||c|| = 1
 
 
-@given(F=clouds(min_n=1, max_n=60, max_d=9), k=mostly(st.integers(1, 10), st.one_of(st.integers(-1, 70), st.floats(0, 3))),
-       p=mostly(st.floats(0.01, 1.0), with_nan(-0.5, 1.5)))
+@given(F=clouds(min_n=1, max_n=60, max_d=9),
+       k=mostly(st.integers(1, 10), st.one_of(st.integers(-1, 70), st.floats(0, 3), st.sampled_from(["3", True]))),
+       p=mostly(st.floats(0.01, 1.0), st.one_of(with_nan(-0.5, 1.5), st.sampled_from(["0.3", None]))))
 def test_density_filtration(F, k, p):
     ok, res = call(lambda: filters.density_filtration(F, k, p, return_index=True), "k=", "k ", "p=", "p ")
     if ok:
+        assert type(k) is int and isinstance(p, float)  # never rounded or parsed from text
         kept, idx = res
         assert kept.shape == (max(1, int(round(p * len(F)))), F.shape[1]) and np.isfinite(kept).all()
         assert np.array_equal(kept, F[idx]) and len(np.unique(idx)) == len(idx)
@@ -336,11 +338,11 @@ def test_record(mlp, n, layers, batch_size, as_numpy):
 @given(A=st.integers(1, 6).flatmap(lambda h: mostly(
            hnp.arrays(np.float64, st.tuples(st.integers(1, 20), st.just(h)), elements=st.floats(-5, 5)),
            hnp.arrays(np.float64, st.tuples(st.integers(1, 20), st.just(h)), elements=with_nan(-5, 5)))),
-       k=mostly(st.integers(1, 6), st.one_of(st.integers(-1, 0), st.floats(0, 3))))
+       k=mostly(st.integers(1, 6), st.one_of(st.integers(-1, 0), st.floats(0, 3), st.just(True))))
 def test_top_k_neurons(A, k):
     ok, top = call(lambda: activations.top_k_neurons(A, k), "k ", "k=", "activations")
     if ok:
-        assert np.isfinite(A).all()  # NaN input is refused
+        assert np.isfinite(A).all() and type(k) is int  # NaN input and k=True are refused
         assert top.shape == (len(A), k) and top.dtype == np.int64
         assert top.min() >= 0 and top.max() < A.shape[1]
         for row, t in zip(A, top):

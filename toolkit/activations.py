@@ -256,7 +256,7 @@ def top_k_neurons(A, k: int = 5) -> np.ndarray:
     """
     A = _check_activations(A)
     H = A.shape[1]
-    if not isinstance(k, (int, np.integer)) or k < 1:
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}.")
     if k > H:
         raise ValueError(f"k={k} is larger than the layer width H={H}; pick k <= {H}.")

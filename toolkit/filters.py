@@ -198,6 +198,8 @@ def knn_density(F, k: int) -> np.ndarray:
     F = np.asarray(F, dtype=float)
     if F.ndim != 2:
         raise ValueError(f"Expected points of shape (N, d), got {tuple(F.shape)}.")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be a whole number of neighbours, got {k!r} ({type(k).__name__}).")
     k = int(k)
     if k < 1 or k >= len(F):
         raise ValueError(f"k={k} must satisfy 1 <= k < number of points ({len(F)}): the density is the "
@@ -214,6 +216,8 @@ def density_filtration(F, k: int = 200, p: float = 0.3, *, return_index: bool = 
     (e.g. 6400 -> 1920 for p = 0.3). Returns the kept points (M, d), and their row indices into F
     (sorted densest first) when ``return_index=True``. k must satisfy 1 <= k < N and 0 < p <= 1.
     """
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"p must be a number in (0, 1], the fraction of points kept; got {p!r}.")
     if not (0.0 < float(p) <= 1.0):
         raise ValueError(f"p={p} must be in (0, 1]: it is the fraction of (densest) points kept.")
     F = np.asarray(F, dtype=float)
