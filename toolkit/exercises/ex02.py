@@ -4,8 +4,8 @@ design of the merge test's controls (a judgement exercise).
     from toolkit.exercises import ex02 as check
     check.q1(match)          # match(W_a, W_b) -> permutation of W_b's rows aligned with W_a's rows
     check.q2(cka)            # cka(X, Y) -> linear CKA of two (N, p), (N, q) representations
-    check.q3(np_layer)       # np_layer(W) -> normalized neural persistence of one layer (p = 2)
-    check.q4(controls)       # {alternative explanation: letter of the reference pair that tests it}
+    check.q3(controls)       # {alternative explanation: letter of the reference pair that tests it}
+    check.q4(np_layer)       # np_layer(W) -> normalized neural persistence of one layer (p = 2)
 """
 from __future__ import annotations
 
@@ -116,8 +116,8 @@ q2 = Exercise(
     solution="",
     success="Correct: 1 for identical or rotated/scaled copies, low for independent representations.")
 
-q3 = Exercise(
-    "q3", _check_np,
+q4 = Exercise(
+    "q4", _check_np,
     hint="""
     Normalize A = |W| / max|W|. Vertices: the n_out rows and the n_in columns (V = n_out + n_in). Add
     edges in order of decreasing A (a superlevel filtration); an edge that joins two different components
@@ -128,7 +128,7 @@ q3 = Exercise(
     success="Correct: that is the normalized neural persistence of Rieck et al. (2019) for one layer.")
 
 
-# --- q4: which control rules out which alternative explanation (judgement, multiple choice) ---------
+# --- q3: which control rules out which alternative explanation (judgement, multiple choice) ---------
 PAIRS = {"a": "A(t) + B(t): the hypothesis", "b": "C(t) + C(u): two other nets trained on the same task",
          "c": "A(t) + B(t) trained on shuffled labels", "d": "two untrained nets (t, u)",
          "e": "A(s) + B(s): the same seed (initial weights) as the target C(s)"}
@@ -175,8 +175,8 @@ def _check_controls(answer) -> None:
                     + "\n".join(wrong))
 
 
-q4 = Exercise(
-    "q4", _check_controls,
+q3 = Exercise(
+    "q3", _check_controls,
     hint="""
     For each alternative explanation ask: which reference pair differs from the hypothesis (a) in exactly
     the one thing that alternative is about -- the labels (task), the training (learned at all), the
