@@ -125,3 +125,22 @@ def test_bad_device_and_unwritable_data_folder_are_named(tmp_path, monkeypatch):
     monkeypatch.setenv("TOOLKIT_DATA", str(blocker / "data"))
     with pytest.raises(OSError, match="Set TOOLKIT_DATA"):
         config.data_dir()
+
+
+def test_seeded_block_seeds_then_restores():
+    import random
+
+    import numpy as np
+
+    config.seed_everything(4)
+    inside_expected = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    random.seed(9), np.random.seed(9), torch.manual_seed(9)
+    outside_expected = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    random.seed(9), np.random.seed(9), torch.manual_seed(9)
+    with config.seeded(4):
+        inside = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    assert inside == inside_expected
+    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == outside_expected
+    with pytest.raises(ValueError, match="seed"):
+        with config.seeded(-1):
+            pass

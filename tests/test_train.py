@@ -172,3 +172,34 @@ def test_bad_sizes_and_settings_are_named(call, error, message):
     X, y = torch.randn(8, 784), torch.arange(8) % 10
     with pytest.raises(error, match=message):
         call(MLP(4), X, y)
+
+
+def test_fit_leaves_the_global_random_states_alone():
+    """fit seeds dropout from ``seed`` but puts Python's, NumPy's and torch's global generators back."""
+    import random
+
+    X, y = torch.randn(64, 784), torch.arange(64) % 10
+    model = MLP(8, dropout=0.3)
+
+    def draws():
+        random.seed(5), np.random.seed(5), torch.manual_seed(5)
+        return random.random(), float(np.random.rand()), float(torch.rand(1))
+
+    expected = draws()
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    fit(model, X, y, epochs=1, seed=3, progress=False)
+    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == expected
+
+
+def test_same_seed_same_numbers_as_before_the_random_states_were_restored(digits):
+    """Numbers recorded with the toolkit before fit restored the global random states (same seeds)."""
+    tr, _ = digits
+    sub = data.load("mnist", "train", n=600, device="cpu")
+    torch.manual_seed(1)
+    m = MLP(20, dropout=0.2)
+    h = fit(m, sub.X, sub.y, epochs=2, seed=7, progress=False, device="cpu")
+    assert h["loss"] == pytest.approx([2.275709431966146, 2.0496112060546876], rel=1e-5)
+    torch.manual_seed(2)
+    c = CNN(4, 4, 8, dropout=0.5)
+    h = fit(c, sub.X, sub.y, iterations=7, batch_size=32, seed=3, progress=False, device="cpu", l1=1e-4)
+    assert h["loss"] == pytest.approx([2.3302230834960938], rel=1e-5)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -260,6 +261,31 @@ def seed_everything(seed: int = 0) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
+
+
+@contextmanager
+def seeded(seed: int = 0):
+    """Run a block with Python, NumPy and torch seeded by ``seed`` (as :func:`seed_everything`), then put
+    the global random states back as they were: the caller's random numbers are not changed by the block.
+
+    ``with config.seeded(0): model = MLP(100)`` builds the same model as ``seed_everything(0)`` followed by
+    ``MLP(100)``, but the next ``torch.rand`` outside the block draws what it would have drawn anyway.
+    CUDA generators are restored too (when CUDA is in use).
+    """
+    import numpy as np
+    import torch
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}.")
+    py_state, np_state = random.getstate(), np.random.get_state()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices):
+        try:
+            seed_everything(int(seed))
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
 
 
 def widget_warning() -> str | None:

@@ -5,7 +5,9 @@ index batches (no DataLoader, no per-sample transforms). Mixed precision (bfloat
 Identical seeds give identical numbers on the CPU.
 
 Exact semantics (other code, e.g. :func:`toolkit.ensemble.fit_ensemble`, reproduces them):
-``config.seed_everything(seed)`` at the start (dropout); shuffling with its own
+``config.seed_everything(seed)`` at the start (dropout), inside ``config.seeded(seed)`` so that the global
+random states are restored when fit returns (a call to fit does not change the caller's random numbers);
+shuffling with its own
 ``torch.Generator().manual_seed(seed)``; per epoch ``perm = torch.randperm(N, generator=g)`` and batches
 ``perm[i:i + batch_size]`` (the last partial batch kept); ``iterations=T`` stops after exactly T optimizer
 steps; ``torch.optim.Adam(params, lr, weight_decay)`` over the trainable parameters; loss =
@@ -206,7 +208,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
         l1: weight of an L1 penalty on all weight matrices / kernels (sparser weights).
         activity_l1: weight of an L1 penalty on the hidden activations: the mean over the batch of
             sum |ReLU(output)| of every Linear/Conv layer but the last (sparser activations).
-        seed: seeds shuffling and dropout; identical seeds give identical numbers on the CPU.
+        seed: seeds shuffling and dropout; identical seeds give identical numbers on the CPU. The global
+            Python/NumPy/torch random states are the same after the call as before it.
         device: 'cpu', 'cuda', ... (default: ``config.device()``).
         progress: show a tqdm progress bar.
         X_val, y_val: evaluated after every epoch (keys "val_loss", "val_acc").
@@ -255,98 +258,100 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
         if int(y_val.max()) >= n_classes:
             raise ValueError(f"y_val goes up to {int(y_val.max())} but the model has {n_classes} outputs.")
 
-    config.seed_everything(seed)
-    g = torch.Generator().manual_seed(seed)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("The model has no trainable parameters (all frozen?).")
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    # Seeded as by config.seed_everything(seed) (dropout, any random layer), but in a block that puts the
+    # global Python/NumPy/torch random states back afterwards: fit does not change the caller's numbers.
+    with config.seeded(seed):
+        g = torch.Generator().manual_seed(seed)
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("The model has no trainable parameters (all frozen?).")
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
 
-    N = X.shape[0]
-    steps_per_epoch = math.ceil(N / batch_size)
-    total_steps = iterations if iterations is not None else epochs * steps_per_epoch
-    hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
-    if has_val:
-        hist.update(val_loss=[], val_acc=[])
-        if eval_every:
-            hist.update(curve_step=[], curve_val_loss=[], curve_val_acc=[])
+        N = X.shape[0]
+        steps_per_epoch = math.ceil(N / batch_size)
+        total_steps = iterations if iterations is not None else epochs * steps_per_epoch
+        hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
+        if has_val:
+            hist.update(val_loss=[], val_acc=[])
+            if eval_every:
+                hist.update(curve_step=[], curve_val_loss=[], curve_val_acc=[])
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total_steps, desc=f"fit {type(model).__name__}", unit="step", leave=False)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=total_steps, desc=f"fit {type(model).__name__}", unit="step", leave=False)
 
-    activity = _ActivityL1(model) if activity_l1 > 0 else None
-    step = 0
-    model.train()
-    if on_step is not None:
-        on_step(0, model)
+        activity = _ActivityL1(model) if activity_l1 > 0 else None
+        step = 0
         model.train()
-    while step < total_steps:
-        t0 = time.perf_counter()
-        perm = torch.randperm(N, generator=g).to(dev)
-        loss_sum = torch.zeros((), device=dev)
-        correct = torch.zeros((), device=dev, dtype=torch.int64)
-        seen = 0
-        for i in range(0, N, batch_size):
-            if step >= total_steps:
+        if on_step is not None:
+            on_step(0, model)
+            model.train()
+        while step < total_steps:
+            t0 = time.perf_counter()
+            perm = torch.randperm(N, generator=g).to(dev)
+            loss_sum = torch.zeros((), device=dev)
+            correct = torch.zeros((), device=dev, dtype=torch.int64)
+            seen = 0
+            for i in range(0, N, batch_size):
+                if step >= total_steps:
+                    break
+                idx = perm[i:i + batch_size]
+                xb, yb = X[idx], y[idx]
+                with _autocast(dev):
+                    out = model(xb)
+                    loss = F.cross_entropy(out.float(), yb)
+                total = loss + l1 * _l1_penalty(model) if l1 > 0 else loss
+                if activity is not None:
+                    total = total + activity_l1 * activity.pop()
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                opt.step()
+                step += 1
+                loss_sum += loss.detach() * yb.shape[0]
+                correct += (out.detach().argmax(1) == yb).sum()
+                seen += yb.shape[0]
+                if bar is not None:
+                    bar.update(1)
+                if on_step is not None:
+                    on_step(step, model)
+                    model.train()
+                if has_val and eval_every and step % eval_every == 0:
+                    vl, va = evaluate(model, X_val, y_val)
+                    model.train()
+                    hist["curve_step"].append(step)
+                    hist["curve_val_loss"].append(vl)
+                    hist["curve_val_acc"].append(va)
+            if seen == 0:
                 break
-            idx = perm[i:i + batch_size]
-            xb, yb = X[idx], y[idx]
-            with _autocast(dev):
-                out = model(xb)
-                loss = F.cross_entropy(out.float(), yb)
-            total = loss + l1 * _l1_penalty(model) if l1 > 0 else loss
-            if activity is not None:
-                total = total + activity_l1 * activity.pop()
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            opt.step()
-            step += 1
-            loss_sum += loss.detach() * yb.shape[0]
-            correct += (out.detach().argmax(1) == yb).sum()
-            seen += yb.shape[0]
-            if bar is not None:
-                bar.update(1)
-            if on_step is not None:
-                on_step(step, model)
-                model.train()
-            if has_val and eval_every and step % eval_every == 0:
+            ep_loss = float(loss_sum) / seen
+            if not math.isfinite(ep_loss):
+                if bar is not None:
+                    bar.close()
+                if activity is not None:
+                    activity.remove()
+                raise FloatingPointError(f"Training diverged (loss = {ep_loss}) at step {step}; "
+                                         f"lower the learning rate (lr={lr}).")
+            hist["loss"].append(ep_loss)
+            hist["acc"].append(int(correct) / seen)
+            hist["step"].append(step)
+            if has_val:
                 vl, va = evaluate(model, X_val, y_val)
                 model.train()
-                hist["curve_step"].append(step)
-                hist["curve_val_loss"].append(vl)
-                hist["curve_val_acc"].append(va)
-        if seen == 0:
-            break
-        ep_loss = float(loss_sum) / seen
-        if not math.isfinite(ep_loss):
+                hist["val_loss"].append(vl)
+                hist["val_acc"].append(va)
+            hist["seconds"].append(time.perf_counter() - t0)
             if bar is not None:
-                bar.close()
-            if activity is not None:
-                activity.remove()
-            raise FloatingPointError(f"Training diverged (loss = {ep_loss}) at step {step}; "
-                                     f"lower the learning rate (lr={lr}).")
-        hist["loss"].append(ep_loss)
-        hist["acc"].append(int(correct) / seen)
-        hist["step"].append(step)
-        if has_val:
-            vl, va = evaluate(model, X_val, y_val)
-            model.train()
-            hist["val_loss"].append(vl)
-            hist["val_acc"].append(va)
-        hist["seconds"].append(time.perf_counter() - t0)
+                post = {"loss": f"{ep_loss:.3f}", "acc": f"{hist['acc'][-1]:.3f}"}
+                if has_val:
+                    post["val_acc"] = f"{hist['val_acc'][-1]:.3f}"
+                bar.set_postfix(post)
         if bar is not None:
-            post = {"loss": f"{ep_loss:.3f}", "acc": f"{hist['acc'][-1]:.3f}"}
-            if has_val:
-                post["val_acc"] = f"{hist['val_acc'][-1]:.3f}"
-            bar.set_postfix(post)
-    if bar is not None:
-        bar.close()
-    if activity is not None:
-        activity.remove()
-    model.eval()
-    return hist
+            bar.close()
+        if activity is not None:
+            activity.remove()
+        model.eval()
+        return hist
 
 
 def fit_ensemble(*args, **kwargs):

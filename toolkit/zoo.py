@@ -15,7 +15,7 @@ cnn            M(64, 32, 64) of Gabrielsson & Carlsson (width ``cnn_width``), Ad
 =============  ===========================================================================================
 
 Nets of one seed and one architecture start from the same initial weights (``torch.manual_seed(seed)``
-before building): net_A, net_B and net_C of seed 0 differ only by their training data. Notebook 02 shows
+before building, inside ``config.seeded`` so the caller's random state is left as it was): net_A, net_B and net_C of seed 0 differ only by their training data. Notebook 02 shows
 why that matters when comparing weights, and compares across seeds.
 
 ``get(name, seed=0)`` returns ``(model, info)``; ``info`` holds the training history, test accuracy,
@@ -123,8 +123,8 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
     tr, te = _subset(train_ds, cfg["classes"]), _subset(test_ds, cfg["classes"])
 
     def make():
-        torch.manual_seed(seed)
-        return _build(cfg)
+        with config.seeded(seed):  # the init of torch.manual_seed(seed); the caller's random state is kept
+            return _build(cfg)
 
     def train(model):
         hist = fit(model, tr.X, tr.y, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
