@@ -102,29 +102,14 @@ q1 = Exercise(
     hint="`conv = nn.Conv2d(1, n, kernel_size=3, padding=1)`; inside `with torch.no_grad():` copy "
          "`bank.unsqueeze(1)` (shape (n, 1, 3, 3)) into `conv.weight` and zero `conv.bias`; then "
          "`conv.weight.requires_grad_(False)` and the same for the bias.",
-    solution="""
-    def make_frozen_conv(bank):
-        bank = torch.as_tensor(bank, dtype=torch.float32)
-        conv = nn.Conv2d(1, bank.shape[0], kernel_size=3, padding=1)
-        with torch.no_grad():
-            conv.weight.copy_(bank.unsqueeze(1))
-            conv.bias.zero_()
-        for p in conv.parameters():
-            p.requires_grad_(False)
-        return conv
-    """)
+    solution="")
+
 
 q2 = Exercise(
     "q2", _check_iters,
     hint="Loop over `zip(steps, acc)` and return the first step whose accuracy is >= threshold; after "
          "the loop return None. (NumPy: `np.flatnonzero(np.asarray(acc) >= threshold)`.)",
-    solution="""
-    def iters_to_reach(steps, acc, threshold):
-        for s, a in zip(steps, acc):
-            if a >= threshold:
-                return int(s)
-        return None
-    """)
+    solution="")
 
 
 _Q3_FEEDBACK = {
