@@ -73,8 +73,8 @@ def build_models(make_model: Callable[[], nn.Module], n_models: int, seed: int =
                         "`lambda: CNN(32, 16, 32)` (pass the function, not a model).")
     models = []
     for i in range(int(n_models)):
-        torch.manual_seed(seed + i)
-        m = make_model()
+        with config.seeded(seed + i):  # torch.manual_seed(seed + i); the caller's random state is kept
+            m = make_model()
         if not isinstance(m, nn.Module):
             raise TypeError(f"make_model() returned a {type(m).__name__}, not a torch nn.Module.")
         models.append(m)
@@ -181,70 +181,71 @@ def train_models(models: Sequence[nn.Module], X, y, *, iterations: int, batch_si
         def current(k):
             return torch.stack([m.get_parameter(k).detach() for m in models])
 
-    config.seed_everything(seed)
-    gens = [torch.Generator().manual_seed(seed + i) for i in range(n)]
-    steps_wanted = set(snapshot_steps(T, snapshot_every))
-    snapshots: dict[int, dict[str, torch.Tensor]] = {}
+    with config.seeded(seed):  # as fit: seeded, and the global random states restored afterwards
+        gens = [torch.Generator().manual_seed(seed + i) for i in range(n)]
+        steps_wanted = set(snapshot_steps(T, snapshot_every))
+        snapshots: dict[int, dict[str, torch.Tensor]] = {}
 
-    def take(step):
-        if step in steps_wanted:
-            snapshots[step] = {k: current(k).cpu().clone() for k in snap_names}
+        def take(step):
+            if step in steps_wanted:
+                snapshots[step] = {k: current(k).cpu().clone() for k in snap_names}
 
-    hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=T, desc=f"ensemble of {n}", unit="step", leave=False)
-    step = 0
-    t_start = time.perf_counter()
-    take(0)
-    while step < T:
-        t0 = time.perf_counter()
-        perms = torch.stack([torch.randperm(N, generator=g) for g in gens]).to(dev)   # (n, N)
-        loss_sum = torch.zeros(n, device=dev)
-        correct = torch.zeros(n, device=dev)
-        seen = 0
-        for i in range(0, N, B):
-            if step >= T:
-                break
-            idx = perms[:, i:i + B]                                 # (n, b)
-            xb, yb = X[idx], y[idx]                                 # (n, b, ...), (n, b)
-            opt.zero_grad(set_to_none=True)
-            losses, pred = forward_backward(xb, yb)
-            opt.step()
-            step += 1
-            take(step)
-            b = yb.shape[1]
-            loss_sum += losses.detach() * b
-            correct += (pred == yb).sum(1)
-            seen += b
+        hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=T, desc=f"ensemble of {n}", unit="step", leave=False)
+        step = 0
+        t_start = time.perf_counter()
+        take(0)
+        while step < T:
+            t0 = time.perf_counter()
+            perms = torch.stack([torch.randperm(N, generator=g) for g in gens]).to(dev)   # (n, N)
+            loss_sum = torch.zeros(n, device=dev)
+            correct = torch.zeros(n, device=dev)
+            seen = 0
+            for i in range(0, N, B):
+                if step >= T:
+                    break
+                idx = perms[:, i:i + B]                                 # (n, b)
+                xb, yb = X[idx], y[idx]                                 # (n, b, ...), (n, b)
+                opt.zero_grad(set_to_none=True)
+                losses, pred = forward_backward(xb, yb)
+                opt.step()
+                step += 1
+                take(step)
+                b = yb.shape[1]
+                loss_sum += losses.detach() * b
+                correct += (pred == yb).sum(1)
+                seen += b
+                if bar is not None:
+                    bar.update(1)
+            ep = (loss_sum / seen).cpu()
+            if not torch.isfinite(ep).all():
+                if bar is not None:
+                    bar.close()
+                raise FloatingPointError(f"Training diverged (loss {ep.tolist()}) at step {step}; "
+                                         f"lower lr={lr}.")
+            hist["loss"].append(ep.tolist())
+            hist["acc"].append((correct / seen).cpu().tolist())
+            hist["step"].append(step)
+            hist["seconds"].append(time.perf_counter() - t0)
             if bar is not None:
-                bar.update(1)
-        ep = (loss_sum / seen).cpu()
-        if not torch.isfinite(ep).all():
-            if bar is not None:
-                bar.close()
-            raise FloatingPointError(f"Training diverged (loss {ep.tolist()}) at step {step}; lower lr={lr}.")
-        hist["loss"].append(ep.tolist())
-        hist["acc"].append((correct / seen).cpu().tolist())
-        hist["step"].append(step)
-        hist["seconds"].append(time.perf_counter() - t0)
+                bar.set_postfix(loss=f"{float(ep.mean()):.3f}")
         if bar is not None:
-            bar.set_postfix(loss=f"{float(ep.mean()):.3f}")
-    if bar is not None:
-        bar.close()
-    seconds = time.perf_counter() - t_start
+            bar.close()
+        seconds = time.perf_counter() - t_start
 
-    with torch.no_grad():
-        for i, m in enumerate(models):
-            m.to(dev)
-            if strategy == "vmap":
-                for k, p in m.named_parameters():
-                    p.copy_(params[k][i])
-                for k, b in m.named_buffers():
-                    b.copy_(buffers[k][i])
-            m.eval()
-    return EnsembleResult(models=models, history=hist, snapshots=snapshots, seconds=seconds)
+        with torch.no_grad():
+            for i, m in enumerate(models):
+                m.to(dev)
+                if strategy == "vmap":
+                    for k, p in m.named_parameters():
+                        p.copy_(params[k][i])
+                    for k, b in m.named_buffers():
+                        b.copy_(buffers[k][i])
+                m.eval()
+        return EnsembleResult(models=models, history=hist, snapshots=snapshots, seconds=seconds)
 
 
 def fit_ensemble(make_model: Callable[[], nn.Module], n_models: int, X, y, *, iterations: int,
