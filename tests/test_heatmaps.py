@@ -320,6 +320,33 @@ def test_pair_data_offline_names_its_stand_in(tmp_path, monkeypatch):
     assert model.fc2.out_features == 20 and info["test_acc"] > 0.3   # learns 20 classes well above 5 % chance
 
 
+def test_pair_data_uses_fashion_mnist_when_it_loads(tmp_path, monkeypatch):
+    """The online branch: FashionMNIST images are brought to MNIST's normalization and labelled 10-19."""
+    monkeypatch.setenv("TOOLKIT_FAST", "1")
+    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
+    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
+    from toolkit import data
+
+    real_load = data.load
+    pix = torch.rand(300, 1, 28, 28)                     # images in [0, 1]
+    m, s = data.STATS["fashion_mnist"][0][0], data.STATS["fashion_mnist"][1][0]
+
+    def fake_load(name, split="train", **kw):
+        if name != "fashion_mnist":
+            return real_load(name, split, **kw)
+        return data.Dataset(X=(pix - m) / s, y=torch.arange(300) % 10, name="fashion_mnist", split=split,
+                            source="test stand-in", classes=data.CLASSES["fashion_mnist"], mean=(m,), std=(s,))
+
+    monkeypatch.setattr(data, "load", fake_load)
+    te = merge.pair_data("test", n=200)
+    assert len(te) == 400 and "FashionMNIST clothes" in te.source and te.classes[10] == "T-shirt/top"
+    clothes = te.X[te.y >= 10]
+    mm, ss = data.STATS["mnist"][0][0], data.STATS["mnist"][1][0]
+    back = clothes * ss + mm                             # undo MNIST's normalization: the [0, 1] pixels again
+    assert float(back.min()) >= -1e-5 and float(back.max()) <= 1 + 1e-5
+    assert sorted(set(te.y[te.y >= 10].tolist())) == list(range(10, 20))
+
+
 def test_varied_net_settings_and_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("TOOLKIT_FAST", "1")
     monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
