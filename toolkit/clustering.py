@@ -566,8 +566,8 @@ def variant_net(hidden: int = 100, *, l1: float = 0.0, weight_decay: float = 0.0
         cfg["activity_l1"] = float(activity_l1)
 
     def make():
-        torch.manual_seed(seed)
-        return MLP(hidden)
+        with config.seeded(seed):  # torch.manual_seed(seed); the caller's random state is kept
+            return MLP(hidden)
 
     def train(model):
         return fit(model, tr.X, tr.y, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],

@@ -132,8 +132,8 @@ def course_net(kind: str, seed: int = 0, *, progress: bool = False):
             return zoo.get(f"net_{kind}", seed, progress=progress)
     cfg = zoo.spec("net_C", seed)
     if kind == "untrained":
-        torch.manual_seed(seed)
-        return MLP(cfg["hidden"]).eval(), {"config": cfg, "description": "untrained (initial weights)"}
+        with config.seeded(seed):  # torch.manual_seed(seed); the caller's random state is kept
+            return MLP(cfg["hidden"]).eval(), {"config": cfg, "description": "untrained (initial weights)"}
     task, shuffled = kind.split("_")[0], kind.endswith("_shuffled")
     pair = task in PAIR_KINDS
     cfg["classes"] = TASK_CLASSES[task]
@@ -147,8 +147,8 @@ def course_net(kind: str, seed: int = 0, *, progress: bool = False):
         cfg.update(labels="shuffled", shuffle_seed=10_000 + seed)
 
     def make():
-        torch.manual_seed(seed)
-        return MLP(cfg["hidden"], num_classes=20 if pair else 10)
+        with config.seeded(seed):  # torch.manual_seed(seed); the caller's random state is kept
+            return MLP(cfg["hidden"], num_classes=20 if pair else 10)
 
     def train(model):
         return fit(model, X, y, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
@@ -173,7 +173,7 @@ def varied_net(hidden: int, epochs: int, *, weight_decay: float = 0.0, l1: float
     """
     import torch
 
-    from . import checkpoints, zoo
+    from . import checkpoints, config, zoo
     from .models import MLP
     from .train import evaluate, fit
 
@@ -191,8 +191,8 @@ def varied_net(hidden: int, epochs: int, *, weight_decay: float = 0.0, l1: float
                data=zoo.fingerprint(train_ds))
 
     def make():
-        torch.manual_seed(seed)
-        return MLP(cfg["hidden"])
+        with config.seeded(seed):  # torch.manual_seed(seed); the caller's random state is kept
+            return MLP(cfg["hidden"])
 
     def train(model):
         return fit(model, train_ds.X[idx], train_ds.y[idx], epochs=cfg["epochs"], batch_size=64, lr=1e-3,
