@@ -216,3 +216,18 @@ def test_weights_hash_sees_every_change():
     assert checkpoints.weights_hash(dict(s, **{"fc2.bias": s["fc2.bias"].double()})) != h
     with pytest.raises(TypeError, match="state_dict"):
         checkpoints.weights_hash([1, 2])
+
+
+def test_temporaries_of_a_killed_save_are_cleaned_up_later(tmp_path):
+    import os
+    import time
+
+    calls, train = _train_counter()
+    pt, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    old, fresh = tmp_path / f".{pt.name}.abc123.tmp", tmp_path / f".{js.name}.def456.tmp"
+    for t in (old, fresh):
+        t.write_bytes(b"half a checkpoint")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    _fit_cfg({}, tmp_path, train)
+    assert not old.exists() and fresh.exists()  # a fresh one may belong to a save in progress

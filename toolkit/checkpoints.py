@@ -10,7 +10,8 @@ A checkpoint is two files in ``config.checkpoint_dir()``:
 is overwritten. What keeps every trained model:
 
 - Both files are written to a temporary name, flushed to disk and renamed into place: an interrupted save
-  (a killed kernel) never leaves a half-written checkpoint under the real name.
+  (a killed kernel) never leaves a half-written checkpoint under the real name; its leftover
+  ``.<name>.*.tmp`` files are deleted by the next training of that checkpoint once an hour old.
 - A load checks the weights against ``weights_sha256`` and the JSON's name and config against the ones
   asked for; any difference raises :class:`CheckpointMismatch` saying what to do, so the numbers stored
   with a checkpoint (its history, accuracies) always belong to the weights that are loaded.
@@ -241,6 +242,21 @@ def _move_aside(*paths: Path) -> list[Path]:
     raise CheckpointFolderError(f"No free backup name for {paths[0]} (100,000 backups?).")
 
 
+STALE_TEMP_SECONDS = 3600
+
+
+def _remove_stale_temps(*paths: Path) -> None:
+    """Delete temporaries of these files left by a killed save (older than STALE_TEMP_SECONDS)."""
+    now = time.time()
+    for p in paths:
+        for t in p.parent.glob(f".{p.name}.*.tmp"):
+            try:
+                if now - t.stat().st_mtime > STALE_TEMP_SECONDS:
+                    t.unlink()
+            except OSError:  # gone meanwhile, or not ours to delete: harmless
+                pass
+
+
 def _check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -324,6 +340,7 @@ def train_or_load(name: str, cfg: dict, make_model: Callable[[], nn.Module],
             print(f"loaded {name} from {pt.name}")
         return model, record
     _check_writable(pt.parent)  # before hours of training, not after
+    _remove_stale_temps(pt, js)
     model = make_model().to(dev)
     t0 = time.perf_counter()
     history = train(model)
