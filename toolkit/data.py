@@ -21,16 +21,13 @@ Where the data comes from, in order:
 
 Whatever the source, the arrays are checked before use: as many labels as images, labels in 0..9, images
 of the data set's shape (28x28, or 32x32x3). A file that fails raises :class:`DataCorrupt` naming the file
-and the fix. Checksums are computed once per file and process (cached by path, size and mtime).
+and the fix (the checks and the IDX format live in :mod:`toolkit.datafiles`).
 """
 from __future__ import annotations
 
-import gzip
-import hashlib
 import numbers
 import os
 import socket
-import struct
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +37,9 @@ import torch
 import torch.nn.functional as F
 
 from . import config
+from .datafiles import (IMAGE_SHAPES, DataCorrupt, check_arrays as _check_arrays,  # noqa: F401
+                        check_idx_file as _check_idx_file, md5 as _md5, read_idx,
+                        refetch_hint as _refetch_hint, write_idx)
 
 __all__ = ["Dataset", "load", "DataUnavailable", "DataCorrupt", "NAMES", "write_idx", "read_idx",
            "to_mnist_format", "verify", "import_idx", "IMAGE_SHAPES"]
@@ -68,9 +68,6 @@ PHOTOS = ("astronaut", "camera", "chelsea", "coffee", "coins", "rocket", "brick"
 class DataUnavailable(RuntimeError):
     """The data set cannot be had here (offline, no shipped copy)."""
 
-
-class DataCorrupt(RuntimeError):
-    """Files exist but do not match their checksum or cannot be parsed."""
 
 
 @dataclass
@@ -124,126 +121,10 @@ def _canonical(name: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-# IDX files (MNIST's format): used for the offline test of torchvision's loading path and imports
-# ------------------------------------------------------------------------------------------------
-def write_idx(path, array: np.ndarray) -> Path:
-    """Write an array (N,) or (N, H, W) of whole numbers in 0..255 as an unsigned-byte IDX file
-    (gzip-compressed if path ends in .gz).
-
-    Raises ValueError for values that do not fit a byte (e.g. 300, -1, 2.5, NaN) instead of wrapping them.
-    """
-    raw = np.asarray(array)
-    if raw.dtype == bool:
-        raw = raw.astype(np.uint8)
-    if raw.dtype.kind not in "uif":
-        raise TypeError(f"array must hold numbers (whole numbers 0..255), got dtype {raw.dtype}.")
-    if raw.ndim < 1 or raw.size == 0:
-        raise ValueError(f"array must have shape (N,) or (N, H, W) with N >= 1, got {raw.shape}.")
-    if raw.dtype.kind == "f" and not (np.isfinite(raw).all() and np.array_equal(raw, np.round(raw))):
-        raise ValueError("array has values that are not whole numbers (or NaN/inf); IDX unsigned bytes "
-                         "hold 0..255 only: round or rescale it first (e.g. (x * 255).round()).")
-    lo, hi = raw.min(), raw.max()
-    if lo < 0 or hi > 255:
-        raise ValueError(f"array has values from {lo} to {hi}; IDX unsigned bytes hold 0..255 only: "
-                         f"rescale or clip it first.")
-    arr = np.ascontiguousarray(raw, dtype=np.uint8)
-    header = struct.pack(">HBB", 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "wb") as f:
-        f.write(header + arr.tobytes())
-    return path
-
-
-def read_idx(path) -> np.ndarray:
-    """Read an IDX file (plain or .gz) into a uint8 array."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-        zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
-        if zero != 0 or dtype != 0x08:
-            raise ValueError("not an unsigned-byte IDX file")
-        shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-        data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-        return data.reshape(shape)
-    except (OSError, ValueError, struct.error, EOFError) as e:
-        raise DataCorrupt(f"{path} is not a valid IDX file ({e}); delete it and download again.") from e
-
-
-# ------------------------------------------------------------------------------------------------
 # torchvision: files in the data folder, or a download
 # ------------------------------------------------------------------------------------------------
 _TV = {"mnist": ("MNIST", "MNIST"), "fashion_mnist": ("FashionMNIST", "FashionMNIST"),
        "cifar10": ("CIFAR10", "cifar-10-batches-py"), "svhn": ("SVHN", "SVHN")}
-
-
-_MD5_CACHE: dict = {}
-
-
-def _md5(path: Path, gunzip: bool = False) -> str:
-    """MD5 of a file (of its decompressed content with ``gunzip``), computed once per (path, size, mtime)."""
-    st = Path(path).stat()
-    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, gunzip)
-    if key not in _MD5_CACHE:
-        h = hashlib.md5()
-        with (gzip.open if gunzip else open)(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _MD5_CACHE[key] = h.hexdigest()
-    return _MD5_CACHE[key]
-
-
-# MD5 of extracted files where known (measured on the original archives, whose MD5 torchvision checks)
-_EXTRACTED_MD5 = {
-    ("mnist", "t10k-images-idx3-ubyte"): (10_000, "2646ac647ad5339dbf082846283269ea"),
-    ("mnist", "t10k-labels-idx1-ubyte"): (10_000, "27ae3e4e09519cfbb04c329615203637"),
-}
-IMAGE_SHAPES = {"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32, 3), "svhn": (32, 32, 3)}
-
-
-def _refetch_hint(name: str, files) -> str:
-    where = ", ".join(str(f) for f in files)
-    return (f"Delete {where} and load again: online it downloads a fresh copy; offline, copy the original "
-            f"files there again" + (" (or `python -m toolkit.data import-idx FOLDER`)."
-                                    if name in ("mnist", "fashion_mnist") else "."))
-
-
-def _check_arrays(name: str, X, y, files, fix: str) -> None:
-    """Raise DataCorrupt naming ``files`` unless X (N, *IMAGE_SHAPES[name]) uint8 and y (N,) in 0..9."""
-    problems = []
-    want = IMAGE_SHAPES[name]
-    if not isinstance(X, np.ndarray) or X.dtype != np.uint8:
-        problems.append(f"images are {getattr(X, 'dtype', type(X).__name__)}, not unsigned bytes")
-    elif tuple(X.shape[1:]) != want:
-        problems.append(f"images of shape {tuple(X.shape[1:])}, expected {want}")
-    if not isinstance(y, np.ndarray) or y.ndim != 1:
-        problems.append(f"labels of shape {getattr(y, 'shape', None)}, expected (N,)")
-    else:
-        if len(X) != len(y):
-            problems.append(f"{len(X):,} images but {len(y):,} labels")
-        if len(y) == 0:
-            problems.append("no images at all")
-        elif y.min() < 0 or y.max() >= len(CLASSES[name]):
-            bad = np.unique(y[(y < 0) | (y >= len(CLASSES[name]))])[:5].tolist()
-            problems.append(f"labels outside 0..{len(CLASSES[name]) - 1} (e.g. {bad})")
-    if problems:
-        names = ", ".join(str(f) for f in files)
-        raise DataCorrupt(f"{names}: {'; '.join(problems)}. {fix}")
-
-
-def _check_idx_file(name: str, path: Path, count: int) -> None:
-    """MD5 of an extracted IDX file where it can be known: its archive next to it, or the table above."""
-    gz = path.with_name(path.name + ".gz")
-    if gz.exists() and _md5(gz, gunzip=True) != _md5(path):
-        raise DataCorrupt(f"{path} differs from the archive {gz.name} next to it (an interrupted "
-                          f"extraction?). {_refetch_hint(name, [path])}")
-    known = _EXTRACTED_MD5.get((name, path.name))
-    if known and count == known[0] and _md5(path) != known[1]:
-        raise DataCorrupt(f"{path} has the {count:,} entries of the original file but not its MD5 "
-                          f"checksum: it was changed. {_refetch_hint(name, [path])}")
 
 
 def verify(name: str, root: Path | None = None) -> list[str]:
