@@ -48,7 +48,7 @@ SIZES: dict[str, Size] = {
     # --- 01_train: the MLPs of Alessi's study, the A/B/C nets, one CNN ---
     "mnist_train_n": Size(2000, None, None),      # None = every training image available
     "mnist_test_n": Size(1000, None, None),
-    "mlp_epochs": Size(2, 10, 10),                # REFERENCES.md 2: Adam lr 0.01, batch 64, 10 epochs
+    "mlp_epochs": Size(2, 10, 10),                # docs/REFERENCES.md 2: Adam lr 0.01, batch 64, 10 epochs
     "mlp_batch_size": Size(64, 64, 64),
     "mlp_lr": Size(0.01, 0.01, 0.01),
     "abc_hidden": Size(32, 100, 100),             # hidden width of the heatmap nets A, B, C

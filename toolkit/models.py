@@ -1,7 +1,7 @@
 """The two architectures of the course.
 
-- :class:`MLP` -- 784 -> hidden -> 10 with ReLU (Alessi's activation study, REFERENCES.md section 2).
-- :class:`CNN` -- M(a, b, c) of Gabrielsson & Carlsson (REFERENCES.md section 3):
+- :class:`MLP` -- 784 -> hidden -> 10 with ReLU (Alessi's activation study, docs/REFERENCES.md section 2).
+- :class:`CNN` -- M(a, b, c) of Gabrielsson & Carlsson (docs/REFERENCES.md section 3):
   conv3x3(in -> a, same) + ReLU -> maxpool 2 -> conv3x3(a -> b, same) + ReLU -> maxpool 2
   -> FC(s*s*b -> c) + ReLU [-> dropout] -> FC(c -> num_classes), with s = input_size // 4.
 

@@ -3,7 +3,7 @@
 =============  ===========================================================================================
 name           what
 =============  ===========================================================================================
-mlp100         MLP 784-100-10, Adam lr 0.01, batch 64 (Alessi's settings, REFERENCES.md section 2)
+mlp100         MLP 784-100-10, Adam lr 0.01, batch 64 (Alessi's settings, docs/REFERENCES.md section 2)
 mlp100_reg     the same with Adam weight decay 1e-3 ("regularized")
 mlp1024        MLP 784-1024-10
 mlp1024_reg    the same, regularized
@@ -15,8 +15,9 @@ cnn            M(64, 32, 64) of Gabrielsson & Carlsson (width ``cnn_width``), Ad
 =============  ===========================================================================================
 
 Nets of one seed and one architecture start from the same initial weights (``torch.manual_seed(seed)``
-before building, inside ``config.seeded`` so the caller's random state is left as it was): net_A, net_B and net_C of seed 0 differ only by their training data. Notebook 02 shows
-why that matters when comparing weights, and compares across seeds.
+before building, inside ``config.seeded`` so the caller's random state is left as it was): net_A, net_B
+and net_C of seed 0 differ only by their training data. Notebook 02 shows why that matters when comparing
+weights, and compares across seeds.
 
 ``get(name, seed=0)`` returns ``(model, info)``; ``info`` holds the training history, test accuracy,
 the data source and the checkpoint path. Sizes (epochs, training set size) come from ``config.sizes()``.
@@ -148,8 +149,8 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
                         else evaluate(model, te.X, te.y)[1])
     info["test_acc_all"] = (h["test_acc_all"] if trusted and "test_acc_all" in h
                             else evaluate(model, test_ds.X, test_ds.y)[1])
-    info["acc_source"] = ("stored with the checkpoint, weights verified by hash" if trusted and "test_acc" in h
-                          else "evaluated from the loaded weights")
+    info["acc_source"] = ("stored with the checkpoint, weights verified by hash"
+                          if trusted and "test_acc" in h else "evaluated from the loaded weights")
     info["data_source"] = {"train": train_ds.source, "test": test_ds.source}
     info["description"] = description(name)
     return model, info
