@@ -33,3 +33,25 @@ def test_cnn_is_the_papers_architecture():
         m(torch.randn(2, 3, 28, 28))
     with pytest.raises(ValueError, match="divisible by 4"):
         CNN(input_size=30)
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: MLP(hidden=2.5), TypeError, "hidden must be a whole number"),
+    (lambda: MLP(hidden="100"), TypeError, "hidden"),
+    (lambda: MLP(hidden=-3), ValueError, "positive"),
+    (lambda: MLP(dropout=1.0), ValueError, "dropout"),
+    (lambda: MLP(num_classes=0), ValueError, "num_classes"),
+    (lambda: CNN(64, 32.5, 64), TypeError, "b must be a whole number"),
+    (lambda: CNN(0, 32, 64), ValueError, "positive widths"),
+    (lambda: CNN(in_channels=True), TypeError, "in_channels"),
+    (lambda: CNN(dropout=-0.1), ValueError, "dropout"),
+])
+def test_bad_sizes_are_named(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_numpy_integers_are_sizes():
+    import numpy as np
+
+    assert MLP(np.int64(7)).hidden == 7 and CNN(*np.array([4, 2, 4])).b == 2

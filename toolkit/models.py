@@ -12,9 +12,26 @@ Layer names (used by activations, heatmaps and filters): MLP ``fc1``, ``fc2``; C
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+
+def _size(v, arg: str) -> int:
+    """``v`` as an int >= 1, or TypeError/ValueError naming ``arg`` (2.5 and "100" are refused, not rounded)."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{arg} must be a whole number, got {v!r} ({type(v).__name__}).")
+    if v < 1:
+        raise ValueError(f"{arg} must be >= 1, got {v}.")
+    return int(v)
+
+
+def _dropout(p) -> float:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout must be a number in [0, 1), got {p!r}.")
+    return float(p)
 
 
 class MLP(nn.Module):
@@ -23,12 +40,11 @@ class MLP(nn.Module):
     def __init__(self, hidden: int = 100, in_features: int = 784, num_classes: int = 10,
                  dropout: float = 0.0):
         super().__init__()
-        if int(hidden) < 1:
+        if not isinstance(hidden, bool) and isinstance(hidden, numbers.Integral) and hidden < 1:
             raise ValueError(f"hidden must be a positive number of neurons, got {hidden}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
-        self.hidden = int(hidden)
-        self.in_features = int(in_features)
+        self.hidden = _size(hidden, "hidden")
+        self.in_features = _size(in_features, "in_features")
+        num_classes, dropout = _size(num_classes, "num_classes"), _dropout(dropout)
         self.fc1 = nn.Linear(self.in_features, self.hidden)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc2 = nn.Linear(self.hidden, num_classes)
@@ -53,8 +69,12 @@ class CNN(nn.Module):
     def __init__(self, a: int = 64, b: int = 32, c: int = 64, in_channels: int = 1,
                  num_classes: int = 10, dropout: float = 0.0, input_size: int = 28):
         super().__init__()
-        if min(a, b, c) < 1:
-            raise ValueError(f"M(a, b, c) needs positive widths, got ({a}, {b}, {c}).")
+        for v, arg in ((a, "a"), (b, "b"), (c, "c")):
+            if not isinstance(v, bool) and isinstance(v, numbers.Integral) and v < 1:
+                raise ValueError(f"M(a, b, c) needs positive widths, got ({a}, {b}, {c}).")
+            _size(v, arg)
+        in_channels, num_classes = _size(in_channels, "in_channels"), _size(num_classes, "num_classes")
+        input_size, dropout = _size(input_size, "input_size"), _dropout(dropout)
         if input_size % 4:
             raise ValueError(f"input_size must be divisible by 4 (two 2x2 max-pools), got {input_size}.")
         self.a, self.b, self.c = int(a), int(b), int(c)
