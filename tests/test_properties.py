@@ -119,6 +119,32 @@ def test_write_then_read_idx(tmp_path_factory, arr, gz):
         assert back.dtype == np.uint8 and back.shape == arr.shape and np.array_equal(back, arr)
 
 
+@given(header=st.binary(min_size=0, max_size=16), body=st.binary(max_size=64),
+       real=st.booleans(), gz=st.booleans(), flip=st.lists(st.integers(0, 200), max_size=3))
+def test_read_idx_of_any_bytes(tmp_path_factory, header, body, real, gz, flip):
+    """A damaged file (any bytes, or a real header with a wrong body) gives DataCorrupt naming the file."""
+    import gzip
+    import struct
+
+    if real:  # a valid header for a (2, 3) array, then whatever body
+        header = struct.pack(">HBB", 0, 8, 2) + struct.pack(">2I", 2, 3)
+    path = tmp_path_factory.mktemp("idx") / ("x.idx.gz" if gz else "x.idx")
+    raw = bytearray(gzip.compress(header + body) if gz else header + body)
+    for i in flip:  # damaged bytes (inside the compressed stream for .gz)
+        if i < len(raw):
+            raw[i] ^= 0x5A
+    path.write_bytes(bytes(raw))
+    flipped = any(i < len(raw) for i in flip)
+    try:
+        arr = data.read_idx(path)
+    except data.DataCorrupt as e:
+        assert str(path) in str(e) and "download again" in str(e)
+        return
+    assert arr.dtype == np.uint8
+    if not flipped:
+        assert arr.size == len(header + body) - 4 - 4 * arr.ndim
+
+
 # ------------------------------------------------------------------------------------------------
 # train
 # ------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,7 @@ def read_idx(path) -> np.ndarray:
         shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
         data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
         return data.reshape(shape)
-    except (OSError, ValueError, struct.error, EOFError) as e:
+    except (OSError, ValueError, struct.error, EOFError, zlib.error) as e:
         raise DataCorrupt(f"{path} is not a valid IDX file ({e}); delete it and download again.") from e
 
 
