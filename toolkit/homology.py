@@ -429,7 +429,9 @@ def circle_evidence(X, *, plane=None, sectors: int = 16, n_landmarks: int | None
     240 random unit filters     1.43         1.06          16/16      0.44      False
     ==========================  ===========  ============  =========  ========  ==========
 
-    The longest/next ratio alone is fooled by clumps (4 clumps: up to 27); death/birth separates every
+    The uniform circle passes from about 100 points on (death/birth 3.6 - 5.3 at 100 points, seeds 0-2);
+    with a few dozen points the sampling gaps are too wide and even a true circle fails: compare a cloud
+    only with controls of the same size. The longest/next ratio alone is fooled by clumps (4 clumps: up to 27); death/birth separates every
     control by a factor of about 2 on either side of 3. Cost: one ripser H1 call on <= n_landmarks points
     (about 0.1 - 0.8 s for 200 points in R^9 on one core).
     """
