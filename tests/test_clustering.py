@@ -147,12 +147,7 @@ def test_agreement_bad_input(a, b, match):
         C.agreement(a, b)
 
 
-def test_best_neuron_overlap_and_feature_similarity():
-    acts = np.eye(6) * 5
-    cn1 = A.cluster_neurons(acts, [0, 0, 0, 1, 1, 1], k=1, n_best=3)
-    cn2 = A.cluster_neurons(acts, [1, 1, 1, 0, 0, 0], k=1, n_best=3)
-    assert C.best_neuron_overlap(cn1, cn2, {0: 1, 1: 0}) == 1.0
-    assert C.best_neuron_overlap(cn1, cn2, {0: 0, 1: 1}) == 0.0
+def test_feature_similarity():
     W = np.random.default_rng(0).normal(size=(6, 784))
     assert C.feature_similarity(W, [0, 1], W, [1, 0]) == pytest.approx(1.0)
     assert C.feature_similarity(W, [0, 1], -W, [0, 1]) == pytest.approx(-1.0)
@@ -238,23 +233,6 @@ def test_analyze_finds_planted_neurons(planted):
     for cid in cn.ids:
         assert cn.best_of(cid)[0] == 10 + maj[cid]
     assert an.titles("kmeans")[cn.ids[0]].startswith("c")
-
-
-def test_neuron_agreement_same_net_and_seed_study(planted):
-    m, X, y = planted
-    a = C.analyze(m, X, y, methods=("kmeans",), k=1, n_best=1, seed=0)
-    a1 = C.analyze(m, X, y, methods=("kmeans",), k=1, n_best=1, seed=1)
-    r = C.neuron_agreement(a, a1, "kmeans")
-    assert r["ari"] > 0.95 and r["jaccard"] == 1.0 and r["jaccard_random"] < 0.5
-    assert r["feature_corr"] == pytest.approx(1.0) and r["feature_corr_random"] < 0.5
-    df = C.seed_study({0: a, 1: a1}, methods=("kmeans",))
-    assert list(df["compare"]) == ["training seeds"] and df.loc[0, "jaccard"] == 1.0
-    a2 = C.analyze(m, X, y, methods=("kmeans", "mapper"), k=1, n_best=1)
-    df2 = C.seed_study({0: a2}, methods=("kmeans",))
-    assert list(df2["compare"]) == ["methods, same net"] and df2.loc[0, "method"] == "kmeans-mapper"
-    with pytest.raises(ValueError, match="same images"):
-        b = C.analyze(m, X[:100], y[:100], methods=("kmeans",))
-        C.neuron_agreement(a, b)
 
 
 def test_show_cluster_runs(planted):

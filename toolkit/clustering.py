@@ -29,8 +29,8 @@ from . import activations as _act
 __all__ = [
     "METHODS", "Clustering", "embed", "cluster", "mapper_clusters",
     "purity", "majority_labels", "cluster_table", "overall_purity", "coverage", "purity_from_one_point",
-    "agreement", "agreement_table", "score_table", "match_clusters", "best_neuron_overlap", "feature_similarity",
-    "Analysis", "analyze", "compare_nets", "sample", "neuron_agreement", "seed_study", "variant_net",
+    "agreement", "agreement_table", "score_table", "match_clusters", "feature_similarity",
+    "Analysis", "analyze", "compare_nets", "sample", "variant_net",
     "plot_embedding", "show_cluster", "cluster_browser",
 ]
 
@@ -255,23 +255,6 @@ def match_clusters(a, b) -> dict:
     return {int(ia[i]): int(ib[j]) for i, j in zip(r, c)}
 
 
-def _jaccard(x, y) -> float:
-    x, y = set(map(int, x)), set(map(int, y))
-    return len(x & y) / len(x | y) if x | y else 1.0
-
-
-def best_neuron_overlap(cn_a: "_act.ClusterNeurons", cn_b: "_act.ClusterNeurons",
-                        matching: Mapping) -> float:
-    """Mean Jaccard overlap of the best-neuron sets of matched clusters (same net, two clusterings).
-
-    1 = the two clusterings single out exactly the same neurons; for n_best random neurons out of H the
-    expected overlap is about n_best / (2H - n_best).
-    """
-    if not matching:
-        raise ValueError("The matching is empty; nothing to compare.")
-    return float(np.mean([_jaccard(cn_a.best_of(i), cn_b.best_of(j)) for i, j in matching.items()]))
-
-
 def feature_similarity(W_a, best_a, W_b, best_b) -> float:
     """Correlation of the mean weight images of two best-neuron sets (two nets: neurons have no shared
     index across nets, so compare what they look at). W_*: (H_*, 784); best_*: neuron indices."""
@@ -481,61 +464,6 @@ def sample(X, y, n: int | None, seed: int = 0):
         raise ValueError(f"n must be >= 1, got {n}.")
     idx = np.sort(np.random.default_rng(seed).choice(N, size=int(n), replace=False))
     return X[idx], y[idx]
-
-
-def neuron_agreement(a: Analysis, b: Analysis, method_a: str = "kmeans", method_b: str | None = None,
-                     *, seed: int = 0) -> dict:
-    """Do two analyses on the SAME images find the same neurons? Clusters are paired by shared points
-    (:func:`match_clusters`). Returns a dict:
-
-    - ``ari``: agreement of the two clusterings (all points; unclustered ones are singletons);
-    - ``jaccard`` / ``jaccard_random``: mean Jaccard overlap of the paired clusters' best-neuron sets, and
-      the same for random sets of that size -- only meaningful when a and b are the same net (neuron j
-      of one net has nothing to do with neuron j of another); NaN otherwise;
-    - ``feature_corr`` / ``feature_corr_random``: mean correlation of the paired clusters' mean
-      best-neuron weight images, and the same with random neurons of net b -- comparable across nets.
-    """
-    method_b = method_b or method_a
-    la, lb = a.clusterings[method_a].labels, b.clusterings[method_b].labels
-    if len(la) != len(lb) or not np.array_equal(a.y, b.y):
-        raise ValueError("The two analyses must be on the same images (same n, same labels); "
-                         "use the same X, y for both.")
-    cna, cnb = a.neurons[method_a], b.neurons[method_b]
-    pairs = match_clusters(la, lb)
-    rng = np.random.default_rng(seed)
-    same_net = a.W.shape == b.W.shape and np.array_equal(a.W, b.W)
-    nb = cnb.best.shape[1]
-    rand_sets = {i: rng.choice(cnb.H, size=nb, replace=False) for i in pairs}
-    fc = [feature_similarity(a.W, cna.best_of(i), b.W, cnb.best_of(j)) for i, j in pairs.items()]
-    fr = [feature_similarity(a.W, cna.best_of(i), b.W, rand_sets[i]) for i in pairs]
-    out = {"ari": agreement(la, lb)["ari"], "pairs": len(pairs),
-           "feature_corr": float(np.mean(fc)), "feature_corr_random": float(np.mean(fr)),
-           "jaccard": np.nan, "jaccard_random": np.nan}
-    if same_net:
-        out["jaccard"] = best_neuron_overlap(cna, cnb, pairs)
-        out["jaccard_random"] = float(np.mean([_jaccard(cna.best_of(i), rand_sets[i]) for i in pairs]))
-    return out
-
-
-def seed_study(analyses: Mapping[int, Analysis], methods: Sequence[str] = ("kmeans",)):
-    """Pairwise :func:`neuron_agreement` between analyses of the same architecture trained from different
-    seeds ({seed: Analysis}, same images), and between the methods of each one net. DataFrame."""
-    import itertools
-
-    import pandas as pd
-
-    rows = []
-    seeds = list(analyses)
-    for m in methods:
-        for s, t in itertools.combinations(seeds, 2):
-            rows.append({"compare": "training seeds", "a": f"{analyses[s].name} seed {s}",
-                         "b": f"seed {t}", "method": m, **neuron_agreement(analyses[s], analyses[t], m)})
-    for s in seeds:
-        an = analyses[s]
-        for m1, m2 in itertools.combinations(list(an.clusterings), 2):
-            rows.append({"compare": "methods, same net", "a": f"{an.name} seed {s}: {m1}", "b": m2,
-                         "method": f"{m1}-{m2}", **neuron_agreement(an, an, m1, m2)})
-    return pd.DataFrame(rows)
 
 
 def variant_net(hidden: int = 100, *, l1: float = 0.0, weight_decay: float = 0.0,
