@@ -231,3 +231,24 @@ def test_temporaries_of_a_killed_save_are_cleaned_up_later(tmp_path):
     os.utime(old, (two_hours_ago, two_hours_ago))
     _fit_cfg({}, tmp_path, train)
     assert not old.exists() and fresh.exists()  # a fresh one may belong to a save in progress
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_backup_names_never_collide(tmp_path, monkeypatch, hard_links):
+    calls, train = _train_counter()
+    _fit_cfg({}, tmp_path, train)
+    pt, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    monkeypatch.setattr(checkpoints.time, "strftime", lambda fmt: "20260101-120000")
+    if not hard_links:  # a file system without hard links (some network drives)
+        def no_link(*a):
+            raise OSError("hard links not supported")
+        monkeypatch.setattr(checkpoints.os, "link", no_link)
+    taken = js.with_name(js.name + ".bak-20260101-120000")
+    taken.write_text("someone else's backup")
+    _fit_cfg({}, tmp_path, train, retrain=True)
+    _fit_cfg({}, tmp_path, train, retrain=True)
+    assert taken.read_text() == "someone else's backup"
+    # the taken name is skipped for both files of a pair (same suffix), the next retrain takes the next one
+    for f in (pt, js):
+        assert sorted(p.name[len(f.name):] for p in tmp_path.glob(f.name + ".bak-*")
+                      if p != taken) == [".bak-20260101-120000-2", ".bak-20260101-120000-3"]

@@ -208,6 +208,20 @@ def load_state(model: nn.Module, pt: Path, expected_sha256: str | None = None) -
     return model
 
 
+def _rename_no_clobber(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``; FileExistsError if ``dst`` exists (atomic where hard links exist)."""
+    try:
+        os.link(src, dst)  # fails if dst exists, even if another process made it a moment ago
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system (some network or FAT drives): check, rename
+        if dst.exists():
+            raise FileExistsError(dst) from None
+        os.replace(src, dst)
+        return
+    os.unlink(src)
+
+
 def _move_aside(*paths: Path) -> list[Path]:
     """Rename existing ``paths`` to ``<name>.bak-<time>[-n]``, one suffix for all, never over a file."""
     paths = [p for p in paths if p.exists()]
@@ -215,27 +229,14 @@ def _move_aside(*paths: Path) -> list[Path]:
         return []
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1, 100_000):
-        suffix = f".bak-{stamp}" + (f"-{n}" if n > 1 else "")
-        targets = [p.with_name(p.name + suffix) for p in paths]
-        if any(t.exists() for t in targets):
-            continue
+        targets = [p.with_name(f"{p.name}.bak-{stamp}" + (f"-{n}" if n > 1 else "")) for p in paths]
         done = []
         try:
             for p, t in zip(paths, targets):
-                try:  # a hard link fails if the target appeared meanwhile (another process)
-                    os.link(p, t)
-                except FileExistsError:
-                    raise
-                except OSError:  # no hard links on this file system
-                    if t.exists():
-                        raise FileExistsError(t)
-                    os.replace(p, t)
-                    done.append(t)
-                    continue
-                os.unlink(p)
-                done.append(t)
+                _rename_no_clobber(p, t)
+                done.append((t, p))
         except FileExistsError:
-            for t, p in zip(done, paths):  # undo and try the next suffix
+            for t, p in done:  # undo, then try the next suffix
                 os.replace(t, p)
             continue
         return targets
