@@ -255,6 +255,9 @@ def test_random_neurons():
     assert A.random_neurons(4, 0).size == 0
     with pytest.raises(ValueError, match="k=5"):
         A.random_neurons(6, 5, exclude=[0, 1])
+    for bad in (True, 2.0, -1, "3"):
+        with pytest.raises(ValueError, match="k must"):
+            A.random_neurons(6, bad)
 
 
 def test_ablate_planted_neuron_is_causal():

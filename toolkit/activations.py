@@ -379,9 +379,9 @@ def random_neurons(H: int, k: int, *, exclude=(), seed=None) -> np.ndarray:
     The control of an ablation: as many neurons as the tested set, chosen without looking at the data.
     seed: an int, a ``np.random.Generator`` or None. A k larger than what is left raises a ValueError.
     """
-    if not isinstance(H, (int, np.integer)) or H < 1:
+    if not isinstance(H, (int, np.integer)) or isinstance(H, bool) or H < 1:
         raise ValueError(f"H (the layer width) must be a positive integer, got {H!r}.")
-    if not isinstance(k, (int, np.integer)) or k < 0:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
         raise ValueError(f"k must be a non-negative integer, got {k!r}.")
     exclude = np.unique(np.asarray(exclude, dtype=np.int64).ravel())
     pool = np.setdiff1d(np.arange(H), exclude)
