@@ -108,15 +108,7 @@ q1 = Exercise(
     hint="""
     For each cluster id c: take the labels of ALL points with clusters == c, count them with
     np.bincount, and divide the largest count by the number of members.""",
-    solution="""
-    def purity(clusters, labels):
-        clusters, labels = np.asarray(clusters), np.asarray(labels)
-        out = {}
-        for c in np.unique(clusters):
-            members = labels[clusters == c]
-            out[int(c)] = np.bincount(members).max() / len(members)
-        return out
-    """,
+    solution="",
     success="Correct: every member counts, so an impure cluster can no longer read 100%.")
 
 
@@ -162,12 +154,7 @@ q2 = Exercise(
     np.argsort(-acts, axis=1)[:, :k] gives each point's k most active neurons. Keep the rows of
     the cluster, count neuron indices with np.bincount(..., minlength=H), and take the n_best largest
     counts (np.argsort(-counts)[:n_best]).""",
-    solution="""
-    def best_neurons(acts, clusters, cluster_id, k=5, n_best=5):
-        top = np.argsort(-acts, axis=1)[:, :k]
-        counts = np.bincount(top[clusters == cluster_id].ravel(), minlength=acts.shape[1])
-        return np.argsort(-counts)[:n_best]
-    """,
+    solution="",
     success="Correct: these are the cluster's most frequent top-k neurons.")
 
 
@@ -200,10 +187,7 @@ q3 = Exercise(
     hint="""
     W[neurons] is (len(neurons), 784); .mean(axis=0) averages them into one 784-pixel
     template; multiply the image by it pixel by pixel and clip at zero with np.maximum(..., 0).""",
-    solution="""
-    def transform(x, W, neurons):
-        return np.maximum(x * W[neurons].mean(axis=0), 0)
-    """,
+    solution="",
     success="Correct: that is the study's transformed image.")
 
 
