@@ -3,9 +3,10 @@
 1. `tools/release.py --nbgrader --course <dir>` (what `make grade-release` runs) writes the course directory;
 2. `nbgrader generate_assignment "*"` makes one assignment per notebook (all six notebooks);
 3. three submissions per graded notebook -- the solutions, one wrong answer, the untouched stubs --
+   (and for 01 a fourth: the wrong answer with the kernel's checkers patched to accept anything)
    are autograded (`nbgrader autograde`), exported (`nbgrader export`) and given feedback
    (`nbgrader generate_feedback`);
-4. the grades are full marks / one point less / zero, and the feedback HTML shows the checker's message.
+4. the grades are full marks / one point less / zero (the patched one: one point less), and the feedback HTML shows the checker's message.
 
 To stay within a few minutes on 2 cores, step 3 covers 01_train and 04_mapper (04 loads the nets that
 01's grading trained into the grading data folder); all six assignments are generated and checked.
@@ -81,6 +82,20 @@ def _wrong(nb, name):
     return nb
 
 
+PATCH = ("import toolkit.exercises, toolkit.exercises.{m} as _c\n"
+         "toolkit.exercises.Exercise.check = lambda self, answer: True   # every answer 'correct'\n"
+         "_c.{q}._checker = lambda answer: None\n")
+
+
+def _patched(nb):
+    """A student who makes the kernel's checkers accept anything, before answering."""
+    nb = nbformat.from_dict(nb)
+    c = next(iter(_answer_cells(nb).values()))
+    module = release.checker_module(nb, "")
+    c.source = PATCH.format(m=module, q=c.metadata["nbgrader"]["grade_id"].split("_")[0]) + c.source
+    return nb
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     base = tmp_path_factory.mktemp("nbgrader")
@@ -124,7 +139,10 @@ def test_autograde_export_feedback(course):
         src = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
         rel = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
         solved = _solved(rel, src)
-        for student, nb in (("solved", solved), ("one_wrong", _wrong(solved, name)), ("stubs", rel)):
+        subs = [("solved", solved), ("one_wrong", _wrong(solved, name)), ("stubs", rel)]
+        if name == GRADED[0]:   # the wrong answer again, with the checkers patched in the kernel to pass it
+            subs.append(("patched", _patched(_wrong(solved, name))))
+        for student, nb in subs:
             d = course / "submitted" / student / name
             d.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, d / f"{name}.ipynb")
@@ -140,6 +158,8 @@ def test_autograde_export_feedback(course):
         assert scores[name, "solved"] == (full, full), (name, scores)
         assert scores[name, "one_wrong"] == (full - release.POINTS, full), (name, scores)
         assert scores[name, "stubs"] == (0.0, full), (name, scores)
+    full = scores[GRADED[0], "solved"][0]
+    assert scores[GRADED[0], "patched"] == (full - release.POINTS, full), "patching the kernel's checkers paid"
     for name, (qid, _, _, message) in WRONG.items():
         html = (course / "feedback" / "one_wrong" / name / f"{name}.html").read_text()
         assert message in html, f"{name}: the feedback does not show the checker's message"
