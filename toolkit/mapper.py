@@ -468,49 +468,22 @@ def graph_cycles(G) -> int:
     return G.number_of_edges() - G.number_of_nodes() + nx.number_connected_components(G)
 
 
-def _gf2_rank(columns: list[int]) -> int:
-    """Rank over Z/2 of a matrix whose columns are given as Python-int bitsets."""
-    pivots: dict[int, int] = {}
-    rank = 0
-    for col in columns:
-        while col:
-            top = col.bit_length() - 1
-            if top in pivots:
-                col ^= pivots[top]
-            else:
-                pivots[top] = col
-                rank += 1
-                break
-    return rank
-
-
-def flag_holes(G, max_triangles: int = 200_000) -> int:
-    """Independent holes of the graph once every triangle is filled in (beta_1 of its flag complex, Z/2).
+def flag_holes(G) -> int:
+    """Independent holes of the graph once every triangle is filled in: beta_1 of its flag complex over
+    Z/2, computed by ripser (the graph as a sparse distance matrix, every edge at distance 1).
 
     A 2-D lens makes triangles wherever three boxes overlap; they are cycles of the graph but not holes
-    of the data. ``graph_cycles`` counts them, ``flag_holes`` does not. For a 1-D lens the two agree
-    unless clustering makes triangles.
+    of the data. ``graph_cycles`` counts them, ``flag_holes`` does not.
     """
-    cyc = graph_cycles(G)
-    if cyc == 0:
+    from ripser import ripser
+    from scipy import sparse
+
+    if graph_cycles(G) == 0:
         return 0
-    edge_id = {}
-    for i, (a, b) in enumerate(G.edges()):
-        edge_id[(a, b)] = edge_id[(b, a)] = i
-    adj = {v: set(G.neighbors(v)) for v in G}
-    order = {v: i for i, v in enumerate(G)}
-    cols = []
-    for a in G:
-        for b in adj[a]:
-            if order[b] <= order[a]:
-                continue
-            for c in adj[a] & adj[b]:
-                if order[c] <= order[b]:
-                    continue
-                cols.append((1 << edge_id[(a, b)]) | (1 << edge_id[(b, c)]) | (1 << edge_id[(a, c)]))
-                if len(cols) > max_triangles:
-                    raise ValueError(f"More than {max_triangles} triangles; the graph is too dense to count holes.")
-    return cyc - _gf2_rank(cols)
+    idx = {v: i for i, v in enumerate(G)}
+    e = np.array([(idx[a], idx[b]) for a, b in G.edges()])
+    D = sparse.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(len(idx),) * 2)
+    return int(np.isinf(ripser(D, distance_matrix=True, maxdim=1, coeff=2)["dgms"][1][:, 1]).sum())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -566,14 +539,11 @@ class MapperResult:
         return float(len(np.unique(np.concatenate(self.members)))) / self.n_points
 
     def summary(self) -> dict:
-        """{nodes, edges, components, cycles (E - V + C), holes (triangles filled; -1 when the graph has
-        too many triangles to count), coverage (share of points in some node)}."""
-        try:
-            holes = flag_holes(self.graph)
-        except ValueError:
-            holes = -1
+        """{nodes, edges, components, cycles (E - V + C), holes (triangles filled, :func:`flag_holes`),
+        coverage (share of points in some node)}."""
         return {"nodes": self.n_nodes, "edges": self.n_edges, "components": self.n_components(),
-                "cycles": graph_cycles(self.graph), "holes": holes, "coverage": round(self.coverage(), 4)}
+                "cycles": graph_cycles(self.graph), "holes": flag_holes(self.graph),
+                "coverage": round(self.coverage(), 4)}
 
     def __repr__(self) -> str:
         s = self.summary()
