@@ -14,14 +14,12 @@ For a 1-D lens this is a discrete picture of the Reeb graph of f.
     res.summary()  # nodes, edges, components, cycles, holes, coverage
     mapper_plots.draw(res, color=labels)      # pictures, HTML and the widget live in toolkit.mapper_plots
 
-What is KeplerMapper's own (``kmapper``): the cover (:class:`kmapper.Cover`, its ``limits`` set so that the
-first interval starts at the lens minimum and the last ends at the maximum, see :class:`Cover`),
-``KeplerMapper.map`` (pull-back, clustering, KeplerMapper's rule that a cover set smaller than the
-clusterer's n_clusters / min_samples is skipped), its nerve (``kmapper.GraphNerve``) and its networkx
-adapter (``kmapper.adapter.to_networkx``). The second backend is giotto-tda's ``make_mapper_pipeline``
-fed the same cover sets, so the two give the same graph (tests check this). What is ours: the lenses
-that KeplerMapper lacks at this size, the k-NN clusterer, and the numbering of nodes (by cover set, then
-smallest member) that makes the two backends comparable.
+KeplerMapper (``kmapper``) does the work: its Cover (``limits`` set so that the intervals span exactly
+[min, max] of the lens, see :class:`Cover`), ``KeplerMapper.map`` (pull-back, clustering, and its rule
+that a cover set smaller than the clusterer's n_clusters / min_samples is skipped), ``GraphNerve`` and
+``adapter.to_networkx``. The second backend, giotto-tda's ``make_mapper_pipeline``, gets the same cover
+sets and gives the same graph (tests check this). Ours: lenses kmapper lacks at this size, the k-NN
+clusterer, and node numbers (by cover set, then smallest member) that make the backends comparable.
 
 The literature's "gain g" (Carlsson et al.; Gabrielsson & Carlsson's "gain 3") means every point lies in
 about g intervals, i.e. an overlap fraction 1 - 1/g: use :func:`overlap_from_gain` (gain 3 -> 0.667).
@@ -776,8 +774,9 @@ def ball_mapper(X, eps: float, *, seed: int = 0, max_balls: int = 5000) -> Mappe
     Landmarks are picked in a random order fixed by ``seed``. Returns a :class:`MapperResult` with
     ``lens = None`` and ``cover_set`` = the landmark's point index.
     """
-    t0 = time.perf_counter()
-    X = _as_points(X)
+    import networkx as nx
+
+    t0, X = time.perf_counter(), _as_points(X)
     try:
         eps = float(eps)
     except (TypeError, ValueError):
@@ -803,10 +802,8 @@ def ball_mapper(X, eps: float, *, seed: int = 0, max_balls: int = 5000) -> Mappe
     edges = _sparse_nerve(members, n)
     res = _build_result(list(range(len(members))), members, edges, n, None, None,
                         {"method": "ball_mapper", "eps": eps, "seed": seed, "backend": "ball"}, None)
-    # cover_set: the landmark of each ball (after canonical re-numbering the order is unchanged)
-    res.cover_set = np.asarray(landmarks, dtype=np.int64)
-    for k in res.graph:
-        res.graph.nodes[k]["cover_set"] = int(res.cover_set[k])
+    res.cover_set = np.asarray(landmarks, dtype=np.int64)   # the landmark of each ball (order unchanged)
+    nx.set_node_attributes(res.graph, dict(enumerate(landmarks)), "cover_set")
     res.params["seconds"] = round(time.perf_counter() - t0, 3)
     return res
 
