@@ -380,3 +380,17 @@ def test_flares_on_a_real_mapper_graph_of_a_star():
     assert sorted(tab["majority"]) == [0, 1, 2] and (tab["purity"] > 0.95).all()
     assert (tab["lens at leaf"] > tab["lens at junction"]).all()
     assert MS.component_shares(res)[0] > 0.95
+
+
+def test_compute_module_draws_nothing_and_forwards_old_plot_names():
+    import subprocess
+    import sys
+
+    code = ("import sys; import toolkit.mapper as M; M.mapper_graph(M.noisy_circle(200), lens='pca'); "
+            "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"                                   # computing a graph imports no plotting
+    assert M.draw is MP.draw and M.MapperExplorer is MP.MapperExplorer and M.save_html is MP.save_html
+    with pytest.raises(AttributeError):
+        M.to_kmapper
+
