@@ -182,7 +182,7 @@ class Cover:
         r = np.where(hi > lo, self.resolution, 1)         # a constant lens dimension: one interval
         self.limits = [interval_limits(lo[j], hi[j], r[j], self.gain) for j in range(d)]
         half = self.gain * (hi - lo) / (r - (r - 1) * self.gain) / 2
-        tol = 1e-9 * np.maximum(hi - lo, np.abs(hi) + 1e-12)  # keep min and max inside despite rounding
+        tol = 1e-9 * (hi - lo) + 1e-12 * np.maximum(np.abs(lo), np.abs(hi))  # min, max stay in despite rounding
         self.km = kmapper.Cover(n_cubes=list(r), perc_overlap=self.gain,
                                 limits=np.c_[lo + half - tol, hi - half + tol])
         with warnings.catch_warnings():
