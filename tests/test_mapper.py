@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from toolkit import mapper as M  # noqa: E402
+from toolkit import mapper_plots as MP  # noqa: E402
 
 os.environ.setdefault("TOOLKIT_FAST", "1")
 os.environ.setdefault("TOOLKIT_OFFLINE", "1")
@@ -67,6 +68,19 @@ def test_cover_covers_every_point_and_drops_empty_sets():
     assert cov.n_sets == 2 and cov.n_empty == 8
     res = M.mapper_graph(np.c_[gap, rng.normal(size=40)], lens=gap, resolution=10, gain=0.2)
     assert res.n_components() == 2
+
+
+def test_cover_is_kmappers_cover_spanning_the_lens_range():
+    import kmapper
+    f = np.random.default_rng(5).uniform(-2, 3, 500)
+    cov = M.Cover(f, 7, 0.4)
+    assert isinstance(cov.km, kmapper.Cover) and cov.km.n_cubes == [7] and cov.km.perc_overlap == 0.4
+    centers, radius = np.asarray(cov.km.centers_)[:, 0], cov.km.radius_[0]
+    left, right = M.interval_limits(f.min(), f.max(), 7, 0.4)
+    np.testing.assert_allclose(centers - radius, left, atol=1e-8)
+    np.testing.assert_allclose(centers + radius, right, atol=1e-8)
+    cubes = cov.km.transform(np.c_[np.arange(len(f)), f])         # KeplerMapper's own pull-back
+    assert [sorted(c[:, 0].astype(int)) for c in cubes] == [cov.members(s).tolist() for s in range(cov.n_sets)]
 
 
 # --- known shapes, both backends --------------------------------------------------------------------
@@ -199,14 +213,14 @@ def test_sensitivity_grid(circle):
     assert t["nodes"].shape == (3, 2)
     assert np.all(t["nodes"][-1] > t["nodes"][0])                 # finer cover, more nodes
     assert t["holes"][1, 0] == 1                                  # the circle at a sensible setting
-    fig = M.plot_sensitivity(t)
+    fig = MP.plot_sensitivity(t)
     assert len(fig.axes) == 4
 
 
 # --- explorer, drawing, HTML ------------------------------------------------------------------------
 def test_explorer_headless(circle):
     labels = (circle[:, 0] > 0).astype(int)
-    ex = M.MapperExplorer(circle, labels, values={"angle": np.arctan2(circle[:, 1], circle[:, 0])})
+    ex = MP.MapperExplorer(circle, labels, values={"angle": np.arctan2(circle[:, 1], circle[:, 0])})
     res = ex.update(resolution=8, gain=0.3, lens="pca", color="majority label")
     assert res is ex.result and res.n_nodes > 0 and ex.seconds < 10
     for color in ex.colorings:
@@ -229,16 +243,18 @@ def test_knn_graph_is_cached(circle):
 
 def test_draw_and_html(circle, tmp_path):
     res = M.mapper_graph(circle, lens=circle[:, 1], resolution=8, gain=0.3)
-    ax = M.draw(res, color=np.arange(len(circle)) % 3)
+    ax = MP.draw(res, color=np.arange(len(circle)) % 3)
     assert "8 nodes" in ax.get_title() or str(res.n_nodes) in ax.get_title()
     with pytest.raises(ValueError, match="one value per node"):
-        M.draw(res, node_color=np.ones(res.n_nodes + 1))
-    kg = res.to_kmapper()
-    assert len(kg["nodes"]) == res.n_nodes and sum(map(len, kg["links"].values())) == res.n_edges
-    path = M.save_html(res, tmp_path / "circle.html", color=circle[:, 0], color_name="x")
+        MP.draw(res, node_color=np.ones(res.n_nodes + 1))
+    for r in (res, M.ball_mapper(circle, eps=0.5)):       # kmapper's own graph dict, and one built from networkx
+        kg = MP.kmapper_graph(r)
+        assert len(kg["nodes"]) == r.n_nodes and sum(map(len, kg["links"].values())) == r.n_edges
+        assert sorted(map(sorted, kg["nodes"].values())) == sorted(m.tolist() for m in r.members)
+    path = MP.save_html(res, tmp_path / "circle.html", color=circle[:, 0], color_name="x")
     text = path.read_text()
     assert path.exists() and "<html" in text.lower() and len(text) > 1000
-    assert "srcdoc" in M.show_html(path).data
+    assert "srcdoc" in MP.show_html(path).data
 
 
 def test_scales(blobs):
@@ -250,7 +266,7 @@ def test_scales(blobs):
 
 def test_layout_places_every_component_apart(blobs):
     res = M.mapper_graph(blobs, lens="pca", n_components=1, resolution=10, gain=0.3)
-    pos = M._layout(res)
+    pos = MP._layout(res)
     assert set(pos) == set(res.graph.nodes) and np.all(np.isfinite(np.array(list(pos.values()))))
     comps = [sorted(c) for c in nx.connected_components(res.graph)]
     boxes = [(np.array([pos[k] for k in c]).min(0), np.array([pos[k] for k in c]).max(0)) for c in comps]
@@ -364,3 +380,17 @@ def test_flares_on_a_real_mapper_graph_of_a_star():
     assert sorted(tab["majority"]) == [0, 1, 2] and (tab["purity"] > 0.95).all()
     assert (tab["lens at leaf"] > tab["lens at junction"]).all()
     assert MS.component_shares(res)[0] > 0.95
+
+
+def test_compute_module_draws_nothing_and_forwards_old_plot_names():
+    import subprocess
+    import sys
+
+    code = ("import sys; import toolkit.mapper as M; M.mapper_graph(M.noisy_circle(200), lens='pca'); "
+            "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"                                   # computing a graph imports no plotting
+    assert M.draw is MP.draw and M.MapperExplorer is MP.MapperExplorer and M.save_html is MP.save_html
+    with pytest.raises(AttributeError):
+        M.to_kmapper
+

@@ -1,61 +1,60 @@
-"""Mapper graphs of point clouds and network activations (notebook 04).
+"""Mapper graphs of point clouds and network activations (notebook 04), a thin layer on KeplerMapper.
 
 Mapper (Singh, Memoli & Carlsson 2007) summarizes a point cloud X (N points in R^D) by a graph:
-
 1. a *lens* f: X -> R^d (PCA coordinates, the network's confidence, a density estimate, ...);
-2. a *cover* of the lens range by overlapping intervals (d = 1) or boxes (d > 1): ``resolution``
-   intervals per lens dimension, consecutive intervals overlapping by the fraction ``gain`` of their
-   length (kmapper's ``perc_overlap``, giotto-tda's ``overlap_frac``);
+2. a *cover* of the lens range by ``resolution`` overlapping intervals per lens dimension, consecutive
+   intervals overlapping by the fraction ``gain`` of their length;
 3. *clustering* of the points of every cover set (pull-back) in the original space R^D;
 4. the *nerve*: one node per cluster, an edge between two clusters that share a point.
-
 For a 1-D lens this is a discrete picture of the Reeb graph of f.
 
-One call does it all::
-
     res = mapper.mapper_graph(X, lens="pca", resolution=10, gain=0.3)   # backend="kmapper" | "giotto"
-    res.graph                 # networkx.Graph; node attributes "members", "size", "cover_set"
-    res.members[i]            # (n_i,) int: the indices of the points in node i
-    res.lens                  # (N, d) float: the lens values
-    res.summary()             # nodes, edges, components, cycles, holes, coverage
-    mapper.draw(res, color=labels)
+    res.graph      # networkx.Graph on nodes 0..n-1, node attributes "members", "size", "cover_set"
+    res.members[i] # (n_i,) int: the indices of the points in node i;  res.lens: (N, d) lens values
+    res.summary()  # nodes, edges, components, cycles, holes, coverage
+    mapper_plots.draw(res, color=labels)      # pictures, HTML and the widget live in toolkit.mapper_plots
 
-Both backends use the SAME cover (:class:`Cover`, built here so that the two libraries see identical cover
-sets), the same clusterer and the same noise rule (points a clusterer labels -1 belong to no node; cover
-sets with fewer points than the clusterer needs are skipped, as KeplerMapper does). On the same input
-they therefore give the same graph (tests check this). KeplerMapper's own ``Cover`` places its intervals
-slightly differently (they stick out of the lens range by half an overlap at both ends, so they are a little
-longer); that changes node counts a little.
+KeplerMapper (``kmapper``) does the work: its Cover (``limits`` set so that the intervals span exactly
+[min, max] of the lens, see :class:`Cover`), ``KeplerMapper.map`` (pull-back, clustering, and its rule
+that a cover set smaller than the clusterer's n_clusters / min_samples is skipped), ``GraphNerve`` and
+``adapter.to_networkx``. The second backend, giotto-tda's ``make_mapper_pipeline``, gets the same cover
+sets and gives the same graph (tests check this). Ours: lenses kmapper lacks at this size, the k-NN
+clusterer, and node numbers (by cover set, then smallest member) that make the backends comparable.
 
 The literature's "gain g" (Carlsson et al.; Gabrielsson & Carlsson's "gain 3") means every point lies in
 about g intervals, i.e. an overlap fraction 1 - 1/g: use :func:`overlap_from_gain` (gain 3 -> 0.667).
-
-Also here: Ball Mapper (:func:`ball_mapper`, lens-free), whole-graph clusters (components and
-communities, :meth:`MapperResult.point_clusters`), parameter sensitivity (:func:`sensitivity`),
-KeplerMapper HTML (:func:`save_html`, :func:`show_html`) and the interactive explorer
-(:class:`MapperExplorer`, whose :meth:`~MapperExplorer.update` is what the sliders call).
+Also here: Ball Mapper (:func:`ball_mapper`), whole-graph clusters (:meth:`MapperResult.point_clusters`)
+and parameter sensitivity (:func:`sensitivity`).
 """
 from __future__ import annotations
 
-import html as _html
 import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
 
 __all__ = [
     "available_backends", "overlap_from_gain", "gain_from_overlap", "interval_limits", "Cover",
-    "LENSES", "compute_lens", "auto_eps", "make_clusterer", "CoverSetClusterer",
-    "mapper_graph", "MapperResult", "ball_mapper", "graph_cycles", "flag_holes",
-    "draw", "plot_cover", "typical_distance", "KNNGraphClusterer", "save_html", "show_html", "sensitivity", "plot_sensitivity",
-    "MapperExplorer", "noisy_circle", "two_blobs",
+    "LENSES", "compute_lens", "auto_eps", "make_clusterer", "KNNGraphClusterer", "CoverSetClusterer",
+    "mapper_graph", "MapperResult", "ball_mapper", "graph_cycles", "flag_holes", "typical_distance",
+    "sensitivity", "noisy_circle", "two_blobs",
 ]
 
 BACKENDS = ("kmapper", "giotto")
+# Pictures, HTML and the widget moved to toolkit.mapper_plots; these names are forwarded for old code.
+_PLOTS = ("draw", "plot_cover", "save_html", "show_html", "plot_sensitivity", "MapperExplorer", "_layout")
+
+
+def __getattr__(name):
+    if name in _PLOTS:
+        from . import mapper_plots
+
+        return getattr(mapper_plots, name)
+    raise AttributeError(f"module 'toolkit.mapper' has no attribute {name!r}")
 
 
 def available_backends() -> list[str]:
@@ -93,12 +92,11 @@ def _as_points(X, what: str = "X") -> np.ndarray:
 
 
 def _check_resolution(resolution) -> int:
+    if isinstance(resolution, float) and resolution.is_integer():
+        resolution = int(resolution)
     if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral):
-        if isinstance(resolution, float) and resolution.is_integer():
-            resolution = int(resolution)
-        else:
-            raise TypeError(f"resolution must be a whole number of intervals per lens dimension "
-                            f"(e.g. 10); got {resolution!r}.")
+        raise TypeError(f"resolution must be a whole number of intervals per lens dimension "
+                        f"(e.g. 10); got {resolution!r}.")
     if resolution < 1:
         raise ValueError(f"resolution must be >= 1 (the number of intervals per lens dimension); "
                          f"got {resolution}.")
@@ -122,9 +120,7 @@ def _check_gain(gain) -> float:
 
 def overlap_from_gain(g: float) -> float:
     """The overlap fraction of the literature's gain ``g`` > 1: 1 - 1/g (gain 3 -> 2/3, gain 2 -> 1/2).
-
-    With gain g every point of the lens range lies in about g consecutive intervals.
-    """
+    With gain g every point of the lens range lies in about g consecutive intervals."""
     g = float(g)
     if not g > 1.0:
         raise ValueError(f"The literature's gain is the number of intervals a point lies in, > 1; got "
@@ -134,24 +130,20 @@ def overlap_from_gain(g: float) -> float:
 
 def gain_from_overlap(p: float) -> float:
     """Inverse of :func:`overlap_from_gain`: overlap fraction ``p`` in (0, 1) -> gain 1/(1-p)."""
-    p = _check_gain(p)
-    return 1.0 / (1.0 - p)
+    return 1.0 / (1.0 - _check_gain(p))
 
 
 # ---------------------------------------------------------------------------------------------------
-# The cover
+# The cover: KeplerMapper's Cover, placed so that it spans exactly [min, max] of the lens
 # ---------------------------------------------------------------------------------------------------
 def interval_limits(lo: float, hi: float, resolution: int, gain: float) -> tuple[np.ndarray, np.ndarray]:
     """The uniform cover of [lo, hi] by ``resolution`` closed intervals with overlap fraction ``gain``.
 
     All intervals have the same length L = (hi - lo) / (r - (r - 1) * gain); interval k starts at
     lo + k * (1 - gain) * L, so the first starts at lo, the last ends at hi, and consecutive intervals
-    share gain * L (giotto-tda's uniform cover, with closed ends; kmapper's intervals stick out of [lo, hi]
-    by half an overlap at both ends).
-    Returns (left, right), each of shape (resolution,), in lens units.
+    share gain * L. Returns (left, right), each of shape (resolution,), in lens units.
     """
-    r = _check_resolution(resolution)
-    g = _check_gain(gain)
+    r, g = _check_resolution(resolution), _check_gain(gain)
     lo, hi = float(lo), float(hi)
     if not hi >= lo:
         raise ValueError(f"need lo <= hi, got lo={lo}, hi={hi}.")
@@ -163,46 +155,46 @@ def interval_limits(lo: float, hi: float, resolution: int, gain: float) -> tuple
 
 
 class Cover:
-    """The cover of a lens (N, d) by boxes: products of ``resolution`` intervals per lens dimension.
+    """The cover of a lens (N, d) by boxes: ``resolution`` intervals per lens dimension (one for a
+    constant dimension), computed by ``kmapper.Cover``.
 
-    Attributes
-    ----------
-    limits:    list of d pairs (left, right), each (resolution,): the intervals of every lens dimension.
-    masks:     (N, n_sets) bool: point i lies in cover set s. Only non-empty sets are kept.
-    set_index: (n_sets, d) int: the interval index, per lens dimension, of every kept set.
-    n_empty:   how many of the resolution**d boxes held no point (dropped; not an error).
+    kmapper's Cover(n_cubes=r, perc_overlap=g) puts r intervals of length |range| / (r (1 - g)) with
+    centres |range| / r apart, so its end intervals stick out of the lens range. Handing it the limits
+    [lo + g L / 2, hi - g L / 2] (L as in :func:`interval_limits`) gives exactly the intervals of
+    :func:`interval_limits`: same resolution, same overlap fraction, spanning [min, max] of the lens.
+
+    Attributes: ``km`` (the fitted kmapper.Cover, given to KeplerMapper.map); ``limits`` (d pairs
+    (left, right) of the intervals); ``masks`` (N, n_sets) bool, point i in cover set s, non-empty sets
+    only, in kmapper's order; ``set_index`` (n_sets, d) int interval index per dimension; ``n_empty``.
     """
 
     def __init__(self, lens, resolution: int = 10, gain: float = 0.3):
+        import kmapper
+
         lens = np.asarray(lens, dtype=np.float64)
-        if lens.ndim == 1:
-            lens = lens[:, None]
-        self.resolution = _check_resolution(resolution)
-        self.gain = _check_gain(gain)
+        lens = lens[:, None] if lens.ndim == 1 else lens
+        self.resolution, self.gain = _check_resolution(resolution), _check_gain(gain)
         n, d = lens.shape
         if d > 3:
             raise ValueError(f"A cover of a {d}-D lens has {self.resolution}**{d} boxes; use a lens of "
                              f"at most 3 dimensions (e.g. lens='pca' with n_components=2).")
-        self.limits = []
-        masks, index = np.ones((n, 1), dtype=bool), np.zeros((1, 0), dtype=np.int64)
-        n_boxes = 1
-        for j in range(d):
-            lo, hi = lens[:, j].min(), lens[:, j].max()
-            r = self.resolution if hi > lo else 1     # a constant lens dimension: one interval, not r copies
-            left, right = interval_limits(lo, hi, r, self.gain)
-            self.limits.append((left, right))
-            n_boxes *= r
-            inside = (lens[:, j, None] >= left) & (lens[:, j, None] <= right)      # (N, r)
-            inside[:, 0] |= lens[:, j] <= left[0]     # guard the ends against rounding
-            inside[:, -1] |= lens[:, j] >= right[-1]
-            combined = (masks[:, :, None] & inside[:, None, :]).reshape(n, -1)
-            idx = np.concatenate([np.repeat(index, r, axis=0),
-                                  np.tile(np.arange(r), len(index))[:, None]], axis=1)
-            keep = combined.any(axis=0)
-            masks, index = combined[:, keep], idx[keep]
-        self.masks = masks
-        self.set_index = index
-        self.n_empty = n_boxes - masks.shape[1]
+        lo, hi = lens.min(axis=0), lens.max(axis=0)
+        r = np.where(hi > lo, self.resolution, 1)         # a constant lens dimension: one interval
+        self.limits = [interval_limits(lo[j], hi[j], r[j], self.gain) for j in range(d)]
+        half = self.gain * (hi - lo) / (r - (r - 1) * self.gain) / 2
+        tol = 1e-9 * (hi - lo) + 1e-12 * np.maximum(np.abs(lo), np.abs(hi))  # min, max stay in despite rounding
+        self.km = kmapper.Cover(n_cubes=list(r), perc_overlap=self.gain,
+                                limits=np.c_[lo + half - tol, hi - half + tol])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")               # kmapper warns that the limits are inside the range
+            self.km.fit(np.c_[np.arange(n), lens])
+        centers = np.asarray(self.km.centers_)            # (r**d, d), itertools.product order
+        rad = self.km.radius_                             # kmapper.Cover.transform_single, all cubes at once:
+        masks = ((lens[:, None, :] >= centers - rad) & (lens[:, None, :] <= centers + rad)).all(axis=2)
+        keep = masks.any(axis=0)                          # kmapper.Cover.transform drops empty cubes
+        self.masks = masks[:, keep]
+        self.set_index = np.array(list(np.ndindex(*r)), dtype=np.int64).reshape(-1, d)[keep]
+        self.n_empty = int((~keep).sum())
 
     @property
     def n_sets(self) -> int:
@@ -228,9 +220,56 @@ def _knn_distance(X: np.ndarray, k: int, sample: np.ndarray | None = None) -> np
     from sklearn.neighbors import NearestNeighbors
 
     k = int(min(max(k, 1), len(X) - 1))
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(X)
-    dist, _ = nn.kneighbors(X if sample is None else X[sample])
+    dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X if sample is None else X[sample])
     return dist[:, k]
+
+
+def _named_lens(X: np.ndarray, lens: str, name: str, n_components, k: int, random_state: int):
+    import kmapper
+
+    n = len(X)
+    project = kmapper.KeplerMapper(verbose=0).project
+    if name == "pca":
+        from sklearn.decomposition import PCA
+
+        nc = min(int(n_components or 2), X.shape[1], n)
+        return project(X, projection=PCA(n_components=nc, random_state=random_state), scaler=None)
+    if name in ("confidence", "rowmax", "max"):
+        return project(X, projection="max", scaler=None)
+    if name in ("l2norm", "norm", "l2"):
+        return project(X, projection="l2norm", scaler=None)
+    if name == "tsne":   # exact t-SNE is faster than Barnes-Hut for a few hundred points
+        from sklearn.manifold import TSNE
+
+        return TSNE(n_components=int(n_components or 2), init="pca", random_state=random_state,
+                    method="exact" if n <= 600 else "barnes_hut",
+                    perplexity=float(min(30.0, max(2.0, (n - 1) / 3.0)))).fit_transform(X)
+    if name == "umap":
+        import umap
+
+        return umap.UMAP(n_neighbors=min(20, n - 1), n_components=int(n_components or 2),
+                         random_state=random_state).fit_transform(X)
+    if name in ("density", "knn", "knn_distance"):
+        return _knn_distance(X, k)   # kmapper's "knn_distance_k" needs the full N x N distance matrix
+    if name == "eccentricity":      # kmapper's "dist_mean" too; here against at most 2,000 points
+        rng = np.random.default_rng(random_state)
+        ref = X if n <= 2000 else X[rng.choice(n, 2000, replace=False)]
+        out = np.empty(n)
+        for a in range(0, n, 1000):
+            block = X[a:a + 1000]
+            d2 = (block ** 2).sum(1)[:, None] + (ref ** 2).sum(1)[None] - 2 * block @ ref.T
+            out[a:a + 1000] = np.sqrt(np.maximum(d2, 0)).mean(axis=1)
+        return out
+    if name.startswith("neuron:"):
+        try:
+            j = int(name.split(":", 1)[1])
+        except ValueError:
+            raise ValueError(f"Write a neuron lens as 'neuron:<index>', e.g. 'neuron:17'; got {lens!r}.") from None
+        if not -X.shape[1] <= j < X.shape[1]:
+            raise ValueError(f"neuron {j} does not exist: X has {X.shape[1]} columns (0..{X.shape[1] - 1}).")
+        return X[:, j]
+    raise ValueError(f"Unknown lens {lens!r}. Use one of {', '.join(LENSES)}, a callable f(X), "
+                     f"or an array of N lens values.")
 
 
 def compute_lens(X, lens="pca", *, n_components: int | None = None, k: int = 15,
@@ -241,11 +280,11 @@ def compute_lens(X, lens="pca", *, n_components: int | None = None, k: int = 15,
       ``"pca"``          the first ``n_components`` (default 2) principal components;
       ``"confidence"``   the row maximum of X (Alessi's lens on the output layer: for log-softmax outputs it
                          is the log of the network's confidence, 0 = certain);
+      ``"l2norm"``       the Euclidean norm of every row (these three through ``KeplerMapper.project``);
       ``"tsne"``, ``"umap"``  2-D (``n_components``) embeddings (UMAP with n_neighbors=20, as in Alessi's study).
                          Slow on 10,000 points (t-SNE about a minute): compute once and pass the array;
       ``"density"``      the distance to the ``k``-th nearest neighbour (small = dense), the density
                          estimate of Carlsson et al.;
-      ``"l2norm"``       the Euclidean norm of every row;
       ``"eccentricity"`` the mean Euclidean distance to the other points (to a random 2,000 of them when N
                          is larger; large = far from the bulk);
       ``"neuron:<j>"`` or ``("neuron", j)``  column j of X (one neuron's activation);
@@ -257,59 +296,13 @@ def compute_lens(X, lens="pca", *, n_components: int | None = None, k: int = 15,
     if isinstance(lens, tuple) and len(lens) == 2 and lens[0] == "neuron":
         lens = f"neuron:{lens[1]}"
     if isinstance(lens, str):
-        name = lens.strip().lower()
-        if name == "pca":
-            from sklearn.decomposition import PCA
-
-            nc = int(n_components or 2)
-            nc = min(nc, X.shape[1], n)
-            out = PCA(n_components=nc, random_state=random_state).fit_transform(X)
-        elif name in ("confidence", "rowmax", "max"):
-            out = X.max(axis=1)
-        elif name == "tsne":
-            from sklearn.manifold import TSNE
-
-            # exact t-SNE is faster than Barnes-Hut for a few hundred points (and exact)
-            out = TSNE(n_components=int(n_components or 2), init="pca", random_state=random_state,
-                       method="exact" if n <= 600 else "barnes_hut",
-                       perplexity=float(min(30.0, max(2.0, (n - 1) / 3.0)))).fit_transform(X)
-        elif name == "umap":
-            import umap
-
-            out = umap.UMAP(n_neighbors=min(20, n - 1), n_components=int(n_components or 2),
-                            random_state=random_state).fit_transform(X)
-        elif name in ("density", "knn", "knn_distance"):
-            out = _knn_distance(X, k)
-        elif name in ("l2norm", "norm", "l2"):
-            out = np.linalg.norm(X, axis=1)
-        elif name == "eccentricity":
-            rng = np.random.default_rng(random_state)
-            ref = X if n <= 2000 else X[rng.choice(n, 2000, replace=False)]
-            out = np.empty(n)
-            for a in range(0, n, 1000):
-                block = X[a:a + 1000]
-                d2 = (block ** 2).sum(1)[:, None] + (ref ** 2).sum(1)[None] - 2 * block @ ref.T
-                out[a:a + 1000] = np.sqrt(np.maximum(d2, 0)).mean(axis=1)
-        elif name.startswith("neuron:"):
-            try:
-                j = int(name.split(":", 1)[1])
-            except ValueError:
-                raise ValueError(f"Write a neuron lens as 'neuron:<index>', e.g. 'neuron:17'; got {lens!r}.") from None
-            if not -X.shape[1] <= j < X.shape[1]:
-                raise ValueError(f"neuron {j} does not exist: X has {X.shape[1]} columns (0..{X.shape[1] - 1}).")
-            out = X[:, j]
-        else:
-            raise ValueError(f"Unknown lens {lens!r}. Use one of {', '.join(LENSES)}, a callable f(X), "
-                             f"or an array of N lens values.")
-    elif callable(lens):
-        out = lens(X)
+        out = _named_lens(X, lens, lens.strip().lower(), n_components, k, random_state)
     else:
-        out = lens
+        out = lens(X) if callable(lens) else lens
     if hasattr(out, "detach"):
         out = out.detach().cpu().numpy()
     out = np.asarray(out, dtype=np.float64)
-    if out.ndim == 1:
-        out = out[:, None]
+    out = out[:, None] if out.ndim == 1 else out
     if out.ndim != 2 or len(out) != n:
         raise ValueError(f"The lens must give one value (or one row of values) per point: X has {n} "
                          f"points, the lens has shape {out.shape}.")
@@ -325,12 +318,8 @@ def auto_eps(X, min_samples: int = 5, quantile: float = 0.9, *, factor: float = 
              max_points: int = 3000, random_state: int = 0) -> float:
     """A scale for DBSCAN / single linkage (in the units of X): ``factor`` times the ``quantile`` of the
     distance from a point to its ``min_samples``-th nearest neighbour (itself counted, as DBSCAN does),
-    estimated on at most ``max_points`` points.
-
-    The data's own scale, so that the same clusterer works on a unit circle and on 100-D activations.
-    factor 2 keeps a noisy circle in one piece inside every cover set (tests/test_mapper.py); smaller
-    values break sparse regions into fragments.
-    """
+    estimated on at most ``max_points`` points. factor 2 keeps a noisy circle in one piece inside every
+    cover set (tests/test_mapper.py); smaller values break sparse regions into fragments."""
     X = _as_points(X)
     rng = np.random.default_rng(random_state)
     sample = None if len(X) <= max_points else rng.choice(len(X), max_points, replace=False)
@@ -385,20 +374,11 @@ def _min_points(clusterer) -> int:
     return 2
 
 
-try:  # scikit-learn is a hard dependency of the toolkit; keep the import at module level for giotto
-    from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
-except ImportError:  # pragma: no cover
-    BaseEstimator = ClusterMixin = TransformerMixin = object
-
-
 class KNNGraphClusterer(ClusterMixin, BaseEstimator):
-    """Clusters = connected components of the k-nearest-neighbour graph (symmetrized) of the points;
+    """Clusters = connected components of the symmetrized k-nearest-neighbour graph of the points;
     components smaller than ``min_cluster_size`` are noise (-1). No distance threshold: it adapts to the
-    local density, which differs a lot between confident and unsure activations.
-
-    Inside :func:`mapper_graph` the k-NN graph of ALL points is computed once and every cover set uses
-    the part of it among its own points (fast: about 1 ms per set), instead of a new k-NN search.
-    """
+    local density. Inside :func:`mapper_graph` the k-NN graph of ALL points is computed once and every
+    cover set uses the part of it among its own points, instead of a new k-NN search."""
 
     def __init__(self, k: int = 10, min_cluster_size: int = 5):
         self.k = k
@@ -438,7 +418,6 @@ class KNNGraphClusterer(ClusterMixin, BaseEstimator):
         return self
 
 
-
 class _Shared:
     """A read-only object shared, not copied, by scikit-learn's clone (giotto clones the clusterer)."""
 
@@ -450,11 +429,11 @@ class _Shared:
 
 
 class CoverSetClusterer(ClusterMixin, BaseEstimator):
-    """Clusters one cover set. It receives the points with their global index as column 0 and calls a
-    fresh copy of ``base`` on the other columns; with ``knn`` (the k-NN graph of all points, for a
-    :class:`KNNGraphClusterer`) it cuts that graph to the set instead of searching again. A set with
-    fewer than ``min_points`` points is all noise (label -1). Both backends get this same object, so
-    they skip the same sets."""
+    """Clusters one cover set for either backend. It receives the points with their global index as
+    column 0 and calls a fresh copy of ``base`` on the other columns; with ``knn`` (the k-NN graph of all
+    points, for a :class:`KNNGraphClusterer`) it cuts that graph to the set instead of searching again.
+    A set with fewer than ``min_points`` points is all noise: KeplerMapper's skip rule, which giotto-tda
+    lacks, so that both backends skip the same sets."""
 
     def __init__(self, base=None, min_points: int = 2, knn=None):
         self.base = base
@@ -475,7 +454,6 @@ class CoverSetClusterer(ClusterMixin, BaseEstimator):
     def fit_predict(self, X, y=None):
         return self.fit(X).labels_
 
-
 # ---------------------------------------------------------------------------------------------------
 # Graph invariants
 # ---------------------------------------------------------------------------------------------------
@@ -488,49 +466,22 @@ def graph_cycles(G) -> int:
     return G.number_of_edges() - G.number_of_nodes() + nx.number_connected_components(G)
 
 
-def _gf2_rank(columns: list[int]) -> int:
-    """Rank over Z/2 of a matrix whose columns are given as Python-int bitsets."""
-    pivots: dict[int, int] = {}
-    rank = 0
-    for col in columns:
-        while col:
-            top = col.bit_length() - 1
-            if top in pivots:
-                col ^= pivots[top]
-            else:
-                pivots[top] = col
-                rank += 1
-                break
-    return rank
-
-
-def flag_holes(G, max_triangles: int = 200_000) -> int:
-    """Independent holes of the graph once every triangle is filled in (beta_1 of its flag complex, Z/2).
+def flag_holes(G) -> int:
+    """Independent holes of the graph once every triangle is filled in: beta_1 of its flag complex over
+    Z/2, computed by ripser (the graph as a sparse distance matrix, every edge at distance 1).
 
     A 2-D lens makes triangles wherever three boxes overlap; they are cycles of the graph but not holes
-    of the data. ``graph_cycles`` counts them, ``flag_holes`` does not. For a 1-D lens the two agree
-    unless clustering makes triangles.
+    of the data. ``graph_cycles`` counts them, ``flag_holes`` does not.
     """
-    cyc = graph_cycles(G)
-    if cyc == 0:
+    from ripser import ripser
+    from scipy import sparse
+
+    if graph_cycles(G) == 0:
         return 0
-    edge_id = {}
-    for i, (a, b) in enumerate(G.edges()):
-        edge_id[(a, b)] = edge_id[(b, a)] = i
-    adj = {v: set(G.neighbors(v)) for v in G}
-    order = {v: i for i, v in enumerate(G)}
-    cols = []
-    for a in G:
-        for b in adj[a]:
-            if order[b] <= order[a]:
-                continue
-            for c in adj[a] & adj[b]:
-                if order[c] <= order[b]:
-                    continue
-                cols.append((1 << edge_id[(a, b)]) | (1 << edge_id[(b, c)]) | (1 << edge_id[(a, c)]))
-                if len(cols) > max_triangles:
-                    raise ValueError(f"More than {max_triangles} triangles; the graph is too dense to count holes.")
-    return cyc - _gf2_rank(cols)
+    idx = {v: i for i, v in enumerate(G)}
+    e = np.array([(idx[a], idx[b]) for a, b in G.edges()])
+    D = sparse.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(len(idx),) * 2)
+    return int(np.isinf(ripser(D, distance_matrix=True, maxdim=1, coeff=2)["dgms"][1][:, 1]).sum())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -586,14 +537,11 @@ class MapperResult:
         return float(len(np.unique(np.concatenate(self.members)))) / self.n_points
 
     def summary(self) -> dict:
-        """{nodes, edges, components, cycles (E - V + C), holes (triangles filled; -1 when the graph has
-        too many triangles to count), coverage (share of points in some node)}."""
-        try:
-            holes = flag_holes(self.graph)
-        except ValueError:
-            holes = -1
+        """{nodes, edges, components, cycles (E - V + C), holes (triangles filled, :func:`flag_holes`),
+        coverage (share of points in some node)}."""
         return {"nodes": self.n_nodes, "edges": self.n_edges, "components": self.n_components(),
-                "cycles": graph_cycles(self.graph), "holes": holes, "coverage": round(self.coverage(), 4)}
+                "cycles": graph_cycles(self.graph), "holes": flag_holes(self.graph),
+                "coverage": round(self.coverage(), 4)}
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -667,28 +615,16 @@ class MapperResult:
         out[votes.sum(axis=1) == 0] = -1
         return out
 
-    # -- export ------------------------------------------------------------------------------------
-    def to_kmapper(self) -> dict:
-        """This graph as a KeplerMapper graph dict (for ``KeplerMapper.visualize``)."""
-        nodes = {f"node{i}_set{self.cover_set[i]}": m.tolist() for i, m in enumerate(self.members)}
-        names = list(nodes)
-        links: dict = {}
-        for a, b in self.graph.edges():
-            a, b = min(a, b), max(a, b)
-            links.setdefault(names[a], []).append(names[b])
-        return {"nodes": nodes, "links": links,
-                "simplices": [[n] for n in names] + [[a, b] for a in links for b in links[a]],
-                "meta_data": {k: str(v) for k, v in self.params.items()}, "meta_nodes": {}}
-
 
 def _build_result(node_sets: Sequence[int], node_members: Sequence[np.ndarray], edges, n_points: int,
                   lens, cover, params, native) -> MapperResult:
-    """Canonical numbering (by cover set, then smallest member) so that backends are comparable."""
+    """The one graph representation: a networkx graph on nodes 0..n-1 numbered by (cover set, smallest
+    member), so that the backends are comparable; node attributes members, size, cover_set."""
     import networkx as nx
 
-    order = sorted(range(len(node_members)), key=lambda i: (node_sets[i], int(node_members[i][0])))
+    order = sorted(range(len(node_members)), key=lambda i: (node_sets[i], int(np.min(node_members[i]))))
     new = {old: k for k, old in enumerate(order)}
-    members = [np.asarray(node_members[i], dtype=np.int64) for i in order]
+    members = [np.sort(np.asarray(node_members[i], dtype=np.int64)) for i in order]
     sets = np.asarray([node_sets[i] for i in order], dtype=np.int64)
     G = nx.Graph()
     for k, m in enumerate(members):
@@ -715,77 +651,41 @@ def _sparse_nerve(members: Sequence[np.ndarray], n_points: int, min_intersection
 
 
 # ---------------------------------------------------------------------------------------------------
-# Backends
+# Backends: (sets, members, edges, native) from the cover and the wrapped clusterer
 # ---------------------------------------------------------------------------------------------------
-class _KMapperCover:
-    """Hands our :class:`Cover` to ``KeplerMapper.map`` (which prefixes an id column to the lens)."""
-
-    def __init__(self, cover: Cover):
-        self.cover = cover
-        self.n_cubes = cover.resolution
-        self.perc_overlap = cover.gain
-
-    def fit(self, data):
-        return list(range(self.cover.n_sets))
-
-    def transform(self, data, centers=None):
-        ids = data[:, 0].astype(np.int64)
-        return [data[self.cover.masks[ids, s]] for s in range(self.cover.n_sets)]
-
-
-def _kmapper_nerve(min_intersection: int):
-    from kmapper.nerve import GraphNerve
-
-    class _FastGraphNerve(GraphNerve):
-        """KeplerMapper's GraphNerve, computed with one sparse product instead of a Python loop."""
-
-        def compute(self, nodes):
-            names = list(nodes)
-            members = [np.asarray(nodes[k], dtype=np.int64) for k in names]
-            n = int(max((m.max() for m in members), default=-1)) + 1
-            links: dict = {}
-            for a, b in _sparse_nerve(members, n, self.min_intersection):
-                links.setdefault(names[a], []).append(names[b])
-            return links, [[k] for k in names] + [[a, b] for a in links for b in links[a]]
-
-    return _FastGraphNerve(min_intersection=min_intersection)
-
-
 def _run_kmapper(X, lens, cover, clusterer, min_intersection):
+    """``KeplerMapper.map`` with kmapper's Cover and GraphNerve; the graph via ``adapter.to_networkx``."""
     import kmapper
+    from kmapper.adapter import to_networkx
 
-    km = kmapper.KeplerMapper(verbose=0)
     Xi = np.hstack([np.arange(len(X), dtype=np.float64)[:, None], X])   # global index for the clusterer
-    g = km.map(lens, Xi, clusterer=clusterer, cover=_KMapperCover(cover),
-               nerve=_kmapper_nerve(min_intersection))
-    names = list(g["nodes"])
+    g = kmapper.KeplerMapper(verbose=0).map(lens, Xi, clusterer=clusterer, cover=cover.km,
+                                            nerve=kmapper.GraphNerve(min_intersection=min_intersection))
+    G = to_networkx(g)
+    names = list(G.nodes)
     index = {k: i for i, k in enumerate(names)}
-    sets = [int(k.split("_")[0][4:]) for k in names]         # "cube{s}_cluster{c}"
-    members = [np.sort(np.asarray(g["nodes"][k], dtype=np.int64)) for k in names]
-    edges = [(index[a], index[b]) for a in g["links"] for b in g["links"][a]]
-    return sets, members, edges, g
+    sets = [int(k.split("_")[0][len("cube"):]) for k in names]      # kmapper names nodes cube{i}_cluster{j}
+    members = [np.asarray(G.nodes[k]["membership"], dtype=np.int64) for k in names]
+    return sets, members, [(index[a], index[b]) for a, b in G.edges], g
 
 
 class _GiottoCover(TransformerMixin, BaseEstimator):
-    """Our :class:`Cover` as a giotto-tda cover step (lens -> boolean masks)."""
+    """The cover sets of :class:`Cover` as a giotto-tda cover step (lens -> boolean masks), so that
+    giotto-tda clusters exactly the sets KeplerMapper clusters."""
 
     def __init__(self, resolution=10, gain=0.3):
         self.resolution = resolution
         self.gain = gain
 
     def fit(self, X, y=None):
-        self.cover_ = Cover(X, self.resolution, self.gain)
         return self
 
     def transform(self, X, y=None):
         return Cover(X, self.resolution, self.gain).masks
 
-    def fit_transform(self, X, y=None, **fit_params):
-        self.fit(X)
-        return self.cover_.masks
-
 
 def _run_giotto(X, lens, cover, clusterer, min_intersection):
+    """giotto-tda's ``make_mapper_pipeline`` (its pull-back, parallel clustering and nerve)."""
     from gtda.mapper import Projection, make_mapper_pipeline
 
     d, D = lens.shape[1], X.shape[1]
@@ -798,9 +698,8 @@ def _run_giotto(X, lens, cover, clusterer, min_intersection):
     keep = [v.index for v in ig.vs if v["partial_cluster_label"] != -1]   # noise is no node
     index = {old: i for i, old in enumerate(keep)}
     sets = [int(ig.vs[i]["pullback_set_label"]) for i in keep]
-    members = [np.sort(np.asarray(ig.vs[i]["node_elements"], dtype=np.int64)) for i in keep]
-    edges = [(index[e.source], index[e.target]) for e in ig.es
-             if e.source in index and e.target in index]
+    members = [np.asarray(ig.vs[i]["node_elements"], dtype=np.int64) for i in keep]
+    edges = [(index[e.source], index[e.target]) for e in ig.es if e.source in index and e.target in index]
     return sets, members, edges, pipe
 
 
@@ -811,31 +710,28 @@ def mapper_graph(X, *, lens="pca", resolution: int = 10, gain: float = 0.3, clus
 
     X:           (N, D) points (NumPy array or torch tensor), e.g. activations of N test images.
     lens:        a lens name, callable or array, see :func:`compute_lens` (default: first 2 PCA coordinates).
-    resolution:  intervals per lens dimension (>= 1).
-    gain:        overlap fraction of consecutive intervals, in (0, 1). For the literature's gain g use
-                 ``overlap_from_gain(g)`` (gain 3 -> 0.667).
+    resolution:  intervals per lens dimension (>= 1), spanning [min, max] of the lens (:class:`Cover`).
+    gain:        overlap fraction of consecutive intervals, in (0, 1) (kmapper's perc_overlap). For the
+                 literature's gain g use ``overlap_from_gain(g)`` (gain 3 -> 0.667).
     clusterer:   None or "knn" (connected components of the 10-NN graph inside each cover set, pieces
                  under 5 points are noise: :class:`KNNGraphClusterer`), "dbscan" (DBSCAN, eps =
                  ``eps_scale`` * :func:`auto_eps`, min_samples 5), "single" (single linkage cut at that
                  eps), "kmeans" (10 clusters), or any scikit-learn clusterer (fit(X) -> labels_).
                  Label -1 = noise = in no node. A cover set smaller than the clusterer's n_clusters /
                  min_samples is skipped (KeplerMapper's rule).
-    backend:     "kmapper" (KeplerMapper) or "giotto" (giotto-tda pipeline); same cover, same graph.
+    backend:     "kmapper" (KeplerMapper.map) or "giotto" (giotto-tda pipeline); same cover, same graph.
     min_intersection: shared points needed for an edge.
     Returns a :class:`MapperResult`. Raises ValueError if no cover set yields a cluster.
     """
     t0 = time.perf_counter()
     X = _as_points(X)
-    resolution = _check_resolution(resolution)
-    gain = _check_gain(gain)
+    resolution, gain = _check_resolution(resolution), _check_gain(gain)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
     if backend not in available_backends():
-        raise ImportError(f"backend={backend!r} needs {'giotto-tda' if backend == 'giotto' else 'kepler-mapper'}"
-                          f", which is not installed: pip install "
-                          f"{'giotto-tda' if backend == 'giotto' else 'kmapper'}, or use backend="
-                          f"{available_backends()[0]!r}." if available_backends() else
-                          "Neither kmapper nor giotto-tda is installed: pip install kmapper.")
+        lib = "giotto-tda" if backend == "giotto" else "kmapper"
+        raise ImportError(f"backend={backend!r} needs {lib}, which is not installed: pip install {lib}"
+                          + (f", or use backend={available_backends()[0]!r}." if available_backends() else "."))
     if not isinstance(min_intersection, numbers.Integral) or min_intersection < 1:
         raise ValueError(f"min_intersection must be an integer >= 1, got {min_intersection!r}.")
     lens_values = compute_lens(X, lens, n_components=n_components, random_state=random_state)
@@ -878,8 +774,9 @@ def ball_mapper(X, eps: float, *, seed: int = 0, max_balls: int = 5000) -> Mappe
     Landmarks are picked in a random order fixed by ``seed``. Returns a :class:`MapperResult` with
     ``lens = None`` and ``cover_set`` = the landmark's point index.
     """
-    t0 = time.perf_counter()
-    X = _as_points(X)
+    import networkx as nx
+
+    t0, X = time.perf_counter(), _as_points(X)
     try:
         eps = float(eps)
     except (TypeError, ValueError):
@@ -905,17 +802,12 @@ def ball_mapper(X, eps: float, *, seed: int = 0, max_balls: int = 5000) -> Mappe
     edges = _sparse_nerve(members, n)
     res = _build_result(list(range(len(members))), members, edges, n, None, None,
                         {"method": "ball_mapper", "eps": eps, "seed": seed, "backend": "ball"}, None)
-    # cover_set: the landmark of each ball (after canonical re-numbering the order is unchanged)
-    res.cover_set = np.asarray(landmarks, dtype=np.int64)
-    for k in res.graph:
-        res.graph.nodes[k]["cover_set"] = int(res.cover_set[k])
+    res.cover_set = np.asarray(landmarks, dtype=np.int64)   # the landmark of each ball (order unchanged)
+    nx.set_node_attributes(res.graph, dict(enumerate(landmarks)), "cover_set")
     res.params["seconds"] = round(time.perf_counter() - t0, 3)
     return res
 
 
-# ---------------------------------------------------------------------------------------------------
-# Pictures
-# ---------------------------------------------------------------------------------------------------
 def typical_distance(X, n_pairs: int = 4000, seed: int = 0) -> float:
     """The median Euclidean distance between two random points of X (N, D): a scale for Ball Mapper."""
     X = _as_points(X)
@@ -924,165 +816,6 @@ def typical_distance(X, n_pairs: int = 4000, seed: int = 0) -> float:
     keep = i != j
     d = np.linalg.norm(X[i[keep]] - X[j[keep]], axis=1)
     return float(np.median(d)) if np.any(d > 0) else 1.0
-
-
-def _layout(res: MapperResult, seed: int = 0) -> dict:
-    """Node positions: every connected component gets its own spring layout (started from the nodes' mean
-    lens values, so redraws are stable), scaled by its size; components are packed in rows, largest first."""
-    import networkx as nx
-
-    G = res.graph
-    if res.n_nodes == 0:
-        return {}
-    init = None
-    if res.lens is not None:
-        L = res.lens
-        init = np.stack([L[m].mean(axis=0) for m in res.members])
-        if init.shape[1] == 1:
-            init = np.hstack([init, np.random.default_rng(seed).uniform(-0.5, 0.5, (len(init), 1))
-                              * (np.ptp(init[:, 0]) + 1e-9)])
-        init = init[:, :2]
-    iters = 50 if res.n_nodes <= 400 else 25
-    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(c)))
-    biggest = len(comps[0])
-    width = 1.3 * np.sqrt(sum(len(c) / biggest for c in comps)) + 1.0
-    pos, x, y, row_h = {}, 0.0, 0.0, 0.0
-    for comp in comps:
-        nodes = sorted(comp)
-        scale = np.sqrt(len(nodes) / biggest)
-        if len(nodes) == 1:
-            p = {nodes[0]: np.zeros(2)}
-        else:
-            H = G.subgraph(nodes)
-            pos0 = None
-            if init is not None:
-                sub = init[nodes]
-                sub = (sub - sub.mean(0)) / (sub.std(0) + 1e-12)
-                pos0 = {k: sub[i] for i, k in enumerate(nodes)}
-            p = nx.spring_layout(H, pos=pos0, seed=seed, iterations=iters, weight=None)
-        P = np.array([p[k] for k in nodes], dtype=float)
-        P = P - P.min(0)
-        P = P / max(P.max(), 1e-12) * scale if len(nodes) > 1 else P
-        if x > 0 and x + scale > width:
-            x, y, row_h = 0.0, y - row_h - 0.25, 0.0
-        for i, k in enumerate(nodes):
-            pos[k] = P[i] + np.array([x, y - scale])
-        x += scale + 0.25
-        row_h = max(row_h, scale)
-    return pos
-
-
-def draw(res: MapperResult, color=None, *, node_color=None, ax=None, cmap: str | None = None,
-         title: str | None = None, categorical: bool | None = None, colorbar_label: str = "",
-         pos: dict | None = None, seed: int = 0):
-    """Draw a Mapper graph with matplotlib; node area ~ number of points.
-
-    color:      per-point values (N,) shown as the node mean; integer labels (categorical) are shown as
-                the node's majority label with a legend.
-    node_color: per-node values (n_nodes,) instead (e.g. purity).
-    Returns the matplotlib Axes.
-    """
-    import matplotlib.pyplot as plt
-    import networkx as nx
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 5))
-    pos = pos or _layout(res, seed)
-    sizes = np.array([len(m) for m in res.members], dtype=float)
-    area = 20 + 280 * np.sqrt(sizes / max(sizes.max(), 1))
-    vals, cat = None, False
-    if node_color is not None:
-        vals = np.asarray(node_color, dtype=float)
-        if vals.shape != (res.n_nodes,):
-            raise ValueError(f"node_color needs one value per node ({res.n_nodes}); got shape {vals.shape}.")
-    elif color is not None:
-        c = res._point_values(color, "color")
-        cat = categorical if categorical is not None else np.issubdtype(c.dtype, np.integer)
-        vals = res.node_majority(c)[0].astype(float) if cat else res.node_values(c)
-    nx.draw_networkx_edges(res.graph, pos, ax=ax, alpha=0.4, width=0.8)
-    if vals is None:
-        nx.draw_networkx_nodes(res.graph, pos, ax=ax, node_size=area, node_color="tab:blue")
-    elif cat:
-        cm = plt.get_cmap(cmap or "tab10")
-        nx.draw_networkx_nodes(res.graph, pos, ax=ax, node_size=area,
-                               node_color=[cm(int(v) % cm.N) for v in vals])
-        for v in np.unique(vals).astype(int):
-            ax.scatter([], [], color=cm(v % cm.N), label=str(v))
-        ax.legend(title=colorbar_label or "majority", fontsize=7, loc="best", ncol=2, markerscale=0.8)
-    else:
-        art = nx.draw_networkx_nodes(res.graph, pos, ax=ax, node_size=area, node_color=vals,
-                                     cmap=plt.get_cmap(cmap or "viridis"))
-        plt.colorbar(art, ax=ax, shrink=0.8, label=colorbar_label)
-    s = res.summary()
-    ax.set_title(title or f"{s['nodes']} nodes, {s['edges']} edges, {s['components']} components, "
-                          f"{s['cycles']} cycles", fontsize=10)
-    ax.set_axis_off()
-    return ax
-
-
-def plot_cover(points2d, lens, resolution: int = 5, gain: float = 0.3, *, ax=None, s: float = 6):
-    """Scatter 2-D points coloured by a 1-D lens with the cover intervals drawn as bands (for teaching).
-
-    points2d: (N, 2); lens: (N,) values. The bands are the intervals of :func:`interval_limits` placed on
-    the lens axis (right); points are coloured by the lens. Returns the Axes pair (scatter, intervals).
-    """
-    import matplotlib.pyplot as plt
-
-    P = _as_points(points2d, "points2d")
-    f = np.asarray(lens, dtype=float).ravel()
-    if len(f) != len(P):
-        raise ValueError(f"lens has {len(f)} values but there are {len(P)} points.")
-    left, right = interval_limits(f.min(), f.max(), resolution, gain)
-    if ax is None:
-        _, ax = plt.subplots(1, 2, figsize=(9, 4), gridspec_kw={"width_ratios": [3, 1]})
-    a0, a1 = ax
-    a0.scatter(P[:, 0], P[:, 1], c=f, s=s, cmap="viridis")
-    a0.set_aspect("equal")
-    a0.set_title("points coloured by the lens")
-    cm = plt.get_cmap("tab10")
-    for k, (lo, hi) in enumerate(zip(left, right)):
-        a1.plot([k % 2, k % 2], [lo, hi], lw=6, color=cm(k % 10), solid_capstyle="butt")
-    a1.set_xlim(-1, 2)
-    a1.set_xticks([])
-    a1.set_ylabel("lens value")
-    a1.set_title(f"{resolution} intervals,\noverlap {gain:.2f}")
-    return a0, a1
-
-
-def save_html(res: MapperResult, path=None, *, color=None, color_name: str = "value",
-              labels=None, title: str = "Mapper graph") -> Path:
-    """Write KeplerMapper's interactive HTML view of ``res`` (default under ``config.build_dir()/mapper``).
-
-    color: per-point values (N,) (node colour = their mean); labels: per-point tooltips (e.g. digit labels).
-    Returns the path of the HTML file.
-    """
-    import kmapper
-
-    from . import config
-
-    if path is None:
-        path = config.build_dir() / "mapper" / "mapper_graph.html"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv = None if color is None else res._point_values(color, "color").astype(float)
-    tips = None if labels is None else np.asarray(res._point_values(labels, "labels"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        kmapper.KeplerMapper(verbose=0).visualize(
-            res.to_kmapper(), color_values=cv, color_function_name=None if cv is None else [color_name],
-            custom_tooltips=tips, path_html=str(path), title=title)
-    return path
-
-
-def show_html(path, height: int = 650):
-    """Show an HTML file inline in Jupyter / Colab (an iframe with the page inside, no file server)."""
-    from IPython.display import HTML
-
-    text = Path(path).read_text(encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # IPython suggests IFrame, which cannot show a local file on Colab
-        return HTML(f'<iframe srcdoc="{_html.escape(text, quote=True)}" width="100%" height="{int(height)}" '
-                f'style="border:1px solid #ccc"></iframe>')
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1123,206 +856,6 @@ def sensitivity(X, *, lens="pca", resolutions: Sequence[int] = (5, 10, 15, 20, 3
     return out
 
 
-def plot_sensitivity(table: Mapping, stats: Sequence[str] = ("nodes", "components", "cycles", "holes")):
-    """Heatmaps (resolution x gain) of the statistics from :func:`sensitivity`, numbers written in."""
-    import matplotlib.pyplot as plt
-
-    R, G = table["resolutions"], table["gains"]
-    fig, axes = plt.subplots(1, len(stats), figsize=(3.3 * len(stats), 3.2), squeeze=False)
-    for ax, k in zip(axes[0], stats):
-        A = np.asarray(table[k])
-        ax.imshow(A, cmap="viridis", aspect="auto", origin="lower")
-        for i in range(len(R)):
-            for j in range(len(G)):
-                ax.text(j, i, f"{A[i, j]:.0f}", ha="center", va="center", fontsize=7,
-                        color="w" if A[i, j] < 0.6 * max(A.max(), 1) else "k")
-        ax.set_xticks(range(len(G)), [f"{g:.2f}" for g in G], fontsize=7)
-        ax.set_yticks(range(len(R)), [str(r) for r in R], fontsize=7)
-        ax.set_xlabel("gain (overlap)")
-        ax.set_ylabel("resolution")
-        ax.set_title(k)
-    fig.tight_layout()
-    return fig
-
-
-# ---------------------------------------------------------------------------------------------------
-# Interactive explorer
-# ---------------------------------------------------------------------------------------------------
-class MapperExplorer:
-    """Sliders for resolution, gain, the clusterer's parameter and the Ball Mapper radius; drop-downs
-    for lens, clusterer and colouring. :meth:`update` / :meth:`update_ball` are the callbacks (tests call
-    them headless); :meth:`widget` builds the ipywidgets UI.
-
-    X:       (N, D) points (e.g. output activations); labels: (N,) ints (true digits) for colouring.
-    values:  extra per-point colourings {name: (N,)} (e.g. {"confidence": ...}).
-    lenses:  lens choices (names for :func:`compute_lens`); ``precomputed`` adds named lens arrays
-             {name: (N,) or (N, d)} used as given (put t-SNE or UMAP coordinates there: too slow to
-             recompute on a slider move). Lenses, k-NN graphs and the eps scale are computed once.
-    """
-
-    CLUSTERERS = ("knn", "dbscan", "single", "kmeans")
-
-    def __init__(self, X, labels=None, *, values: Mapping | None = None,
-                 lenses: Sequence[str] = ("pca", "confidence", "density", "l2norm", "eccentricity"),
-                 precomputed: Mapping | None = None, backend: str = "kmapper"):
-        self.X = _as_points(X)
-        n = len(self.X)
-        self.labels = None if labels is None else np.asarray(labels).astype(np.int64)
-        if self.labels is not None and len(self.labels) != n:
-            raise ValueError(f"labels has {len(self.labels)} entries but X has {n} points.")
-        self.values = {k: np.asarray(v, dtype=float) for k, v in (values or {}).items()}
-        for k, v in self.values.items():
-            if len(v) != n:
-                raise ValueError(f"values[{k!r}] has {len(v)} entries but X has {n} points.")
-        self._lens_cache = {k: compute_lens(self.X, v) for k, v in (precomputed or {}).items()}
-        self.lenses = list(dict.fromkeys([*lenses, *self._lens_cache]))
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
-        self.backend = backend
-        self._eps = auto_eps(self.X)
-        self._ball_scale = typical_distance(self.X)
-        self._clusterers: dict = {}
-        self.result: MapperResult | None = None
-        self.ball_result: MapperResult | None = None
-        self.seconds = None
-
-    @property
-    def colorings(self) -> list[str]:
-        c = ["majority label", "purity"] if self.labels is not None else []
-        return c + ["lens", "size", *self.values]
-
-    def lens(self, name: str) -> np.ndarray:
-        if name not in self._lens_cache:
-            self._lens_cache[name] = compute_lens(self.X, name)
-        return self._lens_cache[name]
-
-    def clusterer(self, name: str = "knn", k: int = 10, eps_scale: float = 1.0):
-        """The clusterer for the widget's settings (cached: a k-NN graph is searched once per k)."""
-        if name not in self.CLUSTERERS:
-            raise ValueError(f"Unknown clusterer {name!r}; choose from {self.CLUSTERERS}.")
-        key = (name, int(k)) if name in ("knn", "kmeans") else (name, round(float(eps_scale), 6))
-        if key not in self._clusterers:
-            self._clusterers[key] = make_clusterer(name, eps=self._eps, eps_scale=eps_scale, k=int(k),
-                                                   n_clusters=int(k))
-        return self._clusterers[key]
-
-    def _colour_args(self, res, color):
-        if color == "majority label" and self.labels is not None:
-            return {"color": self.labels, "categorical": True, "colorbar_label": "label"}
-        if color == "purity" and self.labels is not None:
-            return {"node_color": res.node_majority(self.labels)[1], "colorbar_label": "purity"}
-        if color == "lens" and res.lens is not None:
-            return {"color": res.lens[:, 0], "colorbar_label": "lens (1st coordinate)"}
-        if color in self.values:
-            return {"color": self.values[color], "colorbar_label": color}
-        if color in ("size", "lens"):
-            return {"node_color": np.array([len(m) for m in res.members], float),
-                    "colorbar_label": "points per node"}
-        raise ValueError(f"Unknown colouring {color!r}; choose from {self.colorings}.")
-
-    def update(self, resolution: int = 10, gain: float = 0.3, lens: str = "pca", clusterer: str = "knn",
-               k: int = 10, eps_scale: float = 1.0, color: str | None = None, *, ax=None,
-               show: bool = True):
-        """Recompute and draw the Mapper graph; returns the :class:`MapperResult` (also ``self.result``).
-
-        clusterer "knn" uses ``k`` neighbours, "kmeans" ``k`` clusters, "dbscan"/"single" the radius
-        ``eps_scale`` x the data's neighbour scale. On a clusterer that finds nothing it prints why and
-        returns None (the sliders keep working). ``self.seconds``: time of the last update.
-        """
-        import matplotlib.pyplot as plt
-
-        t0 = time.perf_counter()
-        color = color or self.colorings[0]
-        try:
-            res = mapper_graph(self.X, lens=self.lens(lens), resolution=resolution, gain=gain,
-                               clusterer=self.clusterer(clusterer, k, eps_scale), backend=self.backend)
-        except ValueError as e:
-            print(f"No graph: {e}")
-            self.result = None
-            return None
-        res.params["lens"] = lens
-        self.result = res
-        if show:
-            own = ax is None
-            if own:
-                fig, ax = plt.subplots(figsize=(7, 5.2))
-            draw(res, ax=ax, **self._colour_args(res, color))
-            self.seconds = time.perf_counter() - t0
-            ax.set_title(f"lens={lens}, resolution={resolution}, gain={gain:.2f}, {clusterer}: "
-                         f"{ax.get_title()}  ({self.seconds:.1f} s)", fontsize=9)
-            if own:
-                plt.show()
-        self.seconds = time.perf_counter() - t0
-        return res
-
-    def update_ball(self, eps_fraction: float = 0.25, color: str | None = None, *, ax=None, show: bool = True):
-        """Ball Mapper with radius ``eps_fraction`` x the median distance between two points; returns the
-        result (also ``self.ball_result``)."""
-        import matplotlib.pyplot as plt
-
-        color = color or self.colorings[0]
-        res = ball_mapper(self.X, eps=eps_fraction * self._ball_scale)
-        self.ball_result = res
-        if show:
-            own = ax is None
-            if own:
-                fig, ax = plt.subplots(figsize=(7, 5.2))
-            draw(res, ax=ax, **self._colour_args(res, "size" if color == "lens" else color))
-            ax.set_title(f"Ball Mapper, eps = {eps_fraction:.2f} x median distance {self._ball_scale:.3g}: "
-                         f"{ax.get_title()}", fontsize=9)
-            if own:
-                plt.show()
-        return res
-
-    def widget(self, resolution: int = 10, gain: float = 0.3, lens: str | None = None):
-        """The ipywidgets UI (tabs Mapper and Ball Mapper). In a notebook: ``display(explorer.widget())``.
-        ``self.controls`` holds the widgets by name (tests set their values)."""
-        import ipywidgets as W
-
-        style = {"description_width": "80px"}
-        lay = W.Layout(width="330px")
-        c = {
-            "resolution": W.IntSlider(value=resolution, min=1, max=40, description="resolution"),
-            "gain": W.FloatSlider(value=gain, min=0.05, max=0.85, step=0.05, description="gain"),
-            "k": W.IntSlider(value=10, min=2, max=40, description="k (knn/kmeans)"),
-            "eps_scale": W.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25,
-                                          description="eps scale"),
-            "lens": W.Dropdown(options=self.lenses, value=lens or self.lenses[0], description="lens"),
-            "clusterer": W.Dropdown(options=list(self.CLUSTERERS), value="knn", description="clusterer"),
-            "color": W.Dropdown(options=self.colorings, value=self.colorings[0], description="colour"),
-            "ball_eps": W.FloatLogSlider(value=0.25, base=2, min=-5, max=0, step=0.25,
-                                         description="ball radius"),
-        }
-        for w in c.values():
-            w.style, w.layout = style, lay
-            if hasattr(w, "continuous_update"):
-                w.continuous_update = False
-        out, ball_out = W.Output(), W.Output()
-
-        def redraw(_=None):
-            with out:
-                out.clear_output(wait=True)
-                self.update(c["resolution"].value, c["gain"].value, c["lens"].value, c["clusterer"].value,
-                            c["k"].value, c["eps_scale"].value, c["color"].value)
-
-        def redraw_ball(_=None):
-            with ball_out:
-                ball_out.clear_output(wait=True)
-                self.update_ball(c["ball_eps"].value, c["color"].value)
-
-        for name in ("resolution", "gain", "k", "eps_scale", "lens", "clusterer", "color"):
-            c[name].observe(redraw, names="value")
-        c["ball_eps"].observe(redraw_ball, names="value")
-        c["color"].observe(redraw_ball, names="value")
-        redraw()
-        redraw_ball()
-        panel = W.HBox([W.VBox([c["resolution"], c["gain"], c["k"], c["eps_scale"]]),
-                        W.VBox([c["lens"], c["clusterer"], c["color"]])])
-        tabs = W.Tab(children=[W.VBox([panel, out]), W.VBox([c["ball_eps"], ball_out])])
-        tabs.set_title(0, "Mapper")
-        tabs.set_title(1, "Ball Mapper")
-        self.controls = c
-        return tabs
 
 
 # ---------------------------------------------------------------------------------------------------
