@@ -1,5 +1,5 @@
 """The space of 3x3 filters: trained conv filters, the DCT basis, density filtration, the primary circle,
-the Klein bottle, and natural-image patches (REFERENCES.md sections 3-5).
+the Klein bottle, and natural-image patches (docs/REFERENCES.md sections 3-5).
 
 Conventions (used by every function here):
 
@@ -145,7 +145,7 @@ def normalize(F, norm: str = "l2", *, drop_constant: bool = False, tol: float = 
 
 
 def dct_basis() -> np.ndarray:
-    """The 8 DCT basis filters e1..e8 of 3x3 patch space (REFERENCES.md 5), rows of an (8, 9) array.
+    """The 8 DCT basis filters e1..e8 of 3x3 patch space (docs/REFERENCES.md 5), rows of an (8, 9) array.
 
     Each is mean-zero and D-normalized; they are orthogonal in both the Euclidean and the D inner
     product. e1 = horizontal gradient (a vertical edge), e2 = vertical gradient, e3/e4 = horizontal /

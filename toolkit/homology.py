@@ -1,5 +1,5 @@
 """Persistent homology for the course: fast Vietoris-Rips on point clouds with landmarks, barcodes,
-diagrams, Betti numbers at a scale and a circle score (REFERENCES.md section 6).
+diagrams, Betti numbers at a scale and a circle score (docs/REFERENCES.md section 6).
 
 Full Vietoris-Rips on ~2,000 points in R^9 takes 90-140 s on 2 CPU cores, so ``persistence`` offers two
 accelerations, both on ``n_landmarks`` points chosen by the greedy maxmin rule (each new landmark is the

@@ -50,11 +50,7 @@ q1 = Exercise(
     "q1", _check_circle_filter,
     hint="""Get the grid with `x, y = filters.grid_xy()` (each 3x3, values -1, 0, 1). The filter is
     x cos(a) + y sin(a); its squared L2 norm on the grid is 6 for every a.""",
-    solution="""
-    def circle_filter(a):
-        x, y = filters.grid_xy()
-        return (x * np.cos(a) + y * np.sin(a)) / np.sqrt(6)
-    """,
+    solution="",
     success="Correct: that is W_a = cos(a) e1 + sin(a) e2, a unit vector on the primary circle.")
 
 
@@ -107,13 +103,7 @@ q2 = Exercise(
     hint="""`NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)` returns distances sorted per row;
     column 0 is the point itself (distance 0), so column k is the distance to the k-th other point.
     Keep the round(p * N) points with the smallest such distance (np.argsort).""",
-    solution="""
-    from sklearn.neighbors import NearestNeighbors
-    def density_filter(F, k, p):
-        dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)
-        keep = np.argsort(dist[:, k])[:max(1, int(round(p * len(F))))]
-        return F[keep]
-    """,
+    solution="",
     success="Correct: that is the density filtration X(k, p) of Carlsson et al.")
 
 
@@ -180,15 +170,7 @@ q3 = Exercise(
     "q3", _check_score,
     hint="""Bar lengths are dgm1[:, 1] - dgm1[:, 0]; sort them in decreasing order and divide the first
     by the second. Handle 0 bars (return 0.0) and 1 bar (return float('inf')).""",
-    solution="""
-    def circle_score(dgm1):
-        life = np.sort(dgm1[:, 1] - dgm1[:, 0])[::-1]
-        if len(life) == 0:
-            return 0.0
-        if len(life) == 1:
-            return float("inf")
-        return float(life[0] / life[1])
-    """,
+    solution="",
     success="Correct: one H1 bar at least 3x longer than the next is what this course calls one clear circle.")
 
 
