@@ -83,13 +83,13 @@ SIZES: dict[str, Size] = {
     # --- 05_filter_topology ---
     # the ensemble whose conv1 filters form the primary circle (paper: 100 nets M(64,32,64), 40,000 steps,
     # Adam; classroom: what a 2-core CPU trains in under 5 minutes, chosen in docs/FILTER_RECIPE.md)
-    "filter_models": Size(4, 16, 100),
+    "filter_models": Size(4, 12, 100),          # docs/FILTER_RECIPE.md: 12 x 500 steps fit 5 min on 2 cores
     "filter_width": Size((16, 8, 16), (32, 16, 32), (64, 32, 64)),
-    "filter_iterations": Size(60, 1000, 40000),      # Adam steps per net, batch 128
+    "filter_iterations": Size(60, 500, 40000),        # Adam steps per net, batch 128
     "filter_lr": Size(5e-3, 5e-3, 1e-3),             # Adam learning rate (public reproduction: 1e-3)
-    "filter_snapshot_every": Size(20, 125, 2000),    # keep conv1/conv2 weights every so many steps
+    "filter_snapshot_every": Size(20, 100, 2000),    # keep conv1/conv2 weights every so many steps
     "filter_train_n": Size(2000, None, None),        # MNIST training images (None = all available)
-    "filter_k": Size(8, 15, 200),                    # density filtration X(k, p) of conv1 (k ~ 3% of N)
+    "filter_k": Size(8, 12, 200),                    # density filtration X(k, p) of conv1 (k ~ 3% of N)
     "filter_p": Size(0.3, 0.3, 0.3),                 # headline p (paper reproductions: k=200, p=0.3)
     "filter_groups": Size(2, 4, 10),                 # disjoint groups of nets: interval of the trend
     "filter_evidence_ks": Size((4, 8, 16), (5, 15, 50, 100), (50, 100, 200, 400)),  # the (k, p) map
