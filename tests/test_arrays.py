@@ -1,0 +1,49 @@
+"""toolkit.arrays: the one input check every public function uses."""
+import numpy as np
+import pytest
+import torch
+
+from toolkit.arrays import as_array, as_labels
+
+
+def test_tensors_lists_and_arrays_become_float64_copies():
+    x = np.ones((3, 2), dtype=np.float32)
+    a = as_array(x)
+    assert a.dtype == np.float64 and a.shape == (3, 2)
+    a[0, 0] = 5
+    assert x[0, 0] == 1, "a copy, never a view of the caller's data"
+    assert as_array(torch.ones(4, 3, requires_grad=True)).shape == (4, 3)
+    assert as_array([[1, 2], [3, 4]], ndim=(2, 3)).shape == (2, 2)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.ones(5), r"W must be 2-D \(n_out, n_in\); got shape \(5,\). For one feature"),
+    (np.ones((2, 3, 4)), r"got shape \(2, 3, 4\). Flatten"),
+    (np.zeros((0, 3)), "at least 1 entries"),
+    (np.array([[1.0, np.nan], [np.inf, 0]]), r"2 NaN or infinite values \(in 2 rows, e.g. row 0\)"),
+])
+def test_bad_arrays_name_the_argument(bad, match):
+    with pytest.raises(ValueError, match=match):
+        as_array(bad, "W", axes="(n_out, n_in)")
+
+
+def test_non_numbers_and_min_len():
+    with pytest.raises(TypeError, match="X must be an array of numbers"):
+        as_array([["a", "b"]])
+    with pytest.raises(TypeError):
+        as_array({"a": 1})
+    with pytest.raises(ValueError, match="at least 10"):
+        as_array(np.ones((9, 2)), min_len=10)
+    assert np.isnan(as_array([[np.nan]], finite=False)).all()
+
+
+def test_labels():
+    assert as_labels([0, 1.0, 2]).dtype == np.int64
+    assert as_labels(torch.tensor([3, 1]), n=2).tolist() == [3, 1]
+    for bad, match in (([[0, 1]], "vector"), ([0.5], "whole"), ([np.nan], "whole"), ([-1], ">= 0")):
+        with pytest.raises(ValueError, match=match):
+            as_labels(bad)
+    with pytest.raises(ValueError, match="3 entries but 2"):
+        as_labels([0, 1, 2], n=2)
+    with pytest.raises(TypeError):
+        as_labels(np.array(["a"]))
