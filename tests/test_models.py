@@ -55,3 +55,24 @@ def test_numpy_integers_are_sizes():
     import numpy as np
 
     assert MLP(np.int64(7)).hidden == 7 and CNN(*np.array([4, 2, 4])).b == 2
+
+
+def test_layer_weight_is_the_one_reader():
+    import numpy as np
+    import pytest
+    from toolkit.models import CNN, MLP, layer_weight
+
+    cnn = CNN(8, 4, 8)
+    W = layer_weight(cnn, "conv1")
+    assert W.shape == (8, 1, 3, 3) and W.dtype == np.float64
+    assert np.array_equal(layer_weight(cnn.state_dict(), "conv1", flatten=True), W.reshape(8, 9))
+    W[:] = 0
+    assert cnn.conv1.weight.abs().sum() > 0, "a copy, not a view of the net"
+    Wf, b = layer_weight(MLP(10), "fc1", bias=True)
+    assert Wf.shape == (10, 784) and b.shape == (10,)
+    with pytest.raises(ValueError, match="no layer 'zz'.*conv1"):
+        layer_weight(cnn, "zz")
+    with torch.no_grad():
+        cnn.conv1.weight[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="diverged"):
+        layer_weight(cnn, "conv1")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -99,3 +101,39 @@ class CNN(nn.Module):
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def layer_weight(model, layer: str = "fc1", *, bias: bool = False, flatten: bool = False):
+    """The weights of ``layer`` as a float64 NumPy copy: the toolkit's one way to read a layer.
+
+    model: an ``nn.Module`` or a state dict (``{"conv1.weight": ...}``, e.g. an ensemble snapshot).
+    Returns the weight in its own shape -- Linear (n_out, n_in), Conv2d (out, in, kh, kw) -- or
+    (n_out, rest) with ``flatten=True``; with ``bias=True`` the pair (W, b), b of shape (n_out,) (zeros when
+    the layer has none). A missing layer raises ValueError listing the layers; NaN / inf weights raise
+    ValueError (a diverged net).
+    """
+    if isinstance(model, nn.Module):
+        mods = dict(model.named_modules())
+        m = mods.get(layer)
+        if m is None or getattr(m, "weight", None) is None:
+            have = [n for n, x in mods.items() if n and getattr(x, "weight", None) is not None]
+            raise ValueError(f"{type(model).__name__} has no layer {layer!r} with weights; its layers are {have}.")
+        W, b = m.weight, getattr(m, "bias", None)
+    elif isinstance(model, dict):
+        key = layer if layer in model else f"{layer}.weight"
+        if key not in model:
+            raise ValueError(f"No weight {layer!r} or {layer + '.weight'!r} in the given state dict; its keys "
+                             f"are {sorted(model)[:10]}.")
+        W, b = model[key], model.get(f"{layer}.bias")
+    else:
+        raise TypeError(f"model must be a torch nn.Module or a state dict, got {type(model).__name__}.")
+    W = W.detach().cpu().double().numpy().copy()
+    if not np.isfinite(W).all():
+        raise ValueError(f"Layer {layer!r} (weight shape {W.shape}) contains NaN or infinite weights; the net "
+                         f"diverged. Retrain or reload it.")
+    if flatten:
+        W = W.reshape(W.shape[0], -1)
+    if not bias:
+        return W
+    b = np.zeros(W.shape[0]) if b is None else b.detach().cpu().double().numpy().copy()
+    return W, b
