@@ -183,7 +183,7 @@ def test_truncated_idx_file(fresh_data):
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(classes="35"), TypeError, "not the string '35'"),
     (dict(classes=[]), ValueError, "classes is empty"),
-    (dict(classes=3), TypeError, r"list of labels such as \[3\]"),
+    (dict(classes=3), TypeError, r"not a single number \(use \[3\]\)"),
     (dict(classes=[3.5]), TypeError, "whole-number label"),
     (dict(classes=[True]), TypeError, "whole-number label"),
     (dict(classes=[-1]), ValueError, "0..9"),
@@ -211,7 +211,7 @@ def test_load_accepts_labels_of_any_integer_kind(fresh_data):
 
 @pytest.mark.parametrize("values, message", [
     ([300.7], "0..255"), ([300], "from 0 to 300|300"), ([-1], "0..255"), ([2.5], "whole numbers"),
-    ([float("nan")], "whole numbers"), ([], "N >= 1"),
+    ([float("nan")], "whole numbers"), ([], "at least 1 entries"),
 ])
 def test_write_idx_refuses_values_that_do_not_fit_a_byte(tmp_path, values, message):
     """write_idx once turned 300.7 into 44."""

@@ -1,14 +1,7 @@
 """Data files on disk: MNIST's IDX format and the checks every loaded file passes.
 
-- :func:`write_idx` / :func:`read_idx`: unsigned-byte IDX files (plain or .gz), as MNIST ships them.
-- :func:`check_arrays`: images and labels as read from any source: as many labels as images, labels in
-  0..9, images of the data set's shape (:data:`IMAGE_SHAPES`); else :class:`DataCorrupt` naming the files.
-- :func:`check_idx_file`: an extracted IDX file against its .gz archive next to it, and against the MD5
-  of the original file where it is known (MNIST's 10,000 test digits).
-
+Used by :mod:`toolkit.data` (``data.DataCorrupt``, ``data.write_idx`` and ``data.read_idx`` are these objects).
 MD5 sums are computed once per file and process (cached by path, size and modification time).
-:mod:`toolkit.data` uses all of them; ``data.DataCorrupt``, ``data.write_idx`` and ``data.read_idx`` are
-these same objects.
 """
 from __future__ import annotations
 
@@ -20,57 +13,49 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataCorrupt", "write_idx", "read_idx", "check_arrays", "check_idx_file", "refetch_hint",
-           "md5", "IMAGE_SHAPES"]
+from .arrays import as_array
+
+IMAGE_SHAPES = {"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32, 3), "svhn": (32, 32, 3)}
+# MD5 of extracted files where known (measured on the original archives, whose MD5 torchvision checks)
+_EXTRACTED_MD5 = {
+    ("mnist", "t10k-images-idx3-ubyte"): (10_000, "2646ac647ad5339dbf082846283269ea"),
+    ("mnist", "t10k-labels-idx1-ubyte"): (10_000, "27ae3e4e09519cfbb04c329615203637"),
+}
 
 
 class DataCorrupt(RuntimeError):
     """Files exist but do not match their checksum or cannot be parsed."""
 
 
-def write_idx(path, array: np.ndarray) -> Path:
-    """Write an array (N,) or (N, H, W) of whole numbers in 0..255 as an unsigned-byte IDX file
-    (gzip-compressed if path ends in .gz).
-
-    Raises ValueError for values that do not fit a byte (e.g. 300, -1, 2.5, NaN) instead of wrapping them.
-    """
-    raw = np.asarray(array)
-    if raw.dtype == bool:
-        raw = raw.astype(np.uint8)
-    if raw.dtype.kind not in "uif":
-        raise TypeError(f"array must hold numbers (whole numbers 0..255), got dtype {raw.dtype}.")
-    if raw.ndim < 1 or raw.size == 0:
-        raise ValueError(f"array must have shape (N,) or (N, H, W) with N >= 1, got {raw.shape}.")
-    if raw.dtype.kind == "f" and not (np.isfinite(raw).all() and np.array_equal(raw, np.round(raw))):
-        raise ValueError("array has values that are not whole numbers (or NaN/inf); IDX unsigned bytes "
-                         "hold 0..255 only: round or rescale it first (e.g. (x * 255).round()).")
-    lo, hi = raw.min(), raw.max()
-    if lo < 0 or hi > 255:
-        raise ValueError(f"array has values from {lo} to {hi}; IDX unsigned bytes hold 0..255 only: "
-                         f"rescale or clip it first.")
-    arr = np.ascontiguousarray(raw, dtype=np.uint8)
-    header = struct.pack(">HBB", 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
+def write_idx(path, array) -> Path:
+    """Write whole numbers 0..255, shape (N,), (N, H, W) or up to 4-D, as an unsigned-byte IDX file
+    (gzip-compressed if ``path`` ends in .gz). Values that do not fit a byte (300, -1, 2.5, NaN) raise
+    ValueError instead of wrapping."""
+    a = as_array(array, "array", ndim=(1, 2, 3, 4), axes="(N,) or (N, H, W) of whole numbers 0..255",
+                 finite=False)
+    if not (np.isfinite(a).all() and np.array_equal(a, np.round(a)) and a.min() >= 0 and a.max() <= 255):
+        raise ValueError(f"array has values from {a.min()} to {a.max()} (or NaN, inf or fractions); "
+                         f"IDX unsigned bytes hold whole numbers 0..255 only: round, rescale or clip it first "
+                         f"(e.g. (x * 255).round()).")
+    arr = a.astype(np.uint8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "wb") as f:
-        f.write(header + arr.tobytes())
+    with (gzip.open if path.suffix == ".gz" else open)(path, "wb") as f:
+        f.write(struct.pack(f">HBB{arr.ndim}I", 0, 0x08, arr.ndim, *arr.shape) + arr.tobytes())
     return path
 
 
 def read_idx(path) -> np.ndarray:
-    """Read an IDX file (plain or .gz) into a uint8 array."""
+    """Read an unsigned-byte IDX file (plain or .gz) into a uint8 array; DataCorrupt if it is not one."""
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rb") as f:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
             raw = f.read()
         zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
         if zero != 0 or dtype != 0x08:
             raise ValueError("not an unsigned-byte IDX file")
         shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-        data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-        return data.reshape(shape)
+        return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
     except (OSError, ValueError, struct.error, EOFError, zlib.error) as e:
         raise DataCorrupt(f"{path} is not a valid IDX file ({e}); delete it and download again.") from e
 
@@ -79,7 +64,7 @@ _MD5_CACHE: dict = {}
 
 
 def md5(path: Path, gunzip: bool = False) -> str:
-    """MD5 of a file (of its decompressed content with ``gunzip``), computed once per (path, size, mtime)."""
+    """MD5 (hex) of a file, or of its decompressed content with ``gunzip``; cached per (path, size, mtime)."""
     st = Path(path).stat()
     key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, gunzip)
     if key not in _MD5_CACHE:
@@ -91,30 +76,21 @@ def md5(path: Path, gunzip: bool = False) -> str:
     return _MD5_CACHE[key]
 
 
-# MD5 of extracted files where known (measured on the original archives, whose MD5 torchvision checks)
-_EXTRACTED_MD5 = {
-    ("mnist", "t10k-images-idx3-ubyte"): (10_000, "2646ac647ad5339dbf082846283269ea"),
-    ("mnist", "t10k-labels-idx1-ubyte"): (10_000, "27ae3e4e09519cfbb04c329615203637"),
-}
-IMAGE_SHAPES = {"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32, 3), "svhn": (32, 32, 3)}
-
-
 def refetch_hint(name: str, files) -> str:
-    where = ", ".join(str(f) for f in files)
-    return (f"Delete {where} and load again: online it downloads a fresh copy; offline, copy the original "
-            f"files there again" + (" (or `python -m toolkit.data import-idx FOLDER`)."
-                                    if name in ("mnist", "fashion_mnist") else "."))
+    """What to do about broken ``files`` of data set ``name`` (one sentence)."""
+    idx = " (or `python -m toolkit.data import-idx FOLDER`)" if name in ("mnist", "fashion_mnist") else ""
+    return (f"Delete {', '.join(str(f) for f in files)} and load again: online it downloads a fresh copy; "
+            f"offline, copy the original files there again{idx}.")
 
 
 def check_arrays(name: str, X, y, files, fix: str) -> None:
     """Raise DataCorrupt naming ``files`` (and saying ``fix``) unless X is uint8 (N, *IMAGE_SHAPES[name])
     and y an integer vector (N,) of labels in 0..9 (all four data sets have ten classes), N >= 1."""
     problems = []
-    want = IMAGE_SHAPES[name]
     if not isinstance(X, np.ndarray) or X.dtype != np.uint8:
         problems.append(f"images are {getattr(X, 'dtype', type(X).__name__)}, not unsigned bytes")
-    elif tuple(X.shape[1:]) != want:
-        problems.append(f"images of shape {tuple(X.shape[1:])}, expected {want}")
+    elif tuple(X.shape[1:]) != IMAGE_SHAPES[name]:
+        problems.append(f"images of shape {tuple(X.shape[1:])}, expected {IMAGE_SHAPES[name]}")
     if not isinstance(y, np.ndarray) or y.ndim != 1:
         problems.append(f"labels of shape {getattr(y, 'shape', None)}, expected (N,)")
     else:
@@ -123,15 +99,14 @@ def check_arrays(name: str, X, y, files, fix: str) -> None:
         if len(y) == 0:
             problems.append("no images at all")
         elif y.min() < 0 or y.max() >= 10:
-            bad = np.unique(y[(y < 0) | (y >= 10)])[:5].tolist()
-            problems.append(f"labels outside 0..{10 - 1} (e.g. {bad})")
+            problems.append(f"labels outside 0..9 (e.g. {np.unique(y[(y < 0) | (y >= 10)])[:5].tolist()})")
     if problems:
-        names = ", ".join(str(f) for f in files)
-        raise DataCorrupt(f"{names}: {'; '.join(problems)}. {fix}")
+        raise DataCorrupt(f"{', '.join(str(f) for f in files)}: {'; '.join(problems)}. {fix}")
 
 
 def check_idx_file(name: str, path: Path, count: int) -> None:
-    """MD5 of an extracted IDX file where it can be known: its archive next to it, or the table above."""
+    """DataCorrupt unless an extracted IDX file equals its .gz archive next to it (if there) and, for a file
+    with the original's ``count`` entries, the original's known MD5 (MNIST's 10,000 test digits)."""
     gz = path.with_name(path.name + ".gz")
     if gz.exists() and md5(gz, gunzip=True) != md5(path):
         raise DataCorrupt(f"{path} differs from the archive {gz.name} next to it (an interrupted "
