@@ -22,32 +22,32 @@ def _train_counter():
 def test_second_call_loads_instead_of_training(tmp_path):
     calls, train = _train_counter()
     cfg = {"hidden": 8, "seed": 0}
-    m1, r1 = checkpoints.train_or_load("m", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False)
-    m2, r2 = checkpoints.train_or_load("m", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    m1, r1 = checkpoints.train_or_load("m-seed0", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    m2, r2 = checkpoints.train_or_load("m-seed0", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False)
     assert len(calls) == 1 and not r1["loaded"] and r2["loaded"]
     assert torch.equal(m1.fc1.weight, m2.fc1.weight)
     assert r2["history"]["loss"] == r1["history"]["loss"]
-    pt, js = checkpoints.checkpoint_paths("m", cfg, tmp_path)
+    pt, js = checkpoints.checkpoint_paths("m-seed0", cfg, tmp_path)
     assert pt.exists() and json.loads(js.read_text())["config"] == cfg
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave no temporaries
 
 
 def test_another_config_is_another_file(tmp_path):
     calls, train = _train_counter()
-    checkpoints.train_or_load("m", {"a": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
-    checkpoints.train_or_load("m", {"a": 2}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    checkpoints.train_or_load("m-seed0", {"a": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    checkpoints.train_or_load("m-seed0", {"a": 2}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
     assert len(calls) == 2 and len(list(tmp_path.glob("*.pt"))) == 2
-    assert checkpoints.config_key("m", {"a": 1, "b": 2}) == checkpoints.config_key("m", {"b": 2, "a": 1})
+    assert checkpoints.config_key("m-seed0", {"a": 1, "b": 2}) == checkpoints.config_key("m-seed0", {"b": 2, "a": 1})
 
 
 def test_checkpoint_from_other_code_is_explained_and_kept(tmp_path):
     calls, train = _train_counter()
-    checkpoints.train_or_load("m", {"v": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    checkpoints.train_or_load("m-seed0", {"v": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
     # the code now builds a different model for the same config
     with pytest.raises(checkpoints.CheckpointMismatch, match="retrain=True"):
-        checkpoints.train_or_load("m", {"v": 1}, lambda: MLP(9), train, folder=tmp_path, verbose=False)
+        checkpoints.train_or_load("m-seed0", {"v": 1}, lambda: MLP(9), train, folder=tmp_path, verbose=False)
     # retrain keeps the old weights as a backup instead of overwriting them
-    m, r = checkpoints.train_or_load("m", {"v": 1}, lambda: MLP(9), train, folder=tmp_path,
+    m, r = checkpoints.train_or_load("m-seed0", {"v": 1}, lambda: MLP(9), train, folder=tmp_path,
                                      retrain=True, verbose=False)
     assert not r["loaded"] and m.hidden == 9
     assert len(list(tmp_path.glob("*.pt.bak-*"))) == 1
@@ -55,31 +55,41 @@ def test_checkpoint_from_other_code_is_explained_and_kept(tmp_path):
 
 def test_corrupt_checkpoint_is_explained(tmp_path):
     calls, train = _train_counter()
-    checkpoints.train_or_load("m", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
-    pt, _ = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    pt, _ = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     pt.write_bytes(b"truncated")
     with pytest.raises(checkpoints.CheckpointMismatch, match="corrupt"):
-        checkpoints.train_or_load("m", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+        checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
 
 
 def test_weights_only_loading_refuses_pickled_code(tmp_path):
     calls, train = _train_counter()
-    checkpoints.train_or_load("m", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
-    pt, _ = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    pt, _ = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     torch.save({"evil": object()}, pt)  # arbitrary objects are not loadable with weights_only
     with pytest.raises(checkpoints.CheckpointMismatch):
-        checkpoints.train_or_load("m", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+        checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
 
 
 def test_bad_names_and_configs(tmp_path):
-    with pytest.raises(ValueError, match="slashes"):
-        checkpoints.checkpoint_paths("../x", {}, tmp_path)
+    for bad in ("../x-seed0", "m", "Mlp-seed0", "m_s0", "ac-l1_0.001-seed0", "-seed1", "m-seed", 3):
+        with pytest.raises(ValueError, match="naming scheme f'{family}-seed{seed}'.*net_name"):
+            checkpoints.checkpoint_paths(bad, {}, tmp_path)
+        with pytest.raises(ValueError, match="naming scheme"):
+            checkpoints.train_or_load(bad, {}, lambda: MLP(8), lambda m: {}, folder=tmp_path, verbose=False)
+    assert checkpoints.net_name("heatmaps_varied-h100", 3) == "heatmaps_varied-h100-seed3"
+    assert checkpoints.net_name("filters_mnist", 0) == "filters_mnist-seed0"
+    with pytest.raises(ValueError, match="naming scheme"):
+        checkpoints.net_name("Filters", 0)
+    with pytest.raises(ValueError, match="seed"):
+        checkpoints.net_name("mlp100", -1)
+    assert not list(tmp_path.iterdir())
     with pytest.raises(TypeError, match="JSON"):
-        checkpoints.config_key("m", {"f": object()})
+        checkpoints.config_key("m-seed0", {"f": object()})
 
 
 def _fit_cfg(cfg, tmp_path, train, hidden=8, **kw):
-    return checkpoints.train_or_load("m", cfg, lambda: MLP(hidden), train, folder=tmp_path, verbose=False, **kw)
+    return checkpoints.train_or_load("m-seed0", cfg, lambda: MLP(hidden), train, folder=tmp_path, verbose=False, **kw)
 
 
 def test_retrain_twice_within_a_second_keeps_every_version(tmp_path):
@@ -117,7 +127,7 @@ def test_unwritable_data_folder_from_the_environment_names_the_fix(tmp_path, mon
     blocker.write_text("not a folder")
     monkeypatch.setenv("TOOLKIT_DATA", str(blocker / "data"))
     with pytest.raises(checkpoints.CheckpointFolderError, match="Set TOOLKIT_DATA"):
-        checkpoints.checkpoint_paths("m", {})
+        checkpoints.checkpoint_paths("m-seed0", {})
 
 
 def test_a_failed_save_returns_the_trained_model_with_a_warning(tmp_path, monkeypatch):
@@ -146,8 +156,8 @@ def test_swapped_weights_are_refused(tmp_path):
     _fit_cfg({"net": "A"}, tmp_path, train)
     torch.manual_seed(1)
     _fit_cfg({"net": "B"}, tmp_path, train)
-    pa, ja = checkpoints.checkpoint_paths("m", {"net": "A"}, tmp_path)
-    pb, jb = checkpoints.checkpoint_paths("m", {"net": "B"}, tmp_path)
+    pa, ja = checkpoints.checkpoint_paths("m-seed0", {"net": "A"}, tmp_path)
+    pb, jb = checkpoints.checkpoint_paths("m-seed0", {"net": "B"}, tmp_path)
     pa.write_bytes(pb.read_bytes())
     with pytest.raises(checkpoints.CheckpointMismatch, match="hash differs.*retrain=True"):
         _fit_cfg({"net": "A"}, tmp_path, train)
@@ -157,34 +167,24 @@ def test_swapped_weights_are_refused(tmp_path):
     assert len(calls) == 2
 
 
-def test_checkpoint_without_hash_is_upgraded_with_a_warning(tmp_path):
+def test_a_record_without_weights_hash_is_refused(tmp_path):
+    """Format 2 requires the hash: a record without one (edited, or a format-1 copy renamed) is not loaded."""
     calls, train = _train_counter()
-    m1, r1 = _fit_cfg({}, tmp_path, train)
+    _, r1 = _fit_cfg({}, tmp_path, train)
     assert r1["verified"] and len(r1["weights_sha256"]) == 64
-    _, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    _, js = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     old = json.loads(js.read_text())
-    del old["weights_sha256"]  # as written by the first version of the toolkit
+    del old["weights_sha256"]
     js.write_text(json.dumps(old))
-    with pytest.warns(UserWarning, match="without a hash.*could not be checked"):
-        m2, r2 = _fit_cfg({}, tmp_path, train)
-    assert r2["loaded"] and not r2["verified"] and torch.equal(m1.fc1.weight, m2.fc1.weight)
-    assert json.loads(js.read_text())["weights_sha256"] == r1["weights_sha256"]
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        _, r3 = _fit_cfg({}, tmp_path, train)  # hash added: no second warning, numbers still unverified
-    assert not r3["verified"] and len(calls) == 1
-    m1.fc1.weight.data[0, 0] += 1  # from now on the weights are checked
-    pt, _ = checkpoints.checkpoint_paths("m", {}, tmp_path)
-    torch.save({k: v for k, v in m1.state_dict().items()}, pt)
-    with pytest.raises(checkpoints.CheckpointMismatch, match="hash differs"):
+    with pytest.raises(checkpoints.CheckpointMismatch, match="hash differs.*retrain=True"):
         _fit_cfg({}, tmp_path, train)
+    assert len(calls) == 1
 
 
 def test_weights_without_record_are_kept_and_retrained(tmp_path):
     calls, train = _train_counter()
     _fit_cfg({}, tmp_path, train)
-    pt, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    pt, js = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     js.unlink()  # a save killed between the two files
     weights = pt.read_bytes()
     _, r = _fit_cfg({}, tmp_path, train)
@@ -223,7 +223,7 @@ def test_temporaries_of_a_killed_save_are_cleaned_up_later(tmp_path):
     import time
 
     calls, train = _train_counter()
-    pt, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    pt, js = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     old, fresh = tmp_path / f".{pt.name}.abc123.tmp", tmp_path / f".{js.name}.def456.tmp"
     for t in (old, fresh):
         t.write_bytes(b"half a checkpoint")
@@ -237,7 +237,7 @@ def test_temporaries_of_a_killed_save_are_cleaned_up_later(tmp_path):
 def test_backup_names_never_collide(tmp_path, monkeypatch, hard_links):
     calls, train = _train_counter()
     _fit_cfg({}, tmp_path, train)
-    pt, js = checkpoints.checkpoint_paths("m", {}, tmp_path)
+    pt, js = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     monkeypatch.setattr(checkpoints.time, "strftime", lambda fmt: "20260101-120000")
     if not hard_links:  # a file system without hard links (some network drives)
         def no_link(*a):

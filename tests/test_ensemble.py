@@ -108,3 +108,32 @@ def test_train_or_load_ensemble_caches_models_and_snapshots(toy, tmp_path, monke
     assert sorted(b.snapshots) == [0, 2, 3]
     assert torch.equal(a.snapshots[2]["conv1.weight"], b.snapshots[2]["conv1.weight"])
     assert b.history["step"] == a.history["step"]
+    assert len(list((tmp_path / "checkpoints").glob("ens_test-seed1-*.pt"))) == 1   # checkpoints.net_name
+
+
+def test_loop_strategy_is_fit_itself_dropout_included(toy):
+    from toolkit import config
+
+    X, y = toy
+    make = lambda: CNN(4, 2, 4, dropout=0.5)  # noqa: E731
+    res = fit_ensemble(make, 2, X, y, iterations=3, batch_size=64, seed=5, progress=False, strategy="loop")
+    for i in range(2):
+        with config.seeded(5 + i):
+            m = make()
+        fit(m, X, y, iterations=3, batch_size=64, seed=5 + i, progress=False)
+        assert _max_diff(m, res.models[i]) == 0
+
+
+@pytest.mark.parametrize("strategy", ["loop", "vmap"])
+def test_fit_ensemble_leaves_the_global_random_states_alone(strategy):
+    import random
+
+    import numpy as np
+
+    X, y = torch.randn(40, 1, 28, 28), torch.arange(40) % 10
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    expected = random.random(), float(np.random.rand()), float(torch.rand(1))
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    fit_ensemble(lambda: CNN(4, 4, 8, dropout=0.5), 2, X, y, iterations=3, batch_size=16, seed=2,
+                 progress=False, device="cpu", strategy=strategy)
+    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == expected

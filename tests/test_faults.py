@@ -73,7 +73,7 @@ def make():
     torch.manual_seed(init)  # another init, another model: versions can be told apart
     return MLP(8)
 
-model, rec = checkpoints.train_or_load("net", {"hidden": 8}, make, train, retrain=retrain,
+model, rec = checkpoints.train_or_load("net-seed0", {"hidden": 8}, make, train, retrain=retrain,
                                        folder=folder, verbose=False)
 print(json.dumps({"loaded": rec["loaded"], "verified": rec["verified"],
                   "sha": checkpoints.weights_hash(model.state_dict())}))
@@ -109,7 +109,7 @@ def _run(tmp_path, retrain=False, init=0) -> dict:
         torch.manual_seed(init)
         return MLP(8)
 
-    model, rec = checkpoints.train_or_load("net", {"hidden": 8}, make, train, retrain=retrain,
+    model, rec = checkpoints.train_or_load("net-seed0", {"hidden": 8}, make, train, retrain=retrain,
                                            folder=tmp_path / "ckpt", verbose=False, device="cpu")
     return {"loaded": rec["loaded"], "verified": rec["verified"],
             "sha": checkpoints.weights_hash(model.state_dict())}

@@ -77,7 +77,7 @@ def test_frozen_parameters_stay_frozen(digits):
 def test_bad_input_is_explained():
     m = MLP(10)
     X = torch.randn(20, 1, 28, 28)
-    with pytest.raises(ValueError, match=r"shape \(20,\)"):
+    with pytest.raises(ValueError, match="19 entries but 20 are needed"):
         fit(m, X, torch.zeros(19, dtype=torch.long), progress=False)
     with pytest.raises(ValueError, match="10 outputs"):
         fit(m, X, torch.full((20,), 12), progress=False)
@@ -204,16 +204,3 @@ def test_same_seed_same_numbers_as_before_the_random_states_were_restored(digits
     h = fit(c, sub.X, sub.y, iterations=7, batch_size=32, seed=3, progress=False, device="cpu", l1=1e-4)
     assert h["loss"] == pytest.approx([2.3302230834960938], rel=1e-5)
 
-
-def test_fit_ensemble_leaves_the_global_random_states_alone():
-    import random
-
-    from toolkit.train import fit_ensemble
-
-    X, y = torch.randn(40, 1, 28, 28), torch.arange(40) % 10
-    random.seed(5), np.random.seed(5), torch.manual_seed(5)
-    expected = random.random(), float(np.random.rand()), float(torch.rand(1))
-    random.seed(5), np.random.seed(5), torch.manual_seed(5)
-    fit_ensemble(lambda: CNN(4, 4, 8, dropout=0.5), 2, X, y, iterations=3, batch_size=16, seed=2,
-                 progress=False, device="cpu")
-    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == expected

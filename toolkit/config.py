@@ -1,49 +1,40 @@
-"""One place for the course's settings: experiment sizes, folders, offline mode, device and seeding.
+"""The course's settings: experiment sizes, folders, offline mode, device and seeding.
 
 Environment variables (read at call time, so a notebook or test may change them):
-
-- ``TOOLKIT_FAST=1``: smoke sizes for tests and CI (the whole course in minutes on 2 CPU cores).
-- ``TOOLKIT_SIZE=fast|classroom|paper``: explicit size mode (default ``classroom``; ``paper`` is meant
-  for a GPU). ``TOOLKIT_FAST=1`` wins over it.
-- ``TOOLKIT_DATA``: the data folder (default ``<repo>/data`` for a checkout, ``/content/data`` on Colab,
-  ``./data`` otherwise). Checkpoints go to ``<data>/checkpoints``.
-- ``TOOLKIT_OFFLINE=1``: never touch the network; data sets fall back to real data shipped in packages.
-- ``TOOLKIT_DEVICE=cpu|cuda|mps``: force a device (default: cuda > mps > cpu).
-- ``TOOLKIT_STRICT_CHECKS=1``: exercise checkers raise on a wrong answer (set by the test run).
-
-The on/off variables (TOOLKIT_FAST, TOOLKIT_OFFLINE, TOOLKIT_STRICT_CHECKS) accept 1/0, true/false, yes/no
-and on/off in any case; empty or unset means off; any other value raises ValueError (see :func:`env_flag`).
+``TOOLKIT_FAST=1`` smoke sizes for tests and CI (wins over ``TOOLKIT_SIZE=fast|classroom|paper``, default
+classroom; paper is meant for a GPU); ``TOOLKIT_DATA`` the data folder (default ``<repo>/data``,
+``/content/data`` on Colab, else ``./data``; checkpoints in ``<data>/checkpoints``); ``TOOLKIT_OFFLINE=1``
+never touch the network; ``TOOLKIT_DEVICE=cpu|cuda|mps`` force a device (default cuda > mps > cpu);
+``TOOLKIT_STRICT_CHECKS=1`` exercise checkers raise on a wrong answer. The on/off variables accept
+1/0, true/false, yes/no, on/off in any case (empty = off); anything else raises ValueError.
 """
 from __future__ import annotations
 
+import numbers
 import os
 import random
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 MODES = ("fast", "classroom", "paper")
 _mode_override: str | None = None
 
 
-@dataclass(frozen=True)
-class Size:
+class Size(NamedTuple):
     """One experiment size in the three modes."""
 
-    fast: object
-    classroom: object
-    paper: object
+    fast: Any
+    classroom: Any
+    paper: Any
 
     def get(self, mode: str):
         return getattr(self, mode)
 
 
-# ---------------------------------------------------------------------------------------------------
-# SIZES: every experiment size of the course. Notebooks read them through ``sizes()``.
-# Keep one section per notebook; name entries <what>_<unit>.
-# ---------------------------------------------------------------------------------------------------
+# SIZES: every experiment size of the course, read through ``sizes()``; one section per notebook.
 SIZES: dict[str, Size] = {
     # --- 01_train: the MLPs of Alessi's study, the A/B/C nets, one CNN ---
     "mnist_train_n": Size(2000, None, None),      # None = every training image available
@@ -122,33 +113,28 @@ SIZES: dict[str, Size] = {
 }
 
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
+def whole(v, name: str, minimum: int = 1) -> int:
+    """``v`` as an int >= ``minimum``; TypeError (2.5, "3", True) or ValueError naming ``name`` otherwise."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number >= {minimum}, got {v!r} ({type(v).__name__}).")
+    if v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}.")
+    return int(v)
 
 
 def env_flag(name: str) -> bool:
-    """The on/off environment variable ``name``: 1/true/yes/on -> True, 0/false/no/off or empty/unset -> False.
-
-    Case and surrounding spaces are ignored. Any other value raises ValueError naming the variable, so
-    that ``TOOLKIT_FAST=no`` can never switch fast mode on.
-    """
-    raw = os.environ.get(name, "")
-    v = raw.strip().lower()
-    if v in _TRUE:
-        return True
-    if v in ("",) + _FALSE:
-        return False
-    raise ValueError(f"The environment variable {name}={raw!r} is not an on/off value; set it to one of "
-                     f"1/0, true/false, yes/no, on/off (or unset it).")
+    """The on/off environment variable ``name`` (1/true/yes/on or 0/false/no/off, any case; empty = off)."""
+    v = os.environ.get(name, "").strip().lower()
+    if v not in ("", "0", "false", "no", "off", "1", "true", "yes", "on"):
+        raise ValueError(f"The environment variable {name}={os.environ[name]!r} is not an on/off value; set it "
+                         f"to one of 1/0, true/false, yes/no, on/off (or unset it).")
+    return v in ("1", "true", "yes", "on")
 
 
 def mode() -> str:
-    """The size mode in force: 'fast', 'classroom' or 'paper'."""
-    if _mode_override is not None:
-        return _mode_override
-    if env_flag("TOOLKIT_FAST"):
-        return "fast"
-    m = os.environ.get("TOOLKIT_SIZE", "classroom").strip().lower() or "classroom"
+    """The size mode in force: set_mode's, else 'fast' with $TOOLKIT_FAST, else $TOOLKIT_SIZE (default classroom)."""
+    m = _mode_override or ("fast" if env_flag("TOOLKIT_FAST") else
+                           os.environ.get("TOOLKIT_SIZE", "").strip().lower() or "classroom")
     if m not in MODES:
         raise ValueError(f"TOOLKIT_SIZE={m!r} is not a size mode; use one of {MODES}.")
     return m
@@ -160,10 +146,6 @@ def set_mode(m: str | None) -> None:
     if m is not None and m not in MODES:
         raise ValueError(f"{m!r} is not a size mode; use one of {MODES}.")
     _mode_override = m
-
-
-def is_fast() -> bool:
-    return mode() == "fast"
 
 
 def size(name: str, m: str | None = None):
@@ -179,8 +161,13 @@ def sizes(m: str | None = None) -> SimpleNamespace:
     return SimpleNamespace(mode=m, **{k: v.get(m) for k, v in SIZES.items()})
 
 
-def in_colab() -> bool:
-    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+def _folder(p: Path) -> Path:
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OSError(e.errno, f"Cannot create the folder {p} ({e.strerror or e}). Set TOOLKIT_DATA to a "
+                               f"folder you can write, e.g. `%env TOOLKIT_DATA=/tmp/data`.") from e
+    return p
 
 
 def repo_root() -> Path | None:
@@ -190,40 +177,25 @@ def repo_root() -> Path | None:
 
 
 def data_dir() -> Path:
-    """The data folder (created on demand)."""
-    env = os.environ.get("TOOLKIT_DATA")
-    if env:
-        p = Path(env).expanduser()
-    elif in_colab():
-        p = Path("/content/data")
-    elif repo_root() is not None:
-        p = repo_root() / "data"
-    else:
-        p = Path.cwd() / "data"
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OSError(e.errno, f"Cannot create the data folder {p} ({e.strerror or e}). Set TOOLKIT_DATA to "
-                               f"a folder you can write, e.g. `%env TOOLKIT_DATA=/tmp/data`.") from e
-    return p
+    """The data folder (created on demand): $TOOLKIT_DATA, /content/data on Colab, else <repo or cwd>/data."""
+    if os.environ.get("TOOLKIT_DATA"):
+        return _folder(Path(os.environ["TOOLKIT_DATA"]).expanduser())
+    colab = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+    return _folder(Path("/content/data") if colab else (repo_root() or Path.cwd()) / "data")
 
 
 def checkpoint_dir() -> Path:
-    p = data_dir() / "checkpoints"
-    p.mkdir(parents=True, exist_ok=True)
-    return p
+    return _folder(data_dir() / "checkpoints")
 
 
 def build_dir() -> Path:
-    """Where notebooks write exported artefacts (HTML Mapper graphs, figures)."""
+    """Where notebooks write exported artefacts (HTML, figures): $TOOLKIT_BUILD or <repo or cwd>/build."""
     env = os.environ.get("TOOLKIT_BUILD")
-    p = Path(env) if env else ((repo_root() or Path.cwd()) / "build")
-    p.mkdir(parents=True, exist_ok=True)
-    return p
+    return _folder(Path(env) if env else (repo_root() or Path.cwd()) / "build")
 
 
 def offline() -> bool:
-    """True when $TOOLKIT_OFFLINE is on (see :func:`env_flag`): never touch the network."""
+    """True when $TOOLKIT_OFFLINE is on: never touch the network."""
     return env_flag("TOOLKIT_OFFLINE")
 
 
@@ -232,25 +204,22 @@ def strict_checks() -> bool:
     return env_flag("TOOLKIT_STRICT_CHECKS")
 
 
-def device(prefer: str | None = None):
-    """The torch device to use: ``prefer`` or $TOOLKIT_DEVICE if given, else cuda > mps > cpu."""
+def device(prefer=None):
+    """The torch device: ``prefer`` (str or torch.device) or $TOOLKIT_DEVICE if given, else cuda > mps > cpu."""
     import torch
 
     want = prefer or os.environ.get("TOOLKIT_DEVICE")
-    if want:
-        try:
-            dev = torch.device(want)
-        except (RuntimeError, TypeError) as e:
-            arg = "device" if prefer else "TOOLKIT_DEVICE"
-            raise ValueError(f"{arg}={want!r} is not a torch device; use 'cpu', 'cuda', 'cuda:0' or 'mps'.") from e
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("A CUDA device was asked for but torch sees none; use device='cpu'.")
-        return dev
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    if not want:
+        mps = getattr(torch.backends, "mps", None)
+        want = "cuda" if torch.cuda.is_available() else "mps" if mps is not None and mps.is_available() else "cpu"
+    try:
+        dev = torch.device(want)
+    except (RuntimeError, TypeError) as e:
+        arg = "device" if prefer else "TOOLKIT_DEVICE"
+        raise ValueError(f"{arg}={want!r} is not a torch device; use 'cpu', 'cuda', 'cuda:0' or 'mps'.") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("A CUDA device was asked for but torch sees none; use device='cpu'.")
+    return dev
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -265,23 +234,17 @@ def seed_everything(seed: int = 0) -> None:
 
 @contextmanager
 def seeded(seed: int = 0):
-    """Run a block with Python, NumPy and torch seeded by ``seed`` (as :func:`seed_everything`), then put
-    the global random states back as they were: the caller's random numbers are not changed by the block.
-
-    ``with config.seeded(0): model = MLP(100)`` builds the same model as ``seed_everything(0)`` followed by
-    ``MLP(100)``, but the next ``torch.rand`` outside the block draws what it would have drawn anyway.
-    CUDA generators are restored too (when CUDA is in use).
-    """
+    """Run a block seeded as by :func:`seed_everything`, then put the global Python, NumPy and torch (CUDA
+    too) random states back: ``with seeded(0): m = MLP(100)`` builds what ``seed_everything(0); MLP(100)``
+    builds, and the caller's later random numbers are unchanged."""
     import numpy as np
     import torch
 
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}.")
+    seed = whole(seed, "seed", minimum=0)
     py_state, np_state = random.getstate(), np.random.get_state()
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []):
         try:
-            seed_everything(int(seed))
+            seed_everything(seed)
             yield
         finally:
             random.setstate(py_state)
@@ -289,30 +252,23 @@ def seeded(seed: int = 0):
 
 
 def widget_warning() -> str | None:
-    """A sentence if the installed ipywidgets will not display in this front end, else None.
-
-    Colab's own widget manager renders its ipywidgets 7.7; JupyterLab 4 renders only ipywidgets 8 (an
-    ipywidgets 7 kernel there shows no sliders at all, measured with tools/browser_check.py).
-    """
-    import sys
+    """A sentence if the installed ipywidgets will not display here, else None (JupyterLab 4 renders only
+    ipywidgets 8; Colab renders its own 7.7)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    if "google.colab" in sys.modules:
-        return None
     try:
-        v = version("ipywidgets")
+        v = None if "google.colab" in sys.modules else version("ipywidgets")
     except PackageNotFoundError:
         return "ipywidgets is not installed: the interactive demos need it (pip install 'ipywidgets>=8')."
-    if int(v.split(".")[0]) < 8:
+    if v is not None and int(v.split(".")[0]) < 8:
         return (f"ipywidgets {v} is installed; JupyterLab 4 displays widgets only with ipywidgets 8: "
                 "run `%pip install -U 'ipywidgets>=8'`, then restart the kernel.")
     return None
 
 
 def describe() -> str:
-    """One line saying mode, device, data folder and offline flag (print it in every setup cell), plus a
+    """One line with mode, device, data folder and offline flag (every setup cell prints it), plus a
     warning line when the installed ipywidgets cannot be displayed here."""
-    line = (f"toolkit: sizes={mode()}  device={device()}  data={data_dir()}  "
-            f"offline={'yes' if offline() else 'no'}")
     warning = widget_warning()
-    return line if warning is None else f"{line}\nwarning: {warning}"
+    return (f"toolkit: sizes={mode()}  device={device()}  data={data_dir()}  offline={'yes' if offline() else 'no'}"
+            + (f"\nwarning: {warning}" if warning else ""))

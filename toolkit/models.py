@@ -15,25 +15,17 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
+
+from .config import whole
 
 
-def _size(v, arg: str) -> int:
-    """``v`` as an int >= 1, or TypeError/ValueError naming ``arg`` (2.5 and "100" are refused, not rounded)."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{arg} must be a whole number, got {v!r} ({type(v).__name__}).")
-    if v < 1:
-        raise ValueError(f"{arg} must be >= 1, got {v}.")
-    return int(v)
-
-
-def _dropout(p) -> float:
+def _dropout(p) -> nn.Module:
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
         raise ValueError(f"dropout must be a number in [0, 1), got {p!r}.")
-    return float(p)
+    return nn.Dropout(float(p)) if p > 0 else nn.Identity()
 
 
 class MLP(nn.Module):
@@ -42,22 +34,16 @@ class MLP(nn.Module):
     def __init__(self, hidden: int = 100, in_features: int = 784, num_classes: int = 10,
                  dropout: float = 0.0):
         super().__init__()
-        if not isinstance(hidden, bool) and isinstance(hidden, numbers.Integral) and hidden < 1:
-            raise ValueError(f"hidden must be a positive number of neurons, got {hidden}.")
-        self.hidden = _size(hidden, "hidden")
-        self.in_features = _size(in_features, "in_features")
-        num_classes, dropout = _size(num_classes, "num_classes"), _dropout(dropout)
+        self.hidden, self.in_features = whole(hidden, "hidden"), whole(in_features, "in_features")
         self.fc1 = nn.Linear(self.in_features, self.hidden)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.fc2 = nn.Linear(self.hidden, num_classes)
+        self.dropout = _dropout(dropout)
+        self.fc2 = nn.Linear(self.hidden, whole(num_classes, "num_classes"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2 or x[0].numel() != self.in_features:
-            raise ValueError(
-                f"MLP expects inputs of shape (N, {self.in_features}) or (N, 1, 28, 28); "
-                f"got {tuple(x.shape)}.")
-        x = x.reshape(x.shape[0], -1)
-        h = F.relu(self.fc1(x))
+            raise ValueError(f"MLP expects inputs of shape (N, {self.in_features}) or (N, 1, 28, 28); "
+                             f"got {tuple(x.shape)}.")
+        h = F.relu(self.fc1(x.reshape(x.shape[0], -1)))
         return F.log_softmax(self.fc2(self.dropout(h)), dim=1)
 
 
@@ -71,22 +57,16 @@ class CNN(nn.Module):
     def __init__(self, a: int = 64, b: int = 32, c: int = 64, in_channels: int = 1,
                  num_classes: int = 10, dropout: float = 0.0, input_size: int = 28):
         super().__init__()
-        for v, arg in ((a, "a"), (b, "b"), (c, "c")):
-            if not isinstance(v, bool) and isinstance(v, numbers.Integral) and v < 1:
-                raise ValueError(f"M(a, b, c) needs positive widths, got ({a}, {b}, {c}).")
-            _size(v, arg)
-        in_channels, num_classes = _size(in_channels, "in_channels"), _size(num_classes, "num_classes")
-        input_size, dropout = _size(input_size, "input_size"), _dropout(dropout)
+        self.a, self.b, self.c = whole(a, "a"), whole(b, "b"), whole(c, "c")
+        self.in_channels, self.input_size = whole(in_channels, "in_channels"), whole(input_size, "input_size")
         if input_size % 4:
             raise ValueError(f"input_size must be divisible by 4 (two 2x2 max-pools), got {input_size}.")
-        self.a, self.b, self.c = int(a), int(b), int(c)
-        self.in_channels, self.input_size = int(in_channels), int(input_size)
         s = input_size // 4
-        self.conv1 = nn.Conv2d(in_channels, a, kernel_size=3, padding=1)
-        self.conv2 = nn.Conv2d(a, b, kernel_size=3, padding=1)
-        self.fc1 = nn.Linear(s * s * b, c)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.fc2 = nn.Linear(c, num_classes)
+        self.conv1 = nn.Conv2d(self.in_channels, self.a, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(self.a, self.b, kernel_size=3, padding=1)
+        self.fc1 = nn.Linear(s * s * self.b, self.c)
+        self.dropout = _dropout(dropout)
+        self.fc2 = nn.Linear(self.c, whole(num_classes, "num_classes"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         want = (self.in_channels, self.input_size, self.input_size)
@@ -100,6 +80,7 @@ class CNN(nn.Module):
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """The number of (trainable) parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 

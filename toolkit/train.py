@@ -1,16 +1,12 @@
-"""One training loop for the whole course: :func:`fit`, plus :func:`evaluate` and :func:`predict`.
+"""The one training loop of the course: :func:`fit`, plus :func:`evaluate` and :func:`predict`.
 
-The whole data set lives as tensors on the device; each epoch draws one permutation and slices it into
-index batches (no DataLoader, no per-sample transforms). Mixed precision (bfloat16 autocast) on CUDA.
-Identical seeds give identical numbers on the CPU.
-
-Exact semantics (other code, e.g. :func:`toolkit.ensemble.fit_ensemble`, reproduces them):
-``config.seed_everything(seed)`` at the start (dropout), inside ``config.seeded(seed)`` so that the global
-random states are restored when fit returns (a call to fit does not change the caller's random numbers);
-shuffling with its own
-``torch.Generator().manual_seed(seed)``; per epoch ``perm = torch.randperm(N, generator=g)`` and batches
-``perm[i:i + batch_size]`` (the last partial batch kept); ``iterations=T`` stops after exactly T optimizer
-steps; ``torch.optim.Adam(params, lr, weight_decay)`` over the trainable parameters; loss =
+The data set lives as tensors on the device; each epoch draws one permutation and slices it into index
+batches (no DataLoader). Mixed precision (bfloat16 autocast) on CUDA. Identical seeds give identical
+numbers on the CPU. Exact semantics (:func:`toolkit.ensemble.fit_ensemble` reproduces them): the body
+runs inside ``config.seeded(seed)`` (dropout; the caller's global random states are put back after);
+shuffling uses its own ``torch.Generator().manual_seed(seed)``, per epoch ``perm = torch.randperm(N,
+generator=g)`` and batches ``perm[i:i + batch_size]`` (the last partial batch kept); ``iterations=T``
+stops after exactly T optimizer steps; ``torch.optim.Adam(trainable params, lr, weight_decay)``; loss =
 ``F.cross_entropy(model(xb), yb) + l1 * sum(|W|)`` over weight tensors with >= 2 dimensions.
 """
 from __future__ import annotations
@@ -18,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -26,336 +22,245 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import config
+from .arrays import as_labels
 
-__all__ = ["fit", "evaluate", "predict", "as_tensors", "fit_ensemble"]
-
-
-def _count(v, arg: str, minimum: int = 1) -> int:
-    """``v`` as an int >= minimum, else TypeError/ValueError naming ``arg``."""
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{arg} must be a whole number >= {minimum}, got {v!r} ({type(v).__name__}).")
-    if v < minimum:
-        raise ValueError(f"{arg} must be >= {minimum}, got {v}.")
-    return int(v)
+__all__ = ["fit", "evaluate", "predict", "as_tensors"]
 
 
 def _rate(v, arg: str, positive: bool = False) -> float:
     """``v`` as a finite float >= 0 (> 0 with ``positive``), else TypeError/ValueError naming ``arg``."""
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{arg} must be a number, got {v!r} ({type(v).__name__}).")
-    v = float(v)
     if not math.isfinite(v) or v < 0 or (positive and v == 0):
         raise ValueError(f"{arg} must be a finite number {'> 0' if positive else '>= 0'}, got {v}.")
-    return v
+    return float(v)
 
 
 def as_tensors(X, y=None, *, device=None, name: str = "X"):
-    """Validate and convert inputs: X -> float32 tensor (N, ...), y -> int64 tensor (N,), on ``device``."""
-    if hasattr(X, "X") and hasattr(X, "y") and y is None:  # a toolkit.data.Dataset
+    """X -> float32 tensor (N, ...); with y, also y -> int64 labels (N,) >= 0 (``arrays.as_labels``).
+
+    A ``toolkit.data.Dataset`` may be passed as X with y=None. Both end up on ``device`` (if given).
+    """
+    if hasattr(X, "X") and hasattr(X, "y") and y is None:
         X, y = X.X, X.y
-    if isinstance(X, np.ndarray):
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got a NumPy array of dtype {X.dtype}.")
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
         X = torch.from_numpy(np.ascontiguousarray(X))
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{name} must be a torch tensor or NumPy array, got {type(X).__name__}.")
+    if not isinstance(X, torch.Tensor) or X.dtype.is_complex:
+        raise TypeError(f"{name} must hold real numbers (a torch tensor or NumPy array), got "
+                        f"{type(X).__name__} of dtype {getattr(X, 'dtype', '?')}.")
     if X.dim() < 2 or X.shape[0] == 0 or X[0].numel() == 0:
         raise ValueError(f"{name} must have shape (N, ...) with N >= 1 samples, got {tuple(X.shape)}.")
-    if X.dtype.is_complex:
-        raise TypeError(f"{name} must hold real numbers, got {X.dtype}.")
-    X = X.to(device=device, dtype=torch.float32) if device is not None else X.float()
+    X = X.to(device=device, dtype=torch.float32)
     if not torch.isfinite(X).all():
         raise ValueError(f"{name} contains NaN or infinite values; clean the data before training.")
     if y is None:
         return X
-    if isinstance(y, np.ndarray):
-        if y.dtype.kind not in "biuf":
-            raise TypeError(f"Labels must be whole class indices, got a NumPy array of dtype {y.dtype}.")
-        y = torch.from_numpy(np.ascontiguousarray(y))
-    if not isinstance(y, torch.Tensor):
-        try:
-            y = torch.as_tensor(y)
-        except (TypeError, ValueError, RuntimeError) as e:
-            raise TypeError(f"Labels y must be whole class indices (a list, array or tensor), got "
-                            f"{type(y).__name__}.") from e
-    if y.dtype.is_complex or y.dtype == torch.bool:
-        raise TypeError(f"Labels y must be whole class indices, got {y.dtype}.")
-    if y.dim() != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"Labels must have shape ({X.shape[0]},) to match {name}; got {tuple(y.shape)}.")
-    if y.dtype.is_floating_point:
-        if not torch.isfinite(y).all() or not torch.equal(y, y.round()):
-            raise ValueError("Labels must be whole class indices (0, 1, 2, ...), got fractional values.")
-    y = y.to(device=device, dtype=torch.int64) if device is not None else y.long()
-    if int(y.min()) < 0:
-        raise ValueError(f"Labels must be class indices >= 0; found {int(y.min())}.")
-    return X, y
+    return X, torch.from_numpy(as_labels(y, X.shape[0], "Labels y" if name == "X" else f"Labels of {name}")).to(X.device)
 
 
-def _model_device(model: nn.Module, device) -> torch.device:
+def _autocast(dev: torch.device):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
+
+
+def _prepare(model, X, y, device, what="Labels y go"):
+    """(device, X, y) with the labels checked against the model's number of outputs (X alone if y is None)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    if device is not None:
-        return config.device(device) if not isinstance(device, torch.device) else device
     p = next(iter(model.parameters()), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
-def _num_classes(model: nn.Module, X: torch.Tensor) -> int:
+    dev = config.device(device) if device is not None or p is None else p.device
+    if y is None:
+        return dev, as_tensors(X, device=dev), None
+    X, y = as_tensors(X, y, device=dev)
     was = model.training
-    model.eval()
     with torch.no_grad():
-        out = model(X[:1])
+        out = model.eval()(X[:1])
     model.train(was)
     if not isinstance(out, torch.Tensor) or out.dim() != 2:
         raise ValueError(f"The model must map X to outputs of shape (N, classes); it returned "
                          f"{tuple(getattr(out, 'shape', ())) or type(out).__name__} for one sample.")
-    return int(out.shape[1])
-
-
-def _autocast(dev: torch.device):
-    if dev.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
-
-
-def _l1_penalty(model: nn.Module) -> torch.Tensor:
-    return sum(p.abs().sum() for p in model.parameters() if p.requires_grad and p.dim() >= 2)
-
-
-def _hidden_layers(model: nn.Module) -> list[nn.Module]:
-    """Every Linear / Conv layer but the last one: the layers whose ReLU outputs are hidden units."""
-    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
-    return layers[:-1]
-
-
-class _ActivityL1:
-    """Collects sum |ReLU(output)| of the hidden layers during a forward pass (mean over the batch)."""
-
-    def __init__(self, model: nn.Module):
-        self.total = 0.0
-        self.handles = [m.register_forward_hook(self._hook) for m in _hidden_layers(model)]
-        if not self.handles:
-            raise ValueError("activity_l1 needs a model with at least two Linear/Conv layers.")
-
-    def _hook(self, module, inputs, output):
-        if not torch.is_grad_enabled():  # evaluations inside fit do not count
-            return
-        self.total = self.total + F.relu(output).float().abs().flatten(1).sum(1).mean()
-
-    def pop(self):
-        t, self.total = self.total, 0.0
-        return t
-
-    def remove(self):
-        for h in self.handles:
-            h.remove()
+    if int(y.max()) >= out.shape[1]:
+        raise ValueError(f"{what} up to {int(y.max())} but the model has {out.shape[1]} outputs; use a model "
+                         f"with more outputs or relabel the classes 0..{out.shape[1] - 1}.")
+    return dev, X, y
 
 
 @torch.no_grad()
+def _outputs(model, X, batch_size, dev) -> list:
+    """The model's float32 outputs, one tensor per batch, in eval mode (its mode is restored)."""
+    batch_size = config.whole(batch_size, "batch_size")
+    was = model.training
+    model.eval()
+    with _autocast(dev):
+        outs = [model(X[i:i + batch_size]).float() for i in range(0, X.shape[0], batch_size)]
+    model.train(was)
+    return outs
+
+
+def _scores(model, X, y, dev, batch_size=2048) -> tuple[float, float]:
+    outs, ys = _outputs(model, X, batch_size, dev), y.split(config.whole(batch_size, "batch_size"))
+    loss = sum(float(F.cross_entropy(o, t, reduction="sum")) for o, t in zip(outs, ys))
+    return loss / len(y), sum(int((o.argmax(1) == t).sum()) for o, t in zip(outs, ys)) / len(y)
+
+
 def evaluate(model: nn.Module, X, y, *, batch_size: int = 2048, device=None) -> tuple[float, float]:
-    """Mean cross-entropy (nats) and accuracy (fraction in [0, 1]) of ``model`` on (X, y).
-
-    X (N, ...), y (N,) labels in [0, classes); ``batch_size`` >= 1 samples per forward pass.
-    """
-    batch_size = _count(batch_size, "batch_size")
-    dev = _model_device(model, device)
-    X, y = as_tensors(X, y, device=dev)
-    n_classes = _num_classes(model, X)
-    if int(y.max()) >= n_classes:
-        raise ValueError(f"Labels y go up to {int(y.max())} but the model has {n_classes} outputs.")
-    was = model.training
-    model.eval()
-    total, correct = 0.0, 0
-    with _autocast(dev):
-        for i in range(0, X.shape[0], batch_size):
-            out = model(X[i:i + batch_size]).float()
-            yb = y[i:i + batch_size]
-            total += float(F.cross_entropy(out, yb, reduction="sum"))
-            correct += int((out.argmax(1) == yb).sum())
-    model.train(was)
-    return total / X.shape[0], correct / X.shape[0]
+    """Mean cross-entropy (nats) and accuracy (in [0, 1]) of ``model`` on X (N, ...), y (N,) labels."""
+    config.whole(batch_size, "batch_size")
+    dev, X, y = _prepare(model, X, y, device)
+    return _scores(model, X, y, dev, batch_size)
 
 
-@torch.no_grad()
 def predict(model: nn.Module, X, *, batch_size: int = 2048, device=None) -> torch.Tensor:
-    """The model's outputs (log-probabilities, (N, classes)) as a float32 CPU tensor; ``batch_size`` >= 1."""
-    batch_size = _count(batch_size, "batch_size")
-    dev = _model_device(model, device)
-    X = as_tensors(X, device=dev)
-    was = model.training
-    model.eval()
-    outs = []
-    with _autocast(dev):
-        for i in range(0, X.shape[0], batch_size):
-            outs.append(model(X[i:i + batch_size]).float().cpu())
-    model.train(was)
-    return torch.cat(outs)
+    """The model's outputs (log-probabilities, (N, classes)) as a float32 CPU tensor."""
+    config.whole(batch_size, "batch_size")
+    dev, X, _ = _prepare(model, X, None, device)
+    return torch.cat(_outputs(model, X, batch_size, dev)).cpu()
+
+
+def _loop(update: Callable, gens: list, N: int, batch_size: int, total: int, dev, *, lr: float,
+          desc: str, progress: bool, per_copy: bool, on_step=None, on_epoch=None) -> dict:
+    """The loop that :func:`fit` and the vectorized ensemble share: n = len(gens) copies, copy i shuffled by
+    ``gens[i]``. ``update(idx)`` (idx (n, b) indices) takes one optimizer step and returns the per-copy
+    losses (n,) and numbers of correct predictions (n,); ``on_step(step)`` runs at step 0 and after every
+    step, ``on_epoch(hist)`` after every epoch. Returns the history (per-copy lists if ``per_copy``)."""
+    hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=total, desc=desc, unit="step", leave=False)
+    step = 0
+    try:
+        if on_step is not None:
+            on_step(0)
+        while step < total:
+            t0 = time.perf_counter()
+            perms = torch.stack([torch.randperm(N, generator=g) for g in gens]).to(dev)   # (n, N)
+            loss_sum = torch.zeros(len(gens), device=dev)
+            correct = torch.zeros(len(gens), device=dev, dtype=torch.int64)
+            seen = 0
+            for i in range(0, N, batch_size):
+                if step >= total:
+                    break
+                idx = perms[:, i:i + batch_size]
+                losses, right = update(idx)
+                step += 1
+                loss_sum += losses * idx.shape[1]
+                correct += right
+                seen += idx.shape[1]
+                if bar is not None:
+                    bar.update(1)
+                if on_step is not None:
+                    on_step(step)
+            loss = [float(v) / seen for v in loss_sum.cpu()]
+            if not all(map(math.isfinite, loss)):
+                raise FloatingPointError(f"Training diverged (loss {loss}) at step {step}; lower the learning "
+                                         f"rate (lr={lr}).")
+            acc = [int(c) / seen for c in correct.cpu()]
+            hist["loss"].append(loss if per_copy else loss[0])
+            hist["acc"].append(acc if per_copy else acc[0])
+            hist["step"].append(step)
+            if on_epoch is not None:
+                on_epoch(hist)
+            hist["seconds"].append(time.perf_counter() - t0)
+            if bar is not None:
+                bar.set_postfix(loss=f"{np.mean(loss):.3f}", acc=f"{np.mean(acc):.3f}")
+    finally:
+        if bar is not None:
+            bar.close()
+    return hist
 
 
 def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: float = 1e-3,
         weight_decay: float = 0.0, seed: int = 0, device=None, progress: bool = True,
         X_val=None, y_val=None, l1: float = 0.0, iterations: int | None = None,
-        eval_every: int | None = None, on_step=None,
-        activity_l1: float = 0.0) -> dict[str, list[Any]]:
-    """Train ``model`` in place with Adam and return its history.
+        eval_every: int | None = None, on_step=None, activity_l1: float = 0.0) -> dict[str, list[Any]]:
+    """Train ``model`` (mapping X to (N, classes) log-probabilities or logits) in place with Adam.
 
-    Args:
-        model: any module mapping X to (N, classes) log-probabilities or logits.
-        X: inputs (N, ...) float; y: int labels (N,) in [0, classes). A ``toolkit.data.Dataset`` may be
-            passed as X with y=None.
-        epochs: passes over the data (ignored when ``iterations`` is given).
-        batch_size, lr, weight_decay: Adam settings ("regularized" in the course = weight_decay 1e-3).
-        l1: weight of an L1 penalty on all weight matrices / kernels (sparser weights).
-        activity_l1: weight of an L1 penalty on the hidden activations: the mean over the batch of
-            sum |ReLU(output)| of every Linear/Conv layer but the last (sparser activations).
-        seed: seeds shuffling and dropout; identical seeds give identical numbers on the CPU. The global
-            Python/NumPy/torch random states are the same after the call as before it.
-        device: 'cpu', 'cuda', ... (default: ``config.device()``).
-        progress: show a tqdm progress bar.
-        X_val, y_val: evaluated after every epoch (keys "val_loss", "val_acc").
-        iterations: train for exactly this many optimizer steps instead of whole epochs.
-        eval_every: with validation data, also evaluate every this many steps
-            (keys "curve_step", "curve_val_acc", "curve_val_loss": a learning curve in iterations).
-        on_step: ``on_step(step, model)`` is called once before training (step 0) and after every
-            optimizer step (evaluations, snapshots); it must leave the model in train mode.
+    X (N, ...) float, y (N,) int labels (or a ``toolkit.data.Dataset`` as X, y=None). ``epochs`` passes
+    over the data, or exactly ``iterations`` optimizer steps. ``weight_decay``: Adam's ("regularized" in the
+    course = 1e-3); ``l1``: weight of an L1 penalty on all weight matrices / kernels; ``activity_l1``: of
+    the batch mean of sum |ReLU(output)| of every Linear/Conv layer but the last. ``seed`` seeds shuffling
+    and dropout; the global random states are the same after the call as before. ``X_val, y_val`` are
+    evaluated after every epoch, and with ``eval_every`` also every that many steps (a learning curve).
+    ``on_step(step, model)`` is called at step 0 and after every step (it may switch to eval mode).
 
-    Returns:
-        dict of per-epoch lists: "loss" (mean training cross-entropy, nats), "acc" (training accuracy
-        during the epoch), "step" (optimizer steps so far), "seconds" (wall time of the epoch) and, with
-        validation data, "val_loss", "val_acc".
+    Returns per-epoch lists: "loss" (mean training cross-entropy, nats), "acc" (training accuracy during
+    the epoch), "step" (optimizer steps so far), "seconds"; with validation data "val_loss", "val_acc",
+    and with ``eval_every`` "curve_step", "curve_val_loss", "curve_val_acc".
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    batch_size = _count(batch_size, "batch_size")
     if iterations is None:
-        epochs = _count(epochs, "epochs")
+        epochs = config.whole(epochs, "epochs")
     else:
-        iterations = _count(iterations, "iterations")
-    if eval_every is not None:
-        eval_every = _count(eval_every, "eval_every")
-    lr = _rate(lr, "lr", positive=True)
-    weight_decay = _rate(weight_decay, "weight_decay")
-    l1 = _rate(l1, "l1")
-    activity_l1 = _rate(activity_l1, "activity_l1")
-    seed = _count(seed, "seed", minimum=0)
+        iterations = config.whole(iterations, "iterations")
+    batch_size = config.whole(batch_size, "batch_size")
+    eval_every = None if eval_every is None else config.whole(eval_every, "eval_every")
+    lr, weight_decay = _rate(lr, "lr", positive=True), _rate(weight_decay, "weight_decay")
+    l1, activity_l1 = _rate(l1, "l1"), _rate(activity_l1, "activity_l1")
+    seed = config.whole(seed, "seed", minimum=0)
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be a function on_step(step, model), got {type(on_step).__name__}.")
-    dev = config.device(device) if not isinstance(device, torch.device) else device
-    model.to(dev)
-    X, y = as_tensors(X, y, device=dev)
-    n_classes = _num_classes(model, X)
-    if int(y.max()) >= n_classes:
-        raise ValueError(f"Labels go up to {int(y.max())} but the model has {n_classes} outputs; "
-                         f"use a model with more outputs or relabel the classes 0..{n_classes - 1}.")
+    dev = config.device(device)
+    dev, X, y = _prepare(model.to(dev) if isinstance(model, nn.Module) else model, X, y, dev)
     has_val = X_val is not None
     if has_val:
         if y_val is None:
             raise ValueError("X_val was given without y_val.")
-        X_val, y_val = as_tensors(X_val, y_val, device=dev, name="X_val")
+        _, X_val, y_val = _prepare(model, X_val, y_val, dev, what="y_val goes")
         if X_val.shape[1:] != X.shape[1:]:
-            raise ValueError(f"X_val has samples of shape {tuple(X_val.shape[1:])}, "
-                             f"X has {tuple(X.shape[1:])}.")
-        if int(y_val.max()) >= n_classes:
-            raise ValueError(f"y_val goes up to {int(y_val.max())} but the model has {n_classes} outputs.")
+            raise ValueError(f"X_val has samples of shape {tuple(X_val.shape[1:])}, X has {tuple(X.shape[1:])}.")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("The model has no trainable parameters (all frozen?).")
+    hidden = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))][:-1]
+    if activity_l1 > 0 and not hidden:
+        raise ValueError("activity_l1 needs a model with at least two Linear/Conv layers.")
+    acts: list = []
+    hooks = [m.register_forward_hook(lambda mod, i, out: acts.append(out) if torch.is_grad_enabled() else None)
+             for m in (hidden if activity_l1 > 0 else [])]
+    curve = has_val and eval_every
+    extra: dict[str, list] = {}
+    if has_val:
+        extra.update(val_loss=[], val_acc=[])
+    if curve:
+        extra.update(curve_step=[], curve_val_loss=[], curve_val_acc=[])
 
-    # Seeded as by config.seed_everything(seed) (dropout, any random layer), but in a block that puts the
-    # global Python/NumPy/torch random states back afterwards: fit does not change the caller's numbers.
+    def update(idx):
+        xb, yb = X[idx[0]], y[idx[0]]
+        with _autocast(dev):
+            out = model(xb)
+            loss = F.cross_entropy(out.float(), yb)
+        total = loss + l1 * sum(p.abs().sum() for p in params if p.dim() >= 2) if l1 > 0 else loss
+        if acts:
+            total = total + activity_l1 * sum(F.relu(a).float().abs().flatten(1).sum(1).mean() for a in acts)
+            acts.clear()
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        return loss.detach()[None], (out.detach().argmax(1) == yb).sum()[None]
+
+    def step_done(step):
+        if on_step is not None:
+            on_step(step, model)
+            model.train()
+        if curve and step and step % eval_every == 0:
+            for k, v in zip(("curve_val_loss", "curve_val_acc"), _scores(model, X_val, y_val, dev)):
+                extra[k].append(v)
+            extra["curve_step"].append(step)
+
+    def epoch_done(hist):
+        if has_val:
+            for k, v in zip(("val_loss", "val_acc"), _scores(model, X_val, y_val, dev)):
+                extra[k].append(v)
+
     with config.seeded(seed):
         g = torch.Generator().manual_seed(seed)
-        params = [p for p in model.parameters() if p.requires_grad]
-        if not params:
-            raise ValueError("The model has no trainable parameters (all frozen?).")
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-
-        N = X.shape[0]
-        steps_per_epoch = math.ceil(N / batch_size)
-        total_steps = iterations if iterations is not None else epochs * steps_per_epoch
-        hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
-        if has_val:
-            hist.update(val_loss=[], val_acc=[])
-            if eval_every:
-                hist.update(curve_step=[], curve_val_loss=[], curve_val_acc=[])
-
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=total_steps, desc=f"fit {type(model).__name__}", unit="step", leave=False)
-
-        activity = _ActivityL1(model) if activity_l1 > 0 else None
-        step = 0
+        total = iterations if iterations is not None else epochs * math.ceil(X.shape[0] / batch_size)
         model.train()
-        if on_step is not None:
-            on_step(0, model)
-            model.train()
-        while step < total_steps:
-            t0 = time.perf_counter()
-            perm = torch.randperm(N, generator=g).to(dev)
-            loss_sum = torch.zeros((), device=dev)
-            correct = torch.zeros((), device=dev, dtype=torch.int64)
-            seen = 0
-            for i in range(0, N, batch_size):
-                if step >= total_steps:
-                    break
-                idx = perm[i:i + batch_size]
-                xb, yb = X[idx], y[idx]
-                with _autocast(dev):
-                    out = model(xb)
-                    loss = F.cross_entropy(out.float(), yb)
-                total = loss + l1 * _l1_penalty(model) if l1 > 0 else loss
-                if activity is not None:
-                    total = total + activity_l1 * activity.pop()
-                opt.zero_grad(set_to_none=True)
-                total.backward()
-                opt.step()
-                step += 1
-                loss_sum += loss.detach() * yb.shape[0]
-                correct += (out.detach().argmax(1) == yb).sum()
-                seen += yb.shape[0]
-                if bar is not None:
-                    bar.update(1)
-                if on_step is not None:
-                    on_step(step, model)
-                    model.train()
-                if has_val and eval_every and step % eval_every == 0:
-                    vl, va = evaluate(model, X_val, y_val)
-                    model.train()
-                    hist["curve_step"].append(step)
-                    hist["curve_val_loss"].append(vl)
-                    hist["curve_val_acc"].append(va)
-            if seen == 0:
-                break
-            ep_loss = float(loss_sum) / seen
-            if not math.isfinite(ep_loss):
-                if bar is not None:
-                    bar.close()
-                if activity is not None:
-                    activity.remove()
-                raise FloatingPointError(f"Training diverged (loss = {ep_loss}) at step {step}; "
-                                         f"lower the learning rate (lr={lr}).")
-            hist["loss"].append(ep_loss)
-            hist["acc"].append(int(correct) / seen)
-            hist["step"].append(step)
-            if has_val:
-                vl, va = evaluate(model, X_val, y_val)
-                model.train()
-                hist["val_loss"].append(vl)
-                hist["val_acc"].append(va)
-            hist["seconds"].append(time.perf_counter() - t0)
-            if bar is not None:
-                post = {"loss": f"{ep_loss:.3f}", "acc": f"{hist['acc'][-1]:.3f}"}
-                if has_val:
-                    post["val_acc"] = f"{hist['val_acc'][-1]:.3f}"
-                bar.set_postfix(post)
-        if bar is not None:
-            bar.close()
-        if activity is not None:
-            activity.remove()
-        model.eval()
-        return hist
-
-
-def fit_ensemble(*args, **kwargs):
-    """Train many independent copies of a model at once (see :mod:`toolkit.ensemble`)."""
-    from .ensemble import fit_ensemble as _fit_ensemble
-
-    return _fit_ensemble(*args, **kwargs)
+        try:
+            hist = _loop(update, [g], X.shape[0], batch_size, total, dev, lr=lr, desc=f"fit {type(model).__name__}",
+                         progress=progress, per_copy=False, on_step=step_done, on_epoch=epoch_done)
+        finally:
+            for h in hooks:
+                h.remove()
+    model.eval()
+    return {**hist, **extra}

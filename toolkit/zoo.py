@@ -1,26 +1,13 @@
 """The named networks of the course, trained on first use and loaded from checkpoints afterwards.
 
-=============  ===========================================================================================
-name           what
-=============  ===========================================================================================
-mlp100         MLP 784-100-10, Adam lr 0.01, batch 64 (Alessi's settings, docs/REFERENCES.md section 2)
-mlp100_reg     the same with Adam weight decay 1e-3 ("regularized")
-mlp1024        MLP 784-1024-10
-mlp1024_reg    the same, regularized
-net_A          MLP of width ``abc_hidden`` trained on digits 0-4 only (task alpha)
-net_B          the same on digits 5-9 (task beta)
-net_C          the same on all digits (task alpha + beta)
-cnn            M(64, 32, 64) of Gabrielsson & Carlsson (width ``cnn_width``), Adam 1e-3, batch 128,
-               dropout 0.5 after FC1 (the public reproduction's settings)
-=============  ===========================================================================================
-
-Nets of one seed and one architecture start from the same initial weights (``torch.manual_seed(seed)``
-before building, inside ``config.seeded`` so the caller's random state is left as it was): net_A, net_B
-and net_C of seed 0 differ only by their training data. Notebook 02 shows why that matters when comparing
-weights, and compares across seeds.
-
-``get(name, seed=0)`` returns ``(model, info)``; ``info`` holds the training history, test accuracy,
-the data source and the checkpoint path. Sizes (epochs, training set size) come from ``config.sizes()``.
+``NETS`` lists them (mlp100, mlp100_reg, mlp1024, mlp1024_reg: Alessi's MLPs, docs/REFERENCES.md section 2;
+net_A, net_B, net_C: width ``abc_hidden`` on digits 0-4, 5-9, all; cnn: M(a, b, c) of Gabrielsson &
+Carlsson, docs/REFERENCES.md section 3); :func:`spec` gives each one's full training settings.
+Nets of one seed and one architecture start from the same initial weights (built inside
+``config.seeded(seed)``): net_A, net_B and net_C of seed 0 differ only by their training data.
+``get(name, seed=0)`` returns ``(model, info)`` (history, test accuracy, data source, checkpoint path);
+the checkpoint is named ``checkpoints.net_name(name.lower(), seed)``, e.g. "net_a-seed0". Sizes (epochs,
+training set size) come from ``config.sizes()``.
 """
 from __future__ import annotations
 
@@ -33,7 +20,7 @@ from . import checkpoints, config, data
 from .models import CNN, MLP
 from .train import evaluate, fit
 
-__all__ = ["NETS", "description", "get", "mnist_train", "mnist_test", "spec", "summary"]
+__all__ = ["NETS", "description", "get", "mnist_train", "mnist_test", "spec", "fingerprint"]
 
 NETS = {
     "mlp100": "MLP 784-100-10, not regularized",
@@ -65,8 +52,7 @@ def mnist_test():
 
 def fingerprint(ds) -> str:
     """A short content hash of a Dataset (labels + images), so checkpoints are tied to their data."""
-    h = hashlib.sha1()
-    h.update(ds.y.cpu().numpy().tobytes())
+    h = hashlib.sha1(ds.y.cpu().numpy().tobytes())
     h.update((ds.X.cpu().float() * 1000).round().to(torch.int32).numpy().tobytes())
     return h.hexdigest()[:12]
 
@@ -77,55 +63,40 @@ def spec(name: str, seed: int = 0) -> dict:
         raise KeyError(f"No course net named {name!r}. Known: {', '.join(NETS)}.")
     S = config.sizes()
     if name.startswith("mlp"):
-        hidden = 100 if name.startswith("mlp100") else 1024
-        return dict(arch="MLP", hidden=hidden, epochs=S.mlp_epochs, batch_size=S.mlp_batch_size,
-                    lr=S.mlp_lr, weight_decay=1e-3 if name.endswith("_reg") else 0.0, classes=None,
-                    seed=seed)
+        return dict(arch="MLP", hidden=100 if name.startswith("mlp100") else 1024, epochs=S.mlp_epochs,
+                    batch_size=S.mlp_batch_size, lr=S.mlp_lr, weight_decay=1e-3 if name.endswith("_reg") else 0.0,
+                    classes=None, seed=seed)
     if name.startswith("net_"):
         return dict(arch="MLP", hidden=S.abc_hidden, epochs=S.abc_epochs, batch_size=64, lr=1e-3,
                     weight_decay=0.0, classes=_CLASSES.get(name), seed=seed)
-    a, b, c = S.cnn_width
-    return dict(arch="CNN", width=[a, b, c], dropout=0.5, epochs=S.cnn_epochs, batch_size=128,
+    return dict(arch="CNN", width=list(S.cnn_width), dropout=0.5, epochs=S.cnn_epochs, batch_size=128,
                 lr=1e-3, weight_decay=0.0, classes=None, seed=seed)
-
-
-def _build(cfg: dict):
-    if cfg["arch"] == "MLP":
-        return MLP(cfg["hidden"])
-    return CNN(*cfg["width"], dropout=cfg["dropout"])
 
 
 def description(name: str) -> str:
     """One line saying what the named net is, with the sizes of the current mode (the CNN's width)."""
     if name not in NETS:
         raise KeyError(f"unknown net {name!r}; the course nets are: {', '.join(NETS)}")
-    if name == "cnn":
-        a, b, c = spec(name)["width"]
-        return f"CNN M({a},{b},{c}), Gabrielsson & Carlsson"
-    return NETS[name]
-
-
-def _subset(ds, classes):
-    if classes is None:
-        return ds
-    return ds.subset(torch.isin(ds.y, torch.tensor(classes)).nonzero().flatten())
+    return "CNN M({},{},{}), Gabrielsson & Carlsson".format(*spec(name)["width"]) if name == "cnn" else NETS[name]
 
 
 def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = True, device=None):
     """Train-or-load a named course net. Returns ``(model, info)``.
 
-    ``info``: "history" (per-epoch lists), "test_acc" (on the test digits of the classes it was
-    trained on), "test_acc_all" (on all test digits), "acc_source" (stored with a hash-verified
-    checkpoint, or evaluated from the loaded weights), "config", "data_source", "path", "loaded".
+    ``info``: "history" (per-epoch lists), "test_acc" (on the test digits of the classes it was trained
+    on), "test_acc_all" (on all test digits; both stored with the hash-verified checkpoint), "config",
+    "data_source", "description", "path", "loaded".
     """
     cfg = spec(name, seed)
     train_ds, test_ds = mnist_train(), mnist_test()
     cfg["data"] = {"train": fingerprint(train_ds), "test": fingerprint(test_ds)}
-    tr, te = _subset(train_ds, cfg["classes"]), _subset(test_ds, cfg["classes"])
+    tr, te = train_ds, test_ds
+    if cfg["classes"] is not None:
+        tr, te = (ds.subset(torch.isin(ds.y, torch.tensor(cfg["classes"])).nonzero().flatten()) for ds in (tr, te))
 
     def make():
-        with config.seeded(seed):  # the init of torch.manual_seed(seed); the caller's random state is kept
-            return _build(cfg)
+        with config.seeded(seed):
+            return MLP(cfg["hidden"]) if cfg["arch"] == "MLP" else CNN(*cfg["width"], dropout=cfg["dropout"])
 
     def train(model):
         hist = fit(model, tr.X, tr.y, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
@@ -133,39 +104,12 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
                    X_val=te.X, y_val=te.y)
         # final accuracies, stored with the checkpoint so that loading does not re-evaluate
         hist["test_acc"] = hist["val_acc"][-1]
-        hist["test_acc_all"] = (hist["test_acc"] if cfg["classes"] is None
-                                else evaluate(model, test_ds.X, test_ds.y)[1])
+        hist["test_acc_all"] = hist["test_acc"] if cfg["classes"] is None else evaluate(model, test_ds.X, test_ds.y)[1]
         return hist
 
-    model, record = checkpoints.train_or_load(f"{name}-seed{seed}", cfg, make, train, retrain=retrain,
-                                              device=device)
-    info = dict(record)
-    h = info["history"]
-    # A checkpoint stores its final accuracies; they are used only when the loaded weights match the hash
-    # recorded with them (record["verified"]). An older checkpoint (no hash, or no stored accuracies) is
-    # evaluated from its weights now.
-    trusted = bool(info.get("verified"))
-    info["test_acc"] = (h["test_acc"] if trusted and "test_acc" in h
-                        else evaluate(model, te.X, te.y)[1])
-    info["test_acc_all"] = (h["test_acc_all"] if trusted and "test_acc_all" in h
-                            else evaluate(model, test_ds.X, test_ds.y)[1])
-    info["acc_source"] = ("stored with the checkpoint, weights verified by hash"
-                          if trusted and "test_acc" in h else "evaluated from the loaded weights")
+    model, info = checkpoints.train_or_load(checkpoints.net_name(name.lower(), seed), cfg, make, train,
+                                            retrain=retrain, device=device)
+    info["test_acc"], info["test_acc_all"] = info["history"]["test_acc"], info["history"]["test_acc_all"]
     info["data_source"] = {"train": train_ds.source, "test": test_ds.source}
     info["description"] = description(name)
     return model, info
-
-
-def summary(names=None, seed: int = 0):
-    """A pandas DataFrame: one row per named net with its size, test accuracy and training time."""
-    import pandas as pd
-
-    rows = []
-    for n in names or NETS:
-        model, info = get(n, seed, progress=False)
-        h = info["history"]
-        rows.append({"net": n, "what": description(n), "parameters": sum(p.numel() for p in model.parameters()),
-                     "epochs": len(h["loss"]), "train_acc": h["acc"][-1],
-                     "test_acc": info["test_acc"], "test_acc_all_digits": info["test_acc_all"],
-                     "train_seconds": info.get("train_seconds")})
-    return pd.DataFrame(rows).set_index("net")
