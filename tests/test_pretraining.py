@@ -48,11 +48,12 @@ def test_filter_banks_are_the_ideal_filters():
     (lambda: P.filter_bank("square"), "Unknown first-layer variant"),
     (lambda: P.filter_bank("normal"), "no fixed filter bank"),
     (lambda: P.filter_bank("klein", 13), "n1 x n2 grid"),
-    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, stop_at=("val", 0.5)), "eval set 'val'"),
+    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, stop_at=0.5), "needs held-out data"),
     (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, eval_every=0), "eval_every"),
-    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, eval_sets={"val": _data(8)},
-                           stop_at=("val", 90)), "accuracy fraction"),
-    (lambda: P.steps_to_threshold([], [], 0.5), "non-zero length"),
+    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, val=_data(8), stop_at=90), "accuracy fraction"),
+    (lambda: P.steps_to_threshold([], [], 0.5), "at least 1"),
+    (lambda: P.freeze_first_layer(nn.Linear(9, 4), P.filter_bank("circle", 4)), "conv1"),
+    (lambda: P.variant_model("circle", widths=(8, 4)), "three positive integers"),
     (lambda: P.variant_model("circles"), "circle, klein, gaussian, normal"),
     (lambda: P.variant_model("normal", bank=torch.zeros(64, 3, 3)), "only makes sense"),
     (lambda: P.variant_model("circle", bank=P.filter_bank("circle", 16)), "64 output channels"),
@@ -68,9 +69,9 @@ def test_bad_input_gives_clear_errors(call, match):
 
 
 # ------------------------------------------------------------------------------------- frozen layers
-def test_frozen_conv_is_the_bank_and_frozen():
+def test_freeze_first_layer_is_the_bank_and_frozen():
     bank = P.filter_bank("circle", 8)
-    conv = P.frozen_conv(bank)
+    conv = P.freeze_first_layer(CNN(8, 4, 8), bank).conv1
     assert isinstance(conv, nn.Conv2d) and conv.weight.shape == (8, 1, 3, 3)
     assert not any(p.requires_grad for p in conv.parameters())
     assert torch.equal(conv.bias, torch.zeros(8))
@@ -117,7 +118,7 @@ def test_frozen_layer_stays_frozen_through_training(trainer):
 def test_appended_filters_shapes_values_and_gradients():
     bank = P.filter_bank("klein", 16)
     layer = P.AppendedFilters(bank)
-    assert list(layer.parameters()) == [] and "weight" in layer.state_dict()
+    assert list(layer.parameters()) == [] and list(layer.state_dict()) == ["weight"]
     x = torch.randn(3, 1, 28, 28, requires_grad=True)
     out = layer(x)
     assert out.shape == (3, 17, 28, 28) and layer.out_channels == 17
@@ -131,14 +132,14 @@ def test_appended_filters_shapes_values_and_gradients():
 
 def test_appended_net_trains_everything_but_the_filters():
     m = P.appended_model("circle", widths=(16, 4, 8), seed=0)
-    assert isinstance(m, P.AppendedNet) and m.net.conv1.in_channels == 17
+    assert isinstance(m, nn.Sequential) and m.net.conv1.in_channels == 17 and m.appended.out_channels == 17
     X, y = _data(16)
     F.nll_loss(m(X), y).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in m.parameters())
-    assert m.append.weight.grad is None and not m.append.weight.requires_grad
-    bank0 = m.append.weight.clone()
+    assert m.appended.weight.grad is None and not m.appended.weight.requires_grad
+    bank0 = m.appended.weight.clone()
     train.fit(m, X, y, iterations=3, batch_size=8, progress=False)
-    assert torch.equal(m.append.weight, bank0)
+    assert torch.equal(m.appended.weight, bank0)
     plain = P.appended_model("normal", widths=SMALL, seed=0)
     assert type(plain) is CNN and plain.conv1.in_channels == 1
 
@@ -149,14 +150,12 @@ def test_train_curve_reproduces_fit_and_records_evaluations():
     a = P.variant_model("normal", widths=SMALL, seed=1, dropout=0.5)
     b = P.variant_model("normal", widths=SMALL, seed=1, dropout=0.5)
     train.fit(a, X, y, iterations=9, batch_size=32, seed=4, progress=False)
-    out = P.train_curve(b, X, y, iterations=9, eval_every=4, batch_size=32, seed=4, progress=False,
-                        eval_sets={"t": (X, y)}, snapshot=P.conv1_filters)
+    out = P.train_curve(b, X, y, iterations=9, eval_every=4, batch_size=32, seed=4, progress=False, val=(X, y))
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k]), k
-    assert out["step"] == [0, 4, 8, 9] and len(out["acc"]["t"]) == 4 and len(out["snapshots"]) == 4
+    assert out["step"] == [0, 4, 8, 9] and len(out["val_acc"]) == 4
     assert out["last_step"] == 9 and out["stopped"] is False
-    assert np.allclose(np.array(out["snapshots"][-1]), b.conv1.weight.detach().numpy())
-    assert out["acc"]["t"][-1] == pytest.approx(train.evaluate(b, X, y)[1])
+    assert out["val_acc"][-1] == pytest.approx(train.evaluate(b, X, y)[1])
 
 
 def test_train_curve_stops_at_the_target_with_fits_weights():
@@ -164,63 +163,31 @@ def test_train_curve_stops_at_the_target_with_fits_weights():
     X = torch.randn(256, 1, 28, 28, generator=g)
     y = (X[:, 0, :14].mean((1, 2)) > X[:, 0, 14:].mean((1, 2))).long()    # learnable: top vs bottom brighter
     m = P.variant_model("normal", widths=SMALL, seed=0)
-    out = P.train_curve(m, X, y, iterations=200, eval_every=5, eval_sets={"val": (X, y)},
-                        stop_at=("val", 0.8), lr=3e-3, progress=False)
+    out = P.train_curve(m, X, y, iterations=200, eval_every=5, val=(X, y), stop_at=0.8, lr=3e-3, progress=False)
     assert out["stopped"] and out["last_step"] < 200 and out["last_step"] % 5 == 0
-    assert out["acc"]["val"][-1] >= 0.8 and max(out["acc"]["val"][:-1]) < 0.8, "stops at the first hit"
+    assert out["val_acc"][-1] >= 0.8 and max(out["val_acc"][:-1]) < 0.8, "stops at the first hit"
     ref = P.variant_model("normal", widths=SMALL, seed=0)
     train.fit(ref, X, y, iterations=out["last_step"], lr=3e-3, progress=False)
     for k, v in ref.state_dict().items():
         assert torch.equal(v, m.state_dict()[k]), k
     never = P.train_curve(P.variant_model("circle", widths=SMALL), X, y, iterations=7, eval_every=5,
-                          eval_sets={"val": (X, y)}, stop_at=("val", 1.0), progress=False)
+                          val=(X, y), stop_at=1.0, progress=False)
     assert not never["stopped"] and never["last_step"] == 7 and never["step"] == [0, 5, 7]
 
 
 # ---------------------------------------------------------------------------------- steps to threshold
-def test_iterations_and_steps_to_threshold():
+def test_steps_to_threshold_with_censoring():
     steps = np.array([10, 20, 50, 100])
-    assert P.iterations_to_threshold(steps, [0.2, 0.8, 0.7, 0.9], 0.8) == 20
-    assert P.iterations_to_threshold(steps, [0.2, 0.3, 0.4, 0.5], 0.8) is None
-    assert P.steps_to_threshold(steps, [0.2, 0.8, 0.7, 0.9], 0.8) == (20, True)
+    assert P.steps_to_threshold(steps, [0.2, 0.8, 0.7, 0.9], 0.8) == (20, True)   # first hit, a later dip
+    assert P.steps_to_threshold(steps, [0.2, 0.3, 0.4, 0.8], 0.8) == (100, True)  # equal counts
     assert P.steps_to_threshold(steps, [0.2, 0.3, 0.4, 0.5], 0.8) == (100, False)   # censored at 100
+    assert P.steps_to_threshold(steps.tolist(), torch.tensor([0.9, 0.1, 0.1, 0.1]), 0.5) == (10, True)
     with pytest.raises(ValueError, match="fraction"):
-        P.iterations_to_threshold(steps, [0.1] * 4, 80)
-    with pytest.raises(ValueError, match="same"):
+        P.steps_to_threshold(steps, [0.1] * 4, 80)
+    with pytest.raises(ValueError, match="same length"):
         P.steps_to_threshold(steps, [0.1] * 3, 0.5)
-
-
-def test_sustained_threshold():
-    steps, acc = [10, 20, 50, 100], [0.2, 0.5, 0.3, 0.6]
-    assert P.iterations_to_threshold(steps, acc, 0.5) == 20
-    assert P.iterations_to_threshold(steps, acc, 0.5, sustained=True) == 100
-    assert P.iterations_to_threshold(steps, [0.6, 0.7, 0.4, 0.45], 0.5, sustained=True) is None
-    assert P.steps_to_threshold(steps, [0.6, 0.7, 0.4, 0.45], 0.5, sustained=True) == (100, False)
-
-
-# -------------------------------------------------------------------------------------------- plots
-def test_plots_take_arrays_and_return_figures():
-    fig = P.plot_seeds({"normal": [10.0, 12.0], "circle": np.array([11.0, 13.0, 12.0])}, ylabel="acc",
-                       chance=10)
-    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes[0].patches) == 2
-    curves = {"normal": [([0, 5, 10], [0.1, 0.5, 0.9]), ([0, 5], [0.1, 0.95])],
-              "circle": [([0, 5, 10], [0.1, 0.2, 0.3])]}
-    fig = P.plot_curves(curves, threshold=0.9)
-    assert isinstance(fig, matplotlib.figure.Figure)
-    assert len(fig.axes[0].lines) == 3 + 2 + 1          # three curves, two threshold dots, the threshold
-    fig = P.plot_banks({"circle": P.filter_bank("circle", 8)}, ncols=4)
-    assert isinstance(fig, matplotlib.figure.Figure)
-    with pytest.raises(ValueError, match="empty"):
-        P.plot_seeds({"normal": []}, ylabel="acc")
-    matplotlib.pyplot.close("all")
-
-
-def test_other_domain_key():
-    class D:
-        source = "scikit-learn's real 8x8 handwritten digits (offline stand-in for SVHN)"
-    assert P.other_domain_key(D()) == "sk_digits"
-    D.source = "torchvision svhn files in data (test split, 26,032 images)"
-    assert P.other_domain_key(D()) == "svhn"
+    with pytest.raises(ValueError, match="NaN"):
+        P.steps_to_threshold(steps, [0.1, np.nan, 0.2, 0.3], 0.5)
 
 
 # --------------------------------------------------------------------------------------- exercises
@@ -255,15 +222,19 @@ def _transposed_conv(bank):
 
 
 def test_ex06_q1_accepts_solution_and_rejects_mistakes():
-    assert ex06.q1(P.frozen_conv) and ex06.q1(_good_conv)
+    assert ex06.q1(_good_conv) and ex06.q1(lambda b: P.freeze_first_layer(CNN(len(b), 2, 2), b).conv1)
     for bad, why in [(_trainable_conv, "requires_grad"), (_unpadded_conv, "padding=1"),
                      (_transposed_conv, "transposed"), (lambda b: None, "nn.Conv2d")]:
         with pytest.raises(ExerciseFailed, match=why):
             ex06.q1(bad)
 
 
-def test_ex06_q2_accepts_solution_and_rejects_mistakes():
-    assert ex06.q2(P.iterations_to_threshold)
+def test_ex06_q3_accepts_solution_and_rejects_mistakes():
+    def reach(steps, acc, t):
+        step, reached = P.steps_to_threshold(steps, acc, t)
+        return step if reached else None
+
+    assert ex06.q3(reach)
 
     def index_not_step(steps, acc, t):
         hit = np.flatnonzero(np.asarray(acc) >= t)
@@ -278,7 +249,7 @@ def test_ex06_q2_accepts_solution_and_rejects_mistakes():
 
     for bad, why in [(index_not_step, "position"), (strict, "exactly equal"), (last_step, "first")]:
         with pytest.raises(ExerciseFailed, match=why):
-            ex06.q2(bad)
+            ex06.q3(bad)
 
 
 def _float64_conv(bank):
@@ -312,10 +283,10 @@ def test_ex06_q1_float64_and_student_errors_are_handled(capsys, monkeypatch):
     assert "Your code raised" in out and "student bug in forward" in out
 
 
-def test_ex06_q3_judgement():
-    assert ex06.q3("b") and ex06.q3(" (B) ")
+def test_ex06_q2_judgement():
+    assert ex06.q2("b") and ex06.q2(" (B) ")
     for bad, why in [("a", "same MNIST accuracy"), ("c", "entirely above 0"), ("d", "cannot refute"),
                      ("e", "one of"), (2, "one letter")]:
         with pytest.raises(ExerciseFailed, match=why):
-            ex06.q3(bad)
-    assert ex06.q3._solution == "", "new exercises ship no reference solution"
+            ex06.q2(bad)
+    assert ex06.q2._solution == "", "new exercises ship no reference solution"

@@ -2,8 +2,8 @@
 
     from toolkit.exercises import ex06 as check
     check.q1(make_frozen_conv)   # make_frozen_conv(bank (n, 3, 3)) -> frozen nn.Conv2d(1, n, 3, padding=1)
-    check.q2(iters_to_reach)     # iters_to_reach(steps, acc, threshold) -> first step with acc >= threshold
-    check.q3(answer)             # judgement: which conclusion does an unmatched comparison support? "a".."d"
+    check.q2(answer)             # judgement: which conclusion does an unmatched comparison support? "a".."d"
+    check.q3(iters_to_reach)     # iters_to_reach(steps, acc, threshold) -> first step with acc >= threshold
 """
 from __future__ import annotations
 
@@ -105,14 +105,7 @@ q1 = Exercise(
     solution="")
 
 
-q2 = Exercise(
-    "q2", _check_iters,
-    hint="Loop over `zip(steps, acc)` and return the first step whose accuracy is >= threshold; after "
-         "the loop return None. (NumPy: `np.flatnonzero(np.asarray(acc) >= threshold)`.)",
-    solution="")
-
-
-_Q3_FEEDBACK = {
+_Q2_FEEDBACK = {
     "a": "The interval does exclude 0, but it compares nets that were not equally trained: the circle nets "
          "were also ahead on MNIST (96% vs 93%). A gap on the other domain can come from training progress "
          "alone. The control is to compare at the same MNIST accuracy.",
@@ -123,20 +116,27 @@ _Q3_FEEDBACK = {
 }
 
 
-def _check_q3(answer) -> None:
+def _check_judgement(answer) -> None:
     if not isinstance(answer, str):
         raise Wrong(f"Set `answer` to one letter, \"a\", \"b\", \"c\" or \"d\"; got a {type(answer).__name__}.")
     letter = answer.strip().strip("().").lower()
     if letter not in ("a", "b", "c", "d"):
         raise Wrong(f"Set `answer` to one of \"a\", \"b\", \"c\", \"d\"; got {answer!r}.")
     if letter != "b":
-        raise Wrong(_Q3_FEEDBACK[letter])
+        raise Wrong(_Q2_FEEDBACK[letter])
 
 
-q3 = Exercise(
-    "q3", _check_q3,
+q2 = Exercise(
+    "q2", _check_judgement,
     hint="Two things differ between the groups: the first layer, and how far each net got on MNIST in the "
          "same number of steps. Which option removes the second difference?",
     solution="",
     success="Correct: the circle nets were further along on MNIST, so the transfer gap mixes the first layer "
             "with training progress. Matching the MNIST accuracy (section 4's protocol) removes that.")
+
+
+q3 = Exercise(
+    "q3", _check_iters,
+    hint="Loop over `zip(steps, acc)` and return the first step whose accuracy is >= threshold; after "
+         "the loop return None. (NumPy: `np.flatnonzero(np.asarray(acc) >= threshold)`.)",
+    solution="")
