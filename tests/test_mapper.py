@@ -1,4 +1,5 @@
-"""Tests of toolkit.mapper: covers, lenses, both backends on known shapes, bad input, the explorer."""
+"""Tests of toolkit.mapper, mapper_plots, mapper_shape: covers, lenses, both backends on known shapes, bad
+input, drawing and kmapper's HTML, flares."""
 import os
 
 import matplotlib
@@ -23,7 +24,10 @@ def circle():
 
 @pytest.fixture(scope="module")
 def blobs():
-    return M.two_blobs(400, separation=8.0, seed=2)
+    """(400, 2): two Gaussian blobs (std 1) whose centres are 8 apart."""
+    X = np.random.default_rng(2).normal(0, 1, (400, 2))
+    X[:200, 0] += 8.0
+    return X
 
 
 needs_giotto = pytest.mark.skipif("giotto" not in M.available_backends(),
@@ -41,7 +45,6 @@ def _same_graph(a, b):
 def test_gain_conversion():
     assert M.overlap_from_gain(3) == pytest.approx(2 / 3)
     assert M.overlap_from_gain(2) == pytest.approx(0.5)
-    assert M.gain_from_overlap(M.overlap_from_gain(4.0)) == pytest.approx(4.0)
     with pytest.raises(ValueError, match="> 1"):
         M.overlap_from_gain(0.5)
 
@@ -80,7 +83,7 @@ def test_cover_is_kmappers_cover_spanning_the_lens_range():
     np.testing.assert_allclose(centers - radius, left, atol=1e-8)
     np.testing.assert_allclose(centers + radius, right, atol=1e-8)
     cubes = cov.km.transform(np.c_[np.arange(len(f)), f])         # KeplerMapper's own pull-back
-    assert [sorted(c[:, 0].astype(int)) for c in cubes] == [cov.members(s).tolist() for s in range(cov.n_sets)]
+    assert [sorted(c[:, 0].astype(int)) for c in cubes] == [np.flatnonzero(m).tolist() for m in cov.masks.T]
 
 
 # --- known shapes, both backends --------------------------------------------------------------------
@@ -171,8 +174,6 @@ def test_bad_input(circle):
     from sklearn.cluster import DBSCAN
     with pytest.raises(ValueError, match="found no cluster"):       # every point is noise
         M.mapper_graph(circle, clusterer=DBSCAN(eps=1e-6, min_samples=5))
-    with pytest.raises(ValueError, match="eps must be > 0"):
-        M.ball_mapper(circle, 0.0)
 
 
 # --- graph invariants and whole-graph clusters ------------------------------------------------------
@@ -200,42 +201,7 @@ def test_purity_uses_all_members(blobs):
     assert nc.shape == (res.n_nodes,) and nc.min() == 0
 
 
-def test_ball_mapper_circle(circle):
-    res = M.ball_mapper(circle, eps=0.5)
-    assert res.n_components() == 1 and M.flag_holes(res.graph) == 1
-    assert res.coverage() == 1.0
-    assert np.all([np.linalg.norm(circle[m] - circle[l], axis=1).max() <= 0.5 + 1e-9
-                   for m, l in zip(res.members, res.cover_set)])
-
-
-def test_sensitivity_grid(circle):
-    t = M.sensitivity(circle, lens=circle[:, 1:], resolutions=(3, 8, 20), gains=(0.2, 0.5))
-    assert t["nodes"].shape == (3, 2)
-    assert np.all(t["nodes"][-1] > t["nodes"][0])                 # finer cover, more nodes
-    assert t["holes"][1, 0] == 1                                  # the circle at a sensible setting
-    fig = MP.plot_sensitivity(t)
-    assert len(fig.axes) == 4
-
-
-# --- explorer, drawing, HTML ------------------------------------------------------------------------
-def test_explorer_headless(circle):
-    labels = (circle[:, 0] > 0).astype(int)
-    ex = MP.MapperExplorer(circle, labels, values={"angle": np.arctan2(circle[:, 1], circle[:, 0])})
-    res = ex.update(resolution=8, gain=0.3, lens="pca", color="majority label")
-    assert res is ex.result and res.n_nodes > 0 and ex.seconds < 10
-    for color in ex.colorings:
-        assert ex.update(resolution=5, gain=0.3, lens="l2norm", color=color) is not None
-    assert ex.update(clusterer="dbscan", eps_scale=1e-4) is None       # nothing found: message, no crash
-    ui = ex.widget()
-    assert ui is not None
-    ex.controls["resolution"].value = 12
-    assert ex.result.params["resolution"] == 12
-    ex.controls["lens"].value = "density"
-    assert ex.result.params["lens"] == "density"
-    ex.controls["ball_eps"].value = 0.5
-    assert ex.ball_result is not None and ex.ball_result.params["method"] == "ball_mapper"
-
-
+# --- drawing, HTML ------------------------------------------------------------------------
 def test_knn_graph_is_cached(circle):
     c = M.make_clusterer("knn")
     assert c.graph_for(circle) is c.graph_for(circle.copy())
@@ -247,26 +213,26 @@ def test_draw_and_html(circle, tmp_path):
     assert "8 nodes" in ax.get_title() or str(res.n_nodes) in ax.get_title()
     with pytest.raises(ValueError, match="one value per node"):
         MP.draw(res, node_color=np.ones(res.n_nodes + 1))
-    for r in (res, M.ball_mapper(circle, eps=0.5)):       # kmapper's own graph dict, and one built from networkx
-        kg = MP.kmapper_graph(r)
-        assert len(kg["nodes"]) == r.n_nodes and sum(map(len, kg["links"].values())) == r.n_edges
-        assert sorted(map(sorted, kg["nodes"].values())) == sorted(m.tolist() for m in r.members)
-    path = MP.save_html(res, tmp_path / "circle.html", color=circle[:, 0], color_name="x")
+    kg = res.native                                       # kmapper's own graph dict: the same graph
+    assert len(kg["nodes"]) == res.n_nodes and sum(map(len, kg["links"].values())) == res.n_edges
+    assert sorted(map(sorted, kg["nodes"].values())) == sorted(m.tolist() for m in res.members)
+    import kmapper
+    path = tmp_path / "circle.html"
+    kmapper.KeplerMapper(verbose=0).visualize(kg, path_html=str(path), color_values=circle[:, 0],
+                                              color_function_name=["x"], custom_tooltips=np.arange(600) % 3)
     text = path.read_text()
     assert path.exists() and "<html" in text.lower() and len(text) > 1000
     assert "srcdoc" in MP.show_html(path).data
 
 
 def test_scales(blobs):
-    # scales: the median distance between two points of the blobs is about the blob separation
-    assert 4.0 < M.typical_distance(blobs) < 10.0
-    assert 0 < M.auto_eps(blobs) < M.typical_distance(blobs)
+    assert 0 < M.auto_eps(blobs) < 2.0                     # a neighbour scale, well below the blobs' distance 8
     assert set(M.available_backends()) <= set(M.BACKENDS) and "kmapper" in M.available_backends()
 
 
 def test_layout_places_every_component_apart(blobs):
     res = M.mapper_graph(blobs, lens="pca", n_components=1, resolution=10, gain=0.3)
-    pos = MP._layout(res)
+    pos = MP.layout(res)
     assert set(pos) == set(res.graph.nodes) and np.all(np.isfinite(np.array(list(pos.values()))))
     comps = [sorted(c) for c in nx.connected_components(res.graph)]
     boxes = [(np.array([pos[k] for k in c]).min(0), np.array([pos[k] for k in c]).max(0)) for c in comps]
@@ -346,11 +312,6 @@ def test_flares_are_counted_from_the_graph():
     res = _result_of(G, members, 20)
     assert MS.flares(res) == [[5, 4, 3], [6]]
     assert MS.flares(res, min_nodes=2) == [[5, 4, 3]]
-    labels = np.zeros(20, int)
-    labels[[10, 11, 8, 9]] = 1
-    t = MS.flare_table(res, labels)
-    assert list(t["nodes"]) == [3, 1] and list(t["points"]) == [6, 2]
-    assert t.loc[0, "majority"] == 1 and t.loc[0, "purity"] == pytest.approx(4 / 6)
     sh = MS.component_shares(res)
     assert sh.tolist() == pytest.approx([14 / 20, 4 / 20, 2 / 20])
     # a pure cycle or a pure path has no flares
@@ -360,8 +321,6 @@ def test_flares_are_counted_from_the_graph():
         MS.flares(res, min_nodes=0)
     with pytest.raises(TypeError, match="MapperResult"):
         MS.flares(G)
-    with pytest.raises(ValueError, match="one entry per point"):
-        MS.flare_table(res, labels[:-1])
 
 
 def test_flares_on_a_real_mapper_graph_of_a_star():
@@ -376,13 +335,14 @@ def test_flares_on_a_real_mapper_graph_of_a_star():
     res = M.mapper_graph(X, lens=np.linalg.norm(X, axis=1), resolution=8, gain=0.3)
     fl = MS.flares(res, min_nodes=2)
     assert len(fl) == 3
-    tab = MS.flare_table(res, arm, min_nodes=2)
-    assert sorted(tab["majority"]) == [0, 1, 2] and (tab["purity"] > 0.95).all()
-    assert (tab["lens at leaf"] > tab["lens at junction"]).all()
+    arms = [np.bincount(arm[np.concatenate([res.members[v] for v in f])], minlength=3) for f in fl]
+    assert sorted(int(a.argmax()) for a in arms) == [0, 1, 2] and all(a.max() > 0.95 * a.sum() for a in arms)
+    lens_at = [(res.lens[res.members[f[0]]].mean(), res.lens[res.members[f[-1]]].mean()) for f in fl]
+    assert all(leaf > junction for leaf, junction in lens_at)     # leaf at the tip, junction at the centre
     assert MS.component_shares(res)[0] > 0.95
 
 
-def test_compute_module_draws_nothing_and_forwards_old_plot_names():
+def test_compute_module_draws_nothing_and_has_no_plot_names():
     import subprocess
     import sys
 
@@ -390,7 +350,6 @@ def test_compute_module_draws_nothing_and_forwards_old_plot_names():
             "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"                                   # computing a graph imports no plotting
-    assert M.draw is MP.draw and M.MapperExplorer is MP.MapperExplorer and M.save_html is MP.save_html
-    with pytest.raises(AttributeError):
-        M.to_kmapper
+    for name in ("draw", "plot_cover", "save_html", "MapperExplorer", "to_kmapper"):
+        assert not hasattr(M, name)                              # pictures live in mapper_plots only
 

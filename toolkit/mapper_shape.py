@@ -1,19 +1,11 @@
-"""Shape statistics of a Mapper graph, computed rather than described: how much of the data the largest
-component holds, and the flares (chains of nodes hanging off the rest of the graph).
-
-- :func:`component_shares`: share of all N points in each connected component, largest first.
-- :func:`flares`: every chain that starts at a leaf (a node of degree 1) and runs through nodes of degree 2
-  until it meets a junction (degree >= 3); the chain's nodes, leaf first.
-- :func:`flare_table`: one row per flare: its length, points, majority label and purity, lens at both ends.
-
-Works on a :class:`toolkit.mapper.MapperResult` (graph + members); a flare is counted only where the graph
-has one, so a notebook can say "k flares" with k printed by the code.
-"""
+"""Shape statistics of a Mapper graph (a :class:`toolkit.mapper.MapperResult`), counted rather than
+described: :func:`component_shares` (share of the points in each connected component) and :func:`flares`
+(chains of nodes hanging off the rest of the graph), so a notebook prints "k flares" with k computed."""
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["component_shares", "flares", "flare_table"]
+__all__ = ["component_shares", "flares"]
 
 
 def _graph(res):
@@ -65,25 +57,3 @@ def flares(res, *, min_nodes: int = 1) -> list[list[int]]:
             out.append(chain)
     return sorted(out, key=lambda c: (-len(c), c[0]))
 
-
-def flare_table(res, labels, *, min_nodes: int = 1):
-    """pandas DataFrame, one row per flare of :func:`flares`: nodes, points (distinct), majority label and
-    purity of its points (all members counted), mean lens (first coordinate) at the leaf and at the node
-    next to the junction. labels: (N,) integer labels (e.g. the true digits)."""
-    import pandas as pd
-
-    lab = np.asarray(labels)
-    if lab.shape != (res.n_points,):
-        raise ValueError(f"labels must have one entry per point ({res.n_points}); got shape {lab.shape}.")
-    rows = []
-    for i, chain in enumerate(flares(res, min_nodes=min_nodes)):
-        pts = np.unique(np.concatenate([res.members[v] for v in chain]))
-        vals, counts = np.unique(lab[pts], return_counts=True)
-        row = {"flare": i, "nodes": len(chain), "points": len(pts), "majority": int(vals[counts.argmax()]),
-               "purity": counts.max() / len(pts)}
-        if res.lens is not None:
-            row["lens at leaf"] = float(res.lens[res.members[chain[0]], 0].mean())
-            row["lens at junction"] = float(res.lens[res.members[chain[-1]], 0].mean())
-        rows.append(row)
-    cols = ["flare", "nodes", "points", "majority", "purity", "lens at leaf", "lens at junction"]
-    return pd.DataFrame(rows, columns=cols if res.lens is not None else cols[:5]).set_index("flare")
