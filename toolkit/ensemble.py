@@ -32,14 +32,10 @@ __all__ = ["EnsembleResult", "fit_ensemble", "train_or_load_ensemble", "snapshot
 
 @dataclass
 class EnsembleResult:
-    """What :func:`fit_ensemble` returns.
-
-    models: the n trained copies (eval mode, on the training device). history: per-epoch lists "loss" and
-    "acc" (each entry n per-copy values: mean training cross-entropy in nats, accuracy in [0, 1]), "step",
-    "seconds". snapshots: {step: {parameter name: tensor (n, *shape) on the CPU}} at steps 0, s, 2s, ...
-    and the last step with ``snapshot_every=s``, else empty. seconds: training wall time. loaded: from a
-    checkpoint. ``models, history = fit_ensemble(...)`` also works.
-    """
+    """What :func:`fit_ensemble` returns: models (the n trained copies, eval mode); history (fit's per-epoch
+    lists, "loss" and "acc" entries holding n per-copy values); snapshots ({step: {parameter name: tensor
+    (n, *shape), CPU}} at steps 0, s, 2s, ... and the last with ``snapshot_every=s``); seconds (training
+    wall time); loaded (from a checkpoint). ``models, history = fit_ensemble(...)`` also works."""
 
     models: list
     history: dict
@@ -110,10 +106,23 @@ def _vmap(models, X, y, *, T, B, lr, weight_decay, seed, dev, take, progress, ch
     return hist
 
 
-def _train(models: list, X, y, *, iterations, batch_size=128, lr=1e-3, weight_decay=0.0, seed=0, device=None,
-           snapshot_every=None, snapshot_params=None, progress=True, strategy="auto",
-           chunk_size=None) -> EnsembleResult:
-    """Train the given copies (same architecture) in place; see :func:`fit_ensemble`."""
+def fit_ensemble(make_model: Callable[[], nn.Module], n_models: int, X, y, *, iterations: int,
+                 batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device=None,
+                 snapshot_every: int | None = None, snapshot_params: Sequence[str] | None = None,
+                 weight_decay: float = 0.0, progress: bool = True,
+                 strategy: str = "auto", chunk_size: int | None = None) -> EnsembleResult:
+    """Train ``n_models`` independent copies of ``make_model()`` (e.g. ``lambda: CNN(32, 16, 32)``).
+
+    Copy i equals ``with config.seeded(seed + i): m = make_model()`` then ``fit(m, X, y,
+    iterations=iterations, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed + i)``.
+    X (N, ...) float, y (N,) int (or a Dataset as X, y=None); ``iterations`` optimizer steps per copy.
+    ``snapshot_every``: also keep the weights every this many steps (``result.snapshots``), limited to
+    ``snapshot_params`` (e.g. ``["conv1.weight"]``) if given. ``strategy``: 'loop', 'vmap' or 'auto' (see the
+    module docstring). ``chunk_size``: with 'vmap', at most this many copies per vectorized pass (memory
+    grows with n x batch_size: the conv1 output of 100 x M(64,32,64) at batch 128 alone is 2.6 GB).
+    The global random states are the same after the call as before.
+    """
+    models = _build(make_model, n_models, seed)
     T, B = config.whole(iterations, "iterations"), config.whole(batch_size, "batch_size")
     dev = config.device(device)
     names = [k for k, _ in models[0].named_parameters()]
@@ -154,41 +163,6 @@ def _train(models: list, X, y, *, iterations, batch_size=128, lr=1e-3, weight_de
     return EnsembleResult(models=models, history=hist, snapshots=snapshots, seconds=time.perf_counter() - t0)
 
 
-def fit_ensemble(make_model: Callable[[], nn.Module], n_models: int, X, y, *, iterations: int,
-                 batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device=None,
-                 snapshot_every: int | None = None, snapshot_params: Sequence[str] | None = None,
-                 weight_decay: float = 0.0, progress: bool = True,
-                 strategy: str = "auto", chunk_size: int | None = None) -> EnsembleResult:
-    """Train ``n_models`` independent copies of ``make_model()`` (e.g. ``lambda: CNN(32, 16, 32)``).
-
-    Copy i equals ``with config.seeded(seed + i): m = make_model()`` then ``fit(m, X, y,
-    iterations=iterations, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed + i)``.
-    X (N, ...) float, y (N,) int (or a Dataset as X, y=None); ``iterations`` optimizer steps per copy.
-    ``snapshot_every``: also keep the weights every this many steps (``result.snapshots``), limited to
-    ``snapshot_params`` (e.g. ``["conv1.weight"]``) if given. ``strategy``: 'loop', 'vmap' or 'auto' (see the
-    module docstring). ``chunk_size``: with 'vmap', at most this many copies per vectorized pass (memory
-    grows with n x batch_size: the conv1 output of 100 x M(64,32,64) at batch 128 alone is 2.6 GB).
-    The global random states are the same after the call as before.
-    """
-    models = _build(make_model, n_models, seed)
-    return _train(models, X, y, iterations=iterations, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                  seed=seed, device=device, snapshot_every=snapshot_every, snapshot_params=snapshot_params,
-                  progress=progress, strategy=strategy, chunk_size=chunk_size)
-
-
-class _EnsembleBox(nn.Module):
-    """A checkpointable container: the n models plus their snapshots as buffers (steps, n, *shape)."""
-
-    def __init__(self, models, steps, shapes):
-        super().__init__()
-        self.models, self.steps, self.keys = nn.ModuleList(models), list(steps), list(shapes)
-        for k, shape in shapes.items():
-            self.register_buffer("snap__" + k.replace(".", "__"), torch.zeros(len(steps), len(models), *shape))
-
-    def snap(self, k):
-        return getattr(self, "snap__" + k.replace(".", "__"))
-
-
 def train_or_load_ensemble(name: str, cfg: dict, make_model: Callable[[], nn.Module], n_models: int,
                            X, y, *, iterations: int, batch_size: int = 128, lr: float = 1e-3,
                            seed: int = 0, device=None, snapshot_every: int | None = None,
@@ -208,20 +182,27 @@ def train_or_load_ensemble(name: str, cfg: dict, make_model: Callable[[], nn.Mod
         shapes = {k: tuple(p.shape) for k, p in make_model().named_parameters()
                   if steps and (snapshot_params is None or k in snapshot_params)}
 
+    def make_box():  # a checkpointable module: the n models and, as buffers (steps, n, *shape), the snapshots
+        box = nn.Module()
+        box.models = nn.ModuleList(_build(make_model, n_models, seed))
+        for k, shape in shapes.items():
+            box.register_buffer(k.replace(".", "__"), torch.zeros(len(steps), int(n_models), *shape))
+        return box
+
     def train(box):
-        res = _train(list(box.models), X, y, iterations=iterations, batch_size=batch_size, lr=lr, seed=seed,
-                     device=device, snapshot_every=snapshot_every, snapshot_params=snapshot_params,
-                     progress=progress)
+        res = fit_ensemble(make_model, n_models, X, y, iterations=iterations, batch_size=batch_size, lr=lr,
+                           seed=seed, device=device, snapshot_every=snapshot_every,
+                           snapshot_params=snapshot_params, progress=progress)
+        box.models = nn.ModuleList(res.models)
         with torch.no_grad():
             for j, s in enumerate(steps):
                 for k in shapes:
-                    box.snap(k)[j].copy_(res.snapshots[s][k])
+                    box.get_buffer(k.replace(".", "__"))[j].copy_(res.snapshots[s][k])
         return res.history
 
-    box, record = checkpoints.train_or_load(
-        checkpoints.net_name(name, seed), full, lambda: _EnsembleBox(_build(make_model, n_models, seed), steps, shapes),
-        train, retrain=retrain, device=device, verbose=progress)
-    snapshots = {s: {k: box.snap(k)[j].detach().cpu().clone() for k in box.keys} for j, s in enumerate(steps)}
+    box, record = checkpoints.train_or_load(checkpoints.net_name(name, seed), full, make_box, train,
+                                            retrain=retrain, device=device, verbose=progress)
+    snapshots = {s: {k: box.get_buffer(k.replace(".", "__"))[j].cpu().clone() for k in shapes} for j, s in enumerate(steps)}
     return EnsembleResult(models=[m.eval() for m in box.models], history=record.get("history", {}),
                           snapshots=snapshots, seconds=float(record.get("train_seconds", 0.0)),
                           loaded=bool(record["loaded"]))

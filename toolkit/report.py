@@ -1,8 +1,7 @@
 """Key results of a notebook, collected by ``make course`` into one table.
 
-At the end of a notebook: ``report.key_results("01_train", {"mlp100 test acc": 0.97, ...})``. It shows the
-numbers and, when $TOOLKIT_RESULTS is set (the course runner sets it), writes them to
-``$TOOLKIT_RESULTS/<notebook>.json``.
+At the end of a notebook: ``report.key_results("01_train", {"mlp100 test acc": 0.97, ...})`` shows the
+numbers and, when $TOOLKIT_RESULTS is set (the course runner sets it), writes ``$TOOLKIT_RESULTS/<notebook>.json``.
 """
 from __future__ import annotations
 
@@ -13,36 +12,28 @@ from pathlib import Path
 
 
 def _plain(v):
-    if hasattr(v, "item"):
-        v = v.item()
+    v = v.item() if hasattr(v, "item") else v
     if isinstance(v, float):
         return round(v, 4)
     return v if isinstance(v, (int, str, bool)) or v is None else str(v)
 
 
-_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
 def key_results(notebook: str, results: dict):
-    """Record {name: number or short text}; returns a pandas DataFrame for display.
+    """Record {name: number or short text} (floats rounded to 4 digits); returns a pandas DataFrame.
 
-    ``notebook`` is a plain file-name stem such as "01_train" (letters, digits, ``_ . -``; no folders):
-    the file written is always ``$TOOLKIT_RESULTS/<notebook>.json``, never outside that folder.
+    ``notebook`` is a plain file-name stem such as "01_train" (letters, digits, ``_ . -``; no folders), so
+    the file written is always inside $TOOLKIT_RESULTS.
     """
     import pandas as pd
 
-    if not isinstance(notebook, str) or not _STEM.fullmatch(notebook) or ".." in notebook:
+    if not isinstance(notebook, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", notebook) or ".." in notebook:
         raise ValueError(f"notebook must be the notebook's file-name stem such as '01_train' (letters, "
                          f"digits, '_', '.', '-'; no folders), got {notebook!r}.")
     if not isinstance(results, dict):
         raise TypeError(f"results must be a dict {{name: number or short text}}, got {type(results).__name__}.")
     clean = {str(k): _plain(v) for k, v in results.items()}
-    folder = os.environ.get("TOOLKIT_RESULTS")
-    if folder:
-        folder = Path(folder).resolve()
-        target = (folder / f"{notebook}.json").resolve()
-        if target.parent != folder:  # cannot happen for a plain stem; a last guard
-            raise ValueError(f"notebook={notebook!r} would write outside {folder}.")
+    if os.environ.get("TOOLKIT_RESULTS"):
+        folder = Path(os.environ["TOOLKIT_RESULTS"]).resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(clean, indent=1))
+        (folder / f"{notebook}.json").write_text(json.dumps(clean, indent=1))
     return pd.DataFrame({"value": clean}).rename_axis(f"key results of {notebook}")

@@ -85,9 +85,8 @@ def _prepare(model, X, y, device, what="Labels y go"):
 
 
 @torch.no_grad()
-def _outputs(model, X, batch_size, dev) -> list:
+def _outputs(model, X, batch_size: int, dev) -> list:
     """The model's float32 outputs, one tensor per batch, in eval mode (its mode is restored)."""
-    batch_size = config.whole(batch_size, "batch_size")
     was = model.training
     model.eval()
     with _autocast(dev):
@@ -97,23 +96,22 @@ def _outputs(model, X, batch_size, dev) -> list:
 
 
 def _scores(model, X, y, dev, batch_size=2048) -> tuple[float, float]:
-    outs, ys = _outputs(model, X, batch_size, dev), y.split(config.whole(batch_size, "batch_size"))
+    batch_size = config.whole(batch_size, "batch_size")
+    outs, ys = _outputs(model, X, batch_size, dev), y.split(batch_size)
     loss = sum(float(F.cross_entropy(o, t, reduction="sum")) for o, t in zip(outs, ys))
     return loss / len(y), sum(int((o.argmax(1) == t).sum()) for o, t in zip(outs, ys)) / len(y)
 
 
 def evaluate(model: nn.Module, X, y, *, batch_size: int = 2048, device=None) -> tuple[float, float]:
     """Mean cross-entropy (nats) and accuracy (in [0, 1]) of ``model`` on X (N, ...), y (N,) labels."""
-    config.whole(batch_size, "batch_size")
     dev, X, y = _prepare(model, X, y, device)
     return _scores(model, X, y, dev, batch_size)
 
 
 def predict(model: nn.Module, X, *, batch_size: int = 2048, device=None) -> torch.Tensor:
     """The model's outputs (log-probabilities, (N, classes)) as a float32 CPU tensor."""
-    config.whole(batch_size, "batch_size")
     dev, X, _ = _prepare(model, X, None, device)
-    return torch.cat(_outputs(model, X, batch_size, dev)).cpu()
+    return torch.cat(_outputs(model, X, config.whole(batch_size, "batch_size"), dev)).cpu()
 
 
 def _loop(update: Callable, gens: list, N: int, batch_size: int, total: int, dev, *, lr: float,
@@ -122,12 +120,10 @@ def _loop(update: Callable, gens: list, N: int, batch_size: int, total: int, dev
     ``gens[i]``. ``update(idx)`` (idx (n, b) indices) takes one optimizer step and returns the per-copy
     losses (n,) and numbers of correct predictions (n,); ``on_step(step)`` runs at step 0 and after every
     step, ``on_epoch(hist)`` after every epoch. Returns the history (per-copy lists if ``per_copy``)."""
+    from tqdm.auto import tqdm
+
     hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total, desc=desc, unit="step", leave=False)
-    step = 0
+    bar, step = tqdm(total=total, desc=desc, unit="step", leave=False, disable=not progress), 0
     try:
         if on_step is not None:
             on_step(0)
@@ -146,8 +142,7 @@ def _loop(update: Callable, gens: list, N: int, batch_size: int, total: int, dev
                 loss_sum += losses * idx.shape[1]
                 correct += right
                 seen += idx.shape[1]
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
                 if on_step is not None:
                     on_step(step)
             loss = [float(v) / seen for v in loss_sum.cpu()]
@@ -161,11 +156,9 @@ def _loop(update: Callable, gens: list, N: int, batch_size: int, total: int, dev
             if on_epoch is not None:
                 on_epoch(hist)
             hist["seconds"].append(time.perf_counter() - t0)
-            if bar is not None:
-                bar.set_postfix(loss=f"{np.mean(loss):.3f}", acc=f"{np.mean(acc):.3f}")
+            bar.set_postfix(loss=f"{np.mean(loss):.3f}", acc=f"{np.mean(acc):.3f}")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return hist
 
 
@@ -187,10 +180,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
     the epoch), "step" (optimizer steps so far), "seconds"; with validation data "val_loss", "val_acc",
     and with ``eval_every`` "curve_step", "curve_val_loss", "curve_val_acc".
     """
-    if iterations is None:
-        epochs = config.whole(epochs, "epochs")
-    else:
-        iterations = config.whole(iterations, "iterations")
+    epochs = config.whole(epochs, "epochs") if iterations is None else None
+    iterations = None if iterations is None else config.whole(iterations, "iterations")
     batch_size = config.whole(batch_size, "batch_size")
     eval_every = None if eval_every is None else config.whole(eval_every, "eval_every")
     lr, weight_decay = _rate(lr, "lr", positive=True), _rate(weight_decay, "weight_decay")
@@ -217,11 +208,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
     hooks = [m.register_forward_hook(lambda mod, i, out: acts.append(out) if torch.is_grad_enabled() else None)
              for m in (hidden if activity_l1 > 0 else [])]
     curve = has_val and eval_every
-    extra: dict[str, list] = {}
-    if has_val:
-        extra.update(val_loss=[], val_acc=[])
-    if curve:
-        extra.update(curve_step=[], curve_val_loss=[], curve_val_acc=[])
+    extra = {k: [] for k in ["val_loss", "val_acc"] if has_val}
+    extra.update({k: [] for k in ["curve_step", "curve_val_loss", "curve_val_acc"] if curve})
 
     def update(idx):
         xb, yb = X[idx[0]], y[idx[0]]
@@ -242,14 +230,12 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
             on_step(step, model)
             model.train()
         if curve and step and step % eval_every == 0:
-            for k, v in zip(("curve_val_loss", "curve_val_acc"), _scores(model, X_val, y_val, dev)):
+            for k, v in zip(("curve_step", "curve_val_loss", "curve_val_acc"), (step, *_scores(model, X_val, y_val, dev))):
                 extra[k].append(v)
-            extra["curve_step"].append(step)
 
     def epoch_done(hist):
-        if has_val:
-            for k, v in zip(("val_loss", "val_acc"), _scores(model, X_val, y_val, dev)):
-                extra[k].append(v)
+        for k, v in zip(("val_loss", "val_acc"), _scores(model, X_val, y_val, dev) if has_val else ()):
+            extra[k].append(v)
 
     with config.seeded(seed):
         g = torch.Generator().manual_seed(seed)

@@ -1,19 +1,13 @@
-"""Interactive demos built on one pattern: controls + an Output that is redrawn in place.
-
-``interactive_plot(callback, **controls)`` returns a widget box; moving a control calls
-``callback(**values)`` inside an ``ipywidgets.Output`` that is cleared first, so plots update in place (in
-JupyterLab, classic Notebook and Colab). The callback is a plain function: tests call it headless.
-"""
+"""The one interactive-demo pattern: controls + an Output redrawn in place (JupyterLab, Notebook, Colab)."""
 from __future__ import annotations
 
 from typing import Callable
 
 
 def interactive_plot(callback: Callable, *, run: bool = True, **controls):
-    """Build controls -> callback -> Output. ``controls`` are ipywidgets (their ``.value`` is passed).
-
-    Returns the ``VBox`` (display it, or leave it as the cell's last expression).
-    """
+    """A ``VBox`` of the ipywidgets ``controls`` above an Output: moving one calls ``callback(**values)``
+    (their ``.value``s) inside the cleared Output and displays the Figure it returns. The callback is a
+    plain function (tests call it headless); ``run`` draws once at the start."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -30,7 +24,6 @@ def interactive_plot(callback: Callable, *, run: bool = True, **controls):
 
     for c in controls.values():
         c.observe(redraw, names="value")
-    box = W.VBox([W.HBox(list(controls.values())), out])
     if run:
         redraw()
-    return box
+    return W.VBox([W.HBox(list(controls.values())), out])
