@@ -42,7 +42,8 @@ def available_backends() -> list[str]:
 def _check_resolution(r) -> int:
     r = int(r) if isinstance(r, float) and r.is_integer() else r
     if isinstance(r, bool) or not isinstance(r, numbers.Integral):
-        raise TypeError(f"resolution must be a whole number of intervals per lens dimension (e.g. 10); got {r!r}.")
+        raise TypeError(f"resolution must be a whole number of intervals per lens dimension (e.g. 10); "
+                        f"got {r!r}.")
     if r < 1:
         raise ValueError(f"resolution must be >= 1 (the number of intervals per lens dimension); got {r}.")
     return int(r)
@@ -164,7 +165,8 @@ def _named_lens(X: np.ndarray, lens: str, n_components, k: int, random_state: in
         try:
             j = int(name.split(":", 1)[1])
         except ValueError:
-            raise ValueError(f"Write a neuron lens as 'neuron:<index>', e.g. 'neuron:17'; got {lens!r}.") from None
+            raise ValueError(f"Write a neuron lens as 'neuron:<index>', e.g. 'neuron:17'; "
+                             f"got {lens!r}.") from None
         if not -D <= j < D:
             raise ValueError(f"neuron {j} does not exist: X has {D} columns (0..{D - 1}).")
         return project([j])
@@ -279,7 +281,7 @@ class KNNGraphClusterer(ClusterMixin, BaseEstimator):
         return self._cache_graph
 
     def components(self, A) -> np.ndarray:
-        """(n,) int labels of the connected components of the graph A with >= min_cluster_size nodes, else -1."""
+        """(n,) int: the connected component of each node of the graph A, -1 in one under min_cluster_size."""
         from scipy.sparse.csgraph import connected_components
 
         lab = connected_components(A, directed=False)[1]
