@@ -233,3 +233,67 @@ def test_the_real_test_digits_pass_every_check(fresh_data):
     te = data.load("mnist", "test", device="cpu")
     assert len(te) == 10_000 and "torchvision" in te.source
     assert torch.bincount(te.y).tolist()[:3] == [980, 1135, 1032]  # MNIST's published class counts
+
+
+
+def _svhn_mat(path, images, labels):
+    """A file in SVHN's own format: 'X' uint8 (32, 32, 3, N), 'y' (N, 1) with 1..10, where 10 is digit 0."""
+    from scipy.io import savemat
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    savemat(path, {"X": np.ascontiguousarray(images.transpose(1, 2, 3, 0)),
+                   "y": np.where(labels == 0, 10, labels).astype(np.uint8).reshape(-1, 1)})
+    return path
+
+
+def _house_numbers(split, rng):
+    """Colour 32x32 digits (N, 32, 32, 3) uint8: the offline stand-in's digits painted in a random ink on a
+    random background, so that every channel and orientation matters; the last image is one plain colour."""
+    gray, labels, _ = data._offline_svhn(split)
+    ink = gray[..., :1].astype(float) / 255
+    fg, bg = rng.integers(0, 256, (2, len(gray), 1, 1, 3))
+    images = (bg + (fg - bg) * ink).round().astype(np.uint8)
+    images[-1] = (200, 40, 90)
+    return images, labels
+
+
+def test_real_svhn_files_go_through_torchvision(fresh_data, monkeypatch):
+    """The real-SVHN path, never run here for want of network, on files in SVHN's own .mat format.
+    Patching torchvision's MD5 of a file stands in for the download only; the rest is the real path."""
+    import torchvision.datasets as tvd
+
+    rng = np.random.default_rng(0)
+    images, labels = _house_numbers("test", rng)
+    test_mat = _svhn_mat(fresh_data / "SVHN" / "test_32x32.mat", images, labels)
+    url, fname, _ = tvd.SVHN.split_list["test"]
+    monkeypatch.setitem(tvd.SVHN.split_list, "test", [url, fname, data._md5(test_mat)])
+    calls, real_init = [], tvd.SVHN.__init__
+    monkeypatch.setattr(tvd.SVHN, "__init__", lambda self, *a, **k: calls.append(k) or real_init(self, *a, **k))
+
+    d = data.load("svhn", "test", device="cpu")
+    assert calls and calls[-1]["split"] == "test"  # read by torchvision's SVHN class
+    assert d.source.startswith("torchvision svhn files in") and "stand-in" not in d.source
+    assert d.X.shape == (len(labels), 3, 32, 32) and d.mean == data.STATS["svhn"][0]
+    assert torch.equal(d.y, torch.from_numpy(labels)) and int(d.y.min()) == 0  # SVHN's 10 is digit 0
+    assert np.array_equal((d.images() * 255).round().astype(np.uint8), images)  # channels, rows, columns
+    assert data.verify("svhn") == [str(test_mat)]
+
+    m = data.load("svhn", "test", as_mnist=True, device="cpu")
+    assert m.X.shape == (len(labels), 1, 28, 28) and (m.mean, m.std) == data.STATS["mnist"]
+    assert "torchvision" in m.source and "grayscale 0.299R+0.587G+0.114B" in m.source
+    luma = (0.299 * 200 + 0.587 * 40 + 0.114 * 90) / 255  # ITU-R 601, as notebook 06 says
+    assert torch.allclose(m.X[-1], torch.full((1, 28, 28), (luma - 0.1307) / 0.3081), atol=1e-5)
+    expected = data.to_mnist_format(torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255)
+    assert torch.allclose(m.X, (expected - 0.1307) / 0.3081, atol=1e-5)
+
+    from toolkit import pretraining
+    if hasattr(pretraining, "other_domain_key"):  # the notebook's column name for this data
+        assert pretraining.other_domain_key(m) == "svhn"
+
+    # a training file whose MD5 is not torchvision's is refused, naming the file and the fix
+    train_mat = _svhn_mat(fresh_data / "SVHN" / "train_32x32.mat", *_house_numbers("train", rng))
+    with pytest.raises(data.DataCorrupt, match="train_32x32.mat does not match torchvision's MD5.*Delete it"):
+        data.verify("svhn")
+    with pytest.raises(data.DataCorrupt, match="train_32x32.mat"):
+        data.load("svhn", "train", device="cpu")
+    assert train_mat.exists()

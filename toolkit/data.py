@@ -345,7 +345,7 @@ def _classes(classes):
     out = sorted({_whole(c, "every entry of classes", "a whole-number label 0..9") for c in items})
     if not out or any(not 0 <= c < 10 for c in out):
         raise ValueError(f"classes must be a non-empty list of labels in 0..9 (e.g. [3, 5]; None for all), got "
-                         f"{[c for c in out if not 0 <= c < 10] or 'none'}.")
+                         f"{[c for c in out if not 0 <= c < 10] or out}.")
     return out
 
 
@@ -405,7 +405,8 @@ def import_idx(folder, name: str = "mnist") -> list[Path]:
 if __name__ == "__main__":  # python -m toolkit.data import-idx FOLDER | python -m toolkit.data info
     args = sys.argv[1:]
     if len(args) == 2 and args[0] == "import-idx":
-        print("\n".join(f"wrote {p}" for p in import_idx(args[1])))
+        for p in import_idx(args[1]):
+            print("wrote", p)
     elif args == ["info"]:
         for nm, sp in [(nm, sp) for nm in NAMES for sp in ("train", "test")]:
             try:
