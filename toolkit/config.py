@@ -13,25 +13,17 @@ from __future__ import annotations
 import numbers
 import os
 import random
+from collections import namedtuple
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, NamedTuple
 
 MODES = ("fast", "classroom", "paper")
 _mode_override: str | None = None
 
 
-class Size(NamedTuple):
-    """One experiment size in the three modes."""
-
-    fast: Any
-    classroom: Any
-    paper: Any
-
-    def get(self, mode: str):
-        return getattr(self, mode)
+Size = namedtuple("Size", "fast classroom paper")  # one experiment size in the three modes: getattr(size, mode)
 
 
 # SIZES: every experiment size of the course, read through ``sizes()``; one section per notebook.
@@ -152,13 +144,13 @@ def size(name: str, m: str | None = None):
     """The value of one size entry in the current (or given) mode."""
     if name not in SIZES:
         raise KeyError(f"No size named {name!r}. Known sizes: {', '.join(sorted(SIZES))}.")
-    return SIZES[name].get(m or mode())
+    return getattr(SIZES[name], m or mode())
 
 
 def sizes(m: str | None = None) -> SimpleNamespace:
     """All sizes of the current (or given) mode as attributes: ``S = sizes(); S.mlp_epochs``."""
     m = m or mode()
-    return SimpleNamespace(mode=m, **{k: v.get(m) for k, v in SIZES.items()})
+    return SimpleNamespace(mode=m, **{k: getattr(v, m) for k, v in SIZES.items()})
 
 
 def _folder(p: Path) -> Path:
@@ -170,10 +162,10 @@ def _folder(p: Path) -> Path:
     return p
 
 
-def repo_root() -> Path | None:
-    """The checkout this package lives in (None when installed from a wheel)."""
+def _home() -> Path:
+    """The checkout this package lives in, else (installed from a wheel) the working folder."""
     root = Path(__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").exists() and (root / "toolkit").is_dir() else None
+    return root if (root / "pyproject.toml").exists() and (root / "toolkit").is_dir() else Path.cwd()
 
 
 def data_dir() -> Path:
@@ -181,7 +173,7 @@ def data_dir() -> Path:
     if os.environ.get("TOOLKIT_DATA"):
         return _folder(Path(os.environ["TOOLKIT_DATA"]).expanduser())
     colab = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
-    return _folder(Path("/content/data") if colab else (repo_root() or Path.cwd()) / "data")
+    return _folder(Path("/content/data") if colab else _home() / "data")
 
 
 def checkpoint_dir() -> Path:
@@ -191,7 +183,7 @@ def checkpoint_dir() -> Path:
 def build_dir() -> Path:
     """Where notebooks write exported artefacts (HTML, figures): $TOOLKIT_BUILD or <repo or cwd>/build."""
     env = os.environ.get("TOOLKIT_BUILD")
-    return _folder(Path(env) if env else (repo_root() or Path.cwd()) / "build")
+    return _folder(Path(env) if env else _home() / "build")
 
 
 def offline() -> bool:

@@ -1,17 +1,11 @@
-"""Ensembles: n independent copies of a model trained with :func:`toolkit.train.fit`'s semantics.
+"""Ensembles: n independent copies of a model, each trained with :func:`toolkit.train.fit`'s semantics.
 
-Notebook 05 studies the first-layer filters of many small CNNs together. Copy i is built under
-``config.seeded(seed + i)`` and trained exactly like ``fit(model_i, X, y, iterations=T, seed=seed + i)``:
-its own shuffling generator ``torch.Generator().manual_seed(seed + i)``, the same batches, Adam.
-
-- ``strategy="loop"`` (the default on a CPU) runs ``fit`` on each copy in turn: the numbers are fit's,
-  dropout included. On a CPU one small CNN step already keeps the cores busy, and the grouped convolutions
-  of the vectorized pass are slower (benchmarks/bench_ensemble.py, 8 x M(32,16,32) on 2 cores: vmap at
-  0.58-0.83x the speed of sequential fits).
-- ``strategy="vmap"`` (the default elsewhere) stacks the copies' parameters along a new leading axis and
-  runs one ``torch.func.vmap``-ed forward pass in :func:`toolkit.train.fit`'s own loop: Adam is element-wise,
-  so the weights equal the loop's up to float rounding (tests check it); dropout masks come from vmap's
-  random stream (same distribution, other draws). Frozen parameters (requires_grad=False) stay frozen.
+``strategy="loop"`` (default on a CPU) runs ``fit`` on each copy in turn: fit's numbers, dropout included.
+``strategy="vmap"`` (default elsewhere) stacks the copies' parameters along a new leading axis and runs one
+``torch.func.vmap``-ed pass in fit's own loop (``train._loop``): Adam is element-wise, so the weights equal
+the loop's up to float rounding (tests check it); dropout masks come from vmap's random stream. On a CPU
+one small CNN step already keeps the cores busy and the vectorized pass is slower (benchmarks/
+bench_ensemble.py, 8 x M(32,16,32), 2 cores: vmap at 0.58-0.83x the speed of sequential fits).
 """
 from __future__ import annotations
 
@@ -35,16 +29,13 @@ class EnsembleResult:
     """What :func:`fit_ensemble` returns: models (the n trained copies, eval mode); history (fit's per-epoch
     lists, "loss" and "acc" entries holding n per-copy values); snapshots ({step: {parameter name: tensor
     (n, *shape), CPU}} at steps 0, s, 2s, ... and the last with ``snapshot_every=s``); seconds (training
-    wall time); loaded (from a checkpoint). ``models, history = fit_ensemble(...)`` also works."""
+    wall time); loaded (from a checkpoint)."""
 
     models: list
     history: dict
     snapshots: dict = field(default_factory=dict)
     seconds: float = 0.0
     loaded: bool = False
-
-    def __iter__(self):
-        return iter((self.models, self.history))
 
 
 def snapshot_steps(iterations: int, snapshot_every: int | None) -> list[int]:

@@ -1,13 +1,11 @@
 """The one training loop of the course: :func:`fit`, plus :func:`evaluate` and :func:`predict`.
 
-The data set lives as tensors on the device; each epoch draws one permutation and slices it into index
-batches (no DataLoader). Mixed precision (bfloat16 autocast) on CUDA. Identical seeds give identical
-numbers on the CPU. Exact semantics (:func:`toolkit.ensemble.fit_ensemble` reproduces them): the body
-runs inside ``config.seeded(seed)`` (dropout; the caller's global random states are put back after);
-shuffling uses its own ``torch.Generator().manual_seed(seed)``, per epoch ``perm = torch.randperm(N,
-generator=g)`` and batches ``perm[i:i + batch_size]`` (the last partial batch kept); ``iterations=T``
-stops after exactly T optimizer steps; ``torch.optim.Adam(trainable params, lr, weight_decay)``; loss =
-``F.cross_entropy(model(xb), yb) + l1 * sum(|W|)`` over weight tensors with >= 2 dimensions.
+The data set lives as tensors on the device; each epoch slices one permutation into index batches (no
+DataLoader); bfloat16 autocast on CUDA. Exact semantics (:func:`toolkit.ensemble.fit_ensemble` shares
+them): inside ``config.seeded(seed)``; shuffling by ``torch.Generator().manual_seed(seed)``, per epoch
+``perm = torch.randperm(N, generator=g)``, batches ``perm[i:i + batch_size]`` (the last partial one kept);
+Adam over the trainable parameters; loss ``F.cross_entropy(model(xb), yb) + l1 * sum(|W|)`` (W: tensors
+with >= 2 dimensions).
 """
 from __future__ import annotations
 
