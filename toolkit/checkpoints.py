@@ -141,7 +141,7 @@ def _move_aside(*paths: Path) -> list[Path]:
 
 
 def _load(name, cfg, make_model, pt: Path, js: Path) -> tuple[nn.Module, dict]:
-    """The model and record of a checkpoint, every check done (see the module docstring)."""
+    """The model and record of a checkpoint, after every check of the module docstring."""
     try:
         record = json.loads(js.read_text())
         if not isinstance(record, dict):
@@ -181,18 +181,12 @@ def _load(name, cfg, make_model, pt: Path, js: Path) -> tuple[nn.Module, dict]:
 def train_or_load(name: str, cfg: dict, make_model: Callable[[], nn.Module],
                   train: Callable[[nn.Module], dict], *, retrain: bool = False, device=None,
                   folder: Path | None = None, verbose: bool = True):
-    """Load the checkpoint of (name, cfg) if it exists, else build, train and save it.
-
-    name: ``f"{family}-seed{seed}"`` (:func:`net_name`). cfg: everything that determines the trained weights
-    (architecture, data, settings, seed), JSON-serializable; hashed into the file name. make_model: builds
-    a fresh, untrained model. train(model): trains it in place, returns its history (a JSON-serializable
-    dict). retrain: train anew even if a checkpoint exists (the old files are kept as ``.bak-<time>``).
-
-    Returns (model on ``config.device(device)`` in eval mode, record dict with "history", "path" (None if it
-    could not be saved), "loaded", "verified" (True: the weights match the recorded hash), "train_seconds",
-    "weights_sha256"). Raises CheckpointMismatch (the files on disk do not fit: say retrain=True) and
-    CheckpointFolderError (training is needed but the folder cannot be written: set TOOLKIT_DATA).
-    """
+    """Load the checkpoint of (name, cfg) if it exists, else ``make_model()``, ``train(model)`` (returns a
+    JSON-serializable history) and save it. name: :func:`net_name`'s scheme; cfg: everything that determines
+    the weights (architecture, data, settings, seed), JSON-serializable, hashed into the file name; retrain:
+    train anew (the old files kept as ``.bak-<time>``). Returns (model on ``config.device(device)`` in eval
+    mode, record with "history", "path" (None if it could not be saved), "loaded", "verified",
+    "train_seconds", "weights_sha256")."""
     pt, js = checkpoint_paths(name, cfg, folder)
     dev = config.device(device)
     if not retrain and pt.exists() and js.exists():

@@ -102,17 +102,12 @@ def fit_ensemble(make_model: Callable[[], nn.Module], n_models: int, X, y, *, it
                  snapshot_every: int | None = None, snapshot_params: Sequence[str] | None = None,
                  weight_decay: float = 0.0, progress: bool = True,
                  strategy: str = "auto", chunk_size: int | None = None) -> EnsembleResult:
-    """Train ``n_models`` independent copies of ``make_model()`` (e.g. ``lambda: CNN(32, 16, 32)``).
-
-    Copy i equals ``with config.seeded(seed + i): m = make_model()`` then ``fit(m, X, y,
-    iterations=iterations, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed + i)``.
-    X (N, ...) float, y (N,) int (or a Dataset as X, y=None); ``iterations`` optimizer steps per copy.
-    ``snapshot_every``: also keep the weights every this many steps (``result.snapshots``), limited to
-    ``snapshot_params`` (e.g. ``["conv1.weight"]``) if given. ``strategy``: 'loop', 'vmap' or 'auto' (see the
-    module docstring). ``chunk_size``: with 'vmap', at most this many copies per vectorized pass (memory
-    grows with n x batch_size: the conv1 output of 100 x M(64,32,64) at batch 128 alone is 2.6 GB).
-    The global random states are the same after the call as before.
-    """
+    """Train ``n_models`` independent copies of ``make_model()`` (e.g. ``lambda: CNN(32, 16, 32)``): copy i
+    is ``with config.seeded(seed + i): m = make_model()``, then ``fit(m, X, y, iterations=..., batch_size=...,
+    lr=..., weight_decay=..., seed=seed + i)``; X (N, ...), y (N,). ``snapshot_every``: keep the weights (only
+    ``snapshot_params``, e.g. ``["conv1.weight"]``, if given) every so many steps. ``strategy``: 'loop',
+    'vmap' or 'auto' (module docstring); ``chunk_size``: with 'vmap', at most so many copies per pass (the
+    conv1 output of 100 x M(64,32,64) at batch 128 alone is 2.6 GB). The global random states are kept."""
     models = _build(make_model, n_models, seed)
     T, B = config.whole(iterations, "iterations"), config.whole(batch_size, "batch_size")
     dev = config.device(device)
