@@ -226,62 +226,67 @@ def _noisy_circle_filters(n=300, noise=0.05, seed=0):
     return fl.normalize(np.concatenate([W, junk]))
 
 
-def test_gradient_energy_and_circular_mean():
+def test_gradient_energy():
     assert np.allclose(fl.gradient_energy(fl.primary_circle_filters(8)), 1.0)
     assert np.allclose(fl.gradient_energy(fl.dct_basis()[2:]), 0.0)
     rnd = np.random.default_rng(0).normal(size=(4000, 9))
     assert fl.gradient_energy(rnd).mean() == pytest.approx(0.25, abs=0.02)
-    assert abs(np.angle(np.exp(1j * (fl.circular_mean([np.pi - 0.1, -np.pi + 0.1]) - np.pi)))) < 1e-9
 
 
-def test_evidence_view_and_plots_headless():
+def test_density_filtration_finds_the_circle_that_junk_filters_blur():
+    """The interactive demo of notebook 05: X(k, p) of filters, its circle evidence in the (e1, e2) plane."""
+    from toolkit import homology as ph
+
+    F = _noisy_circle_filters(600)      # 300 ring points: X(20, 0.5) cuts a 69-degree gap into the ring
+    X = fl.density_filtration(F, 20, 0.5)
+    ev = ph.circle_evidence(X, plane=fl.dct_basis()[:2], n_landmarks=80)
+    assert len(X) == 400 and ev.is_circle, ev
+    junk = ph.circle_evidence(fl.density_filtration(F, 20, 1.0), plane=fl.dct_basis()[:2], n_landmarks=80)
+    assert junk.death_birth < ev.death_birth                   # the junk filters blur the circle
+
+
+def test_plots_headless():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from toolkit import filter_plots as fp
     from toolkit import homology as ph
+    from toolkit import plots
 
-    F = _noisy_circle_filters(600)      # 300 ring points: X(20, 0.5) cuts a 69-degree gap into the ring
-    out = fp.evidence_view(F, 20, 0.5, n_landmarks=80, show=False)
-    assert out["n_kept"] == 400 and out["evidence"].is_circle, out["evidence"]
-    junk = fp.evidence_view(F, 20, 1.0, n_landmarks=80, show=False)["evidence"]
-    assert junk.death_birth < out["evidence"].death_birth     # the junk filters blur the circle
-    assert fp.evidence_view(F, 20, 0.01, show=False)["evidence"] is None   # 3 points: said, not raised
-    fig = fp.plot_evidence_map(np.array([[5.0, np.nan], [1.2, 2.0]]), [10, 20], [0.3, 1.0],
-                               occupied=np.array([[16, 0], [7, 12]]), circle=np.array([[1, 0], [0, 0]]))
-    assert "5.0\n16/16 *" in [t.get_text() for t in fig.axes[0].texts]
-    with pytest.raises(ValueError, match="len\\(ks\\)"):
-        fp.plot_evidence_map(np.zeros((3, 2)), [10, 20], [0.3, 1.0])
-    fp.plot_evidence_trajectory([0, 10, 20], [1.1, 1.5, 2.0], [16, 12, 14], [1.0, 3.0, 5.0])
     C = ph.circle_controls(60)["4 clumps"]
     fig = fp.plot_plane(C, np.eye(9)[:2], evidence=ph.circle_evidence(C, plane=np.eye(9)[:2]))
     assert "not a circle" in fig.axes[0].get_title()
-    fp.plot_betti_curves(np.linspace(0, 1, 5), {"a": np.ones((5, 3), int)})
+    assert len(fig.axes[0].patches) >= 8                       # the empty sectors are shaded
+    fig = fp.plot_dct_projection(fl.primary_circle_filters(16), icons=8, title="ideal")
+    assert len(fig.axes[0].artists) == 8 and "e1" in fig.axes[0].get_xlabel()
+    _, ax = plt.subplots()
+    assert fp.plot_dct_projection(_noisy_circle_filters(30), ax=ax) is ax.figure
+    d = ph.persistence(ph.sample_cloud("circle", 60, noise=0.05))
+    ax = fp.plot_barcode(d, max_bars=30).axes[0]
+    # 30 longest H0 bars + 1 arrow head for the infinite one, and every H1 bar
+    assert len(ax.lines) == 30 + 1 + min(30, len(d[1]))
+    # the one filter grid: (K, 3, 3), (K, 1, 3, 3) or (K, 9), arrays or tensors, with titles
+    fig = plots.filter_grid(torch.zeros(5, 1, 3, 3), ncols=4, title="t")
+    assert len(fig.axes) == 8 and len(fig.axes[0].images) == 1 and len(fig.axes[7].images) == 0
+    fig = plots.filter_grid(fl.primary_circle_filters(4).reshape(4, 9), titles=list("abcd"), cmap="gray")
+    assert [a.get_title() for a in fig.axes] == list("abcd")
+    with pytest.raises(ValueError, match="square"):
+        plots.filter_grid(np.zeros((3, 8)))
     plt.close("all")
 
 
-def test_plot_snapshots_headless():
-    import matplotlib.pyplot as plt
-
-    rng = np.random.default_rng(1)
-    circle = _noisy_circle_filters(200, seed=2)[:200].reshape(200, 1, 3, 3)
-    snaps = {0: {"conv1.weight": rng.normal(size=(200, 1, 3, 3))}, 10: {"conv1.weight": circle}}
-    fig = fl.plot_snapshots(snaps, [0, 10], 10, 0.5)
-    assert len(fig.axes) == 2
-    plt.close("all")
-
-
-def test_plot_filter_mapper_colours_by_angle():
+def test_show_predictions_takes_arrays():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from toolkit import mapper
+    from toolkit import plots
 
-    X = fl.density_filtration(_noisy_circle_filters(), 20, 0.5)
-    res = mapper.mapper_graph(X / X.std(0), lens="pca", resolution=10, gain=mapper.overlap_from_gain(3),
-                              clusterer="single")
-    ax = fl.plot_filter_mapper(res, X, n_icons=5)
-    assert len(ax.artists) == 5
+    logp = np.log(np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]]))
+    fig = plots.show_predictions(np.zeros((3, 4, 4)), np.array([0, 0, 0]), logp, ncols=3)
+    assert [a.get_title() for a in fig.axes] == ["0 (90%)", "1 (70%)", "0 (60%)"]
+    assert fig.axes[1].title.get_color() == "red" and "1 of 3" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="labels"):
+        plots.show_predictions(np.zeros((3, 4, 4)), np.array([0, 0]), logp)
     plt.close("all")

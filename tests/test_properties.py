@@ -211,12 +211,10 @@ def test_mapper_graph(X, resolution, gain, clusterer):
 @given(X=clouds(min_n=1, max_n=30, max_d=3),
        maxdim=mostly(st.integers(0, 2), st.sampled_from([-2, -1, 1.5, "1", None, True])),
        n_landmarks=mostly(st.one_of(st.none(), st.integers(1, 40)), st.sampled_from([-1, 0, 2.5, "5"])),
-       coeff=mostly(st.sampled_from([2, 3]), st.sampled_from([4, 1, 2.5, "2"])),
-       method=st.sampled_from(["maxmin", "witness"]))
-def test_persistence_and_its_summaries(X, maxdim, n_landmarks, coeff, method):
-    ok, dg = call(lambda: homology.persistence(X, maxdim=maxdim, n_landmarks=n_landmarks, coeff=coeff,
-                                               method=method),
-                  "maxdim", "n_landmarks", "coeff", "method", "point cloud")
+       coeff=mostly(st.sampled_from([2, 3]), st.sampled_from([4, 1, 2.5, "2"])))
+def test_persistence_and_its_summaries(X, maxdim, n_landmarks, coeff):
+    ok, dg = call(lambda: homology.persistence(X, maxdim=maxdim, n_landmarks=n_landmarks, coeff=coeff),
+                  "maxdim", "n_landmarks", "coeff", "point cloud")
     if not ok:
         return
     assert len(dg) == maxdim + 1
@@ -232,12 +230,12 @@ def test_persistence_and_its_summaries(X, maxdim, n_landmarks, coeff, method):
     for dim in (maxdim + 1, -1, 0.5, "1", None):
         ok, _ = call(lambda: homology.circle_score(dg, dim), "dimension", "dim")
         assert not ok
-    for scale in (0.0, 0.5, 1e6, np.float32(0.25), 3, float("nan"), "0.5", None):
-        ok, b = call(lambda: homology.betti_at(dg, scale), "scale")
-        assert ok == (not isinstance(scale, str) and scale is not None and not np.isnan(scale))
+    for scale in (0.0, 0.5, 1e6, np.float32(0.25), 3, float("nan"), [0.1, 2.0], [[0.1]], None):
+        ok, b = call(lambda: homology.betti_curve(dg, scale), "scales")
+        assert ok == (scale is not None and np.ndim(scale) <= 1 and bool(np.isfinite(scale).all()))
         if ok:
-            assert len(b) == len(dg) and all(isinstance(v, int) and v >= 0 for v in b)
-    assert homology.betti_at(dg, 1e6)[0] == 1
+            assert b.shape == (np.size(scale), len(dg)) and b.dtype.kind == "i" and (b >= 0).all()
+    assert homology.betti_curve(dg, 1e6)[0, 0] == 1
 
 
 @given(dgm=hnp.arrays(np.float64, st.tuples(st.integers(0, 6), st.just(2)),
