@@ -1,5 +1,5 @@
-"""Heatmaps (toolkit.heatmaps), alignment and CKA (toolkit.alignment), the merge test's nets and per-triple
-statistics (toolkit.merge) and the image features of weight heatmaps (toolkit.weight_images)."""
+"""Heatmaps (toolkit.heatmaps), alignment, CKA and selectivity (toolkit.alignment) and the image features of
+weight heatmaps (toolkit.weight_images). The merge test's nets and statistics are notebook 02's cells (nbval)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,10 +10,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from toolkit import alignment, merge  # noqa: E402
+from toolkit import alignment as al  # noqa: E402
 from toolkit import heatmaps as hm  # noqa: E402
 from toolkit import weight_images as wi  # noqa: E402
-from toolkit.models import CNN, MLP  # noqa: E402
+from toolkit.activations import record  # noqa: E402
+from toolkit.models import CNN, MLP, layer_weight  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -34,21 +35,21 @@ def test_match_neurons_recovers_a_known_permutation_exactly(metric):
     W_a = rng.normal(size=(60, 784))
     p = rng.permutation(60)
     W_b = W_a[p] * rng.uniform(0.3, 3.0, size=(60, 1)) + 0.2 * rng.normal(size=(60, 784))
-    perm, sim = hm.match_neurons(W_a, W_b, metric, return_similarity=True)
+    perm, sim = al.match_neurons(W_a, W_b, metric, return_similarity=True)
     np.testing.assert_array_equal(perm, np.argsort(p))
     assert sim.min() > 0.8
     # the identity is not the answer: raw (unaligned) rows are unrelated
-    assert np.abs(hm.similarity_matrix(W_a, W_b, metric).diagonal()).mean() < 0.2
+    assert np.abs(al.similarity_matrix(W_a, W_b, metric).diagonal()).mean() < 0.2
 
 
 def test_match_neurons_rectangular_picks_the_right_subset():
     rng = np.random.default_rng(1)
     W_b = rng.normal(size=(30, 20))
     idx = rng.choice(30, size=10, replace=False)
-    perm = hm.match_neurons(W_b[idx], W_b)
+    perm = al.match_neurons(W_b[idx], W_b)
     np.testing.assert_array_equal(perm, idx)
     with pytest.raises(ValueError, match="Swap the arguments"):
-        hm.match_neurons(W_b, W_b[idx])
+        al.match_neurons(W_b, W_b[idx])
 
 
 def test_match_activations_and_permute_hidden_keep_the_function():
@@ -58,27 +59,27 @@ def test_match_activations_and_permute_hidden_keep_the_function():
     twin = hm.permute_hidden(net, p)
     with torch.no_grad():
         assert torch.allclose(net(x), twin(x), atol=1e-5)           # same function
-    assert not np.allclose(hm.layer_weights(net), hm.layer_weights(twin))  # different heatmap
-    np.testing.assert_array_equal(hm.layer_weights(twin), hm.layer_weights(net)[p])
+    assert not np.allclose(layer_weight(net, "fc1"), layer_weight(twin, "fc1"))  # different heatmap
+    np.testing.assert_array_equal(layer_weight(twin, "fc1"), layer_weight(net, "fc1")[p])
     # alignment undoes it, on weights and on activations
-    np.testing.assert_array_equal(hm.match_neurons(hm.layer_weights(twin), hm.layer_weights(net)), p)
-    Ha, Hb = hm.hidden_activations(twin, x, relu=False), hm.hidden_activations(net, x, relu=False)
-    np.testing.assert_array_equal(hm.match_activations(Ha, Hb), p)
+    np.testing.assert_array_equal(al.match_neurons(layer_weight(twin, "fc1"), layer_weight(net, "fc1")), p)
+    Ha, Hb = (record(m, x, "fc1").flat("fc1", "pre") for m in (twin, net))
+    np.testing.assert_array_equal(al.match_activations(Ha, Hb), p)
     with pytest.raises(ValueError, match="permutation of range"):
         hm.permute_hidden(net, [0, 0, 1])
 
 
 def test_similarity_and_match_errors_name_the_shapes():
     with pytest.raises(ValueError, match=r"\(3, 5\).*\(3, 4\)"):
-        hm.similarity_matrix(np.ones((3, 5)), np.ones((3, 4)))
+        al.similarity_matrix(np.ones((3, 5)), np.ones((3, 4)))
     bad = np.ones((3, 4))
     bad[1, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        hm.match_neurons(bad, np.ones((3, 4)))
+        al.match_neurons(bad, np.ones((3, 4)))
     with pytest.raises(ValueError, match="same inputs"):
-        hm.match_activations(np.ones((5, 2)), np.ones((6, 2)))
+        al.match_activations(np.ones((5, 2)), np.ones((6, 2)))
     with pytest.raises(ValueError, match="metric"):
-        hm.similarity_matrix(np.ones((2, 2)), np.ones((2, 2)), "euclid")
+        al.similarity_matrix(np.ones((2, 2)), np.ones((2, 2)), "euclid")
 
 
 # --- CKA ------------------------------------------------------------------------------------------
@@ -86,14 +87,14 @@ def test_linear_cka_properties():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(2000, 6)) @ rng.normal(size=(6, 6))
     Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
-    assert hm.linear_cka(X, X) == pytest.approx(1.0)
-    assert hm.linear_cka(X, 7.5 * X @ Q - 2.0) == pytest.approx(1.0)          # orthogonal + isotropic
-    assert hm.linear_cka(X, X * np.array([1, 1, 1, 1, 1, 50.0])) < 0.9        # not anisotropic scaling
+    assert al.linear_cka(X, X) == pytest.approx(1.0)
+    assert al.linear_cka(X, 7.5 * X @ Q - 2.0) == pytest.approx(1.0)          # orthogonal + isotropic
+    assert al.linear_cka(X, X * np.array([1, 1, 1, 1, 1, 50.0])) < 0.9        # not anisotropic scaling
     Y = rng.normal(size=(2000, 5))
-    assert hm.linear_cka(X, Y) < 0.02                                          # independent
-    assert hm.linear_cka(X, Y) == pytest.approx(hm.linear_cka(Y, X))          # symmetric
+    assert al.linear_cka(X, Y) < 0.02                                          # independent
+    assert al.linear_cka(X, Y) == pytest.approx(al.linear_cka(Y, X))          # symmetric
     Z = np.hstack([X[:, :3], rng.normal(size=(2000, 3))])
-    assert 0.1 < hm.linear_cka(X, Z) < 0.99
+    assert 0.1 < al.linear_cka(X, Z) < 0.99
 
 
 def test_linear_cka_gram_and_feature_paths_agree():
@@ -101,18 +102,18 @@ def test_linear_cka_gram_and_feature_paths_agree():
     X, Y = rng.normal(size=(40, 30)), rng.normal(size=(40, 25))        # p + q > N: Gram path
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
     want = np.linalg.norm(Yc.T @ Xc) ** 2 / (np.linalg.norm(Xc.T @ Xc) * np.linalg.norm(Yc.T @ Yc))
-    assert hm.linear_cka(X, Y) == pytest.approx(want)
-    assert hm.linear_cka(torch.tensor(X[:, :5]), Y[:, :5]) == pytest.approx(
-        hm.linear_cka(X[:, :5], Y[:, :5]))
+    assert al.linear_cka(X, Y) == pytest.approx(want)
+    assert al.linear_cka(torch.tensor(X[:, :5]), Y[:, :5]) == pytest.approx(
+        al.linear_cka(X[:, :5], Y[:, :5]))
 
 
 def test_linear_cka_bad_input():
     with pytest.raises(ValueError, match="same N"):
-        hm.linear_cka(np.ones((5, 2)), np.ones((4, 2)))
+        al.linear_cka(np.ones((5, 2)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="constant"):
-        hm.linear_cka(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2)))
+        al.linear_cka(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2)))
     with pytest.raises(ValueError, match="NaN"):
-        hm.linear_cka(np.full((5, 2), np.nan), np.ones((5, 2)))
+        al.linear_cka(np.full((5, 2), np.nan), np.ones((5, 2)))
 
 
 # --- seriation and layers -------------------------------------------------------------------------
@@ -122,28 +123,28 @@ def test_seriate_makes_blocks_contiguous():
     groups = np.repeat([0, 1, 2], 8)
     M = proto[groups] + 0.1 * rng.normal(size=(24, 40))
     shuffle = rng.permutation(24)
-    order = hm.seriate(M[shuffle])
+    order = al.seriate(M[shuffle])
     assert sorted(order) == list(range(24))
     labels = groups[shuffle][order]
     assert np.count_nonzero(np.diff(labels)) == 2        # three contiguous blocks
-    assert list(hm.seriate(M[:2])) == [0, 1]             # tiny inputs
-    cols = hm.seriate(M, axis=1)
+    assert list(al.seriate(M[:2])) == [0, 1]             # tiny inputs
+    cols = al.seriate(M, axis=1)
     assert sorted(cols) == list(range(40))
     with pytest.raises(ValueError, match="axis"):
-        hm.seriate(M, axis=2)
+        al.seriate(M, axis=2)
 
 
-def test_layer_weights_errors_name_layer_and_shape():
+def test_layer_weight_errors_name_layer_and_shape():
     net = _mlp(0)
-    W, b = hm.layer_weights(net, "fc2", bias=True)
+    W, b = layer_weight(net, "fc2", bias=True)
     assert W.shape == (10, 7) and b.shape == (10,)
     with pytest.raises(ValueError, match=r"no layer 'conv1'.*\['fc1', 'fc2'\]"):
-        hm.layer_weights(net, "conv1")
+        layer_weight(net, "conv1")
     with torch.no_grad():
         net.fc1.weight[0, 0] = float("nan")
     with pytest.raises(ValueError, match=r"'fc1'.*\(7, 784\).*NaN"):
-        hm.layer_weights(net, "fc1")
-    assert hm.layer_weights(CNN(4, 2, 3), "conv1").shape == (4, 9)      # conv flattened
+        layer_weight(net, "fc1")
+    assert layer_weight(CNN(4, 2, 3), "conv1", flatten=True).shape == (4, 9)      # conv flattened
 
 
 def test_hidden_orders_and_alignment_need_equal_shapes():
@@ -174,191 +175,61 @@ def test_plot_heatmap_odd_shapes(shape):
 
 def test_plot_neuron_images_and_panels():
     nets = {"A": _mlp(1), "B": _mlp(2), "C": _mlp(3)}
-    fig = hm.plot_neuron_images(hm.layer_weights(nets["A"]), [0, 6], titles=["x", "y"])
+    fig = hm.plot_neuron_images(layer_weight(nets["A"], "fc1"), [0, 6], titles=["x", "y"])
     assert fig.axes[0].get_title() == "x"
     with pytest.raises(ValueError, match="cannot be shown"):
         hm.plot_neuron_images(np.ones((3, 10)))
     with pytest.raises(ValueError, match="indices"):
-        hm.plot_neuron_images(hm.layer_weights(nets["A"]), [7])
+        hm.plot_neuron_images(layer_weight(nets["A"], "fc1"), [7])
     for layer in ("fc1", "fc2"):
         for ordering in hm.ORDERINGS:
-            fig = hm.show_layer(nets, "all", layer, ordering, biases=True)
+            fig = hm.plot_layer_panels(nets, layer, ordering, biases=True)
             assert len([a for a in fig.axes if a.images]) == 3
-    fig = hm.show_layer(nets, "A", "fc1", "aligned")
-    assert len([a for a in fig.axes if a.images]) == 2                       # A beside its reference C
-    with pytest.raises(ValueError, match="net must be"):
-        hm.show_layer(nets, "D")
+    fig = hm.plot_layer_panels({"A": nets["A"]}, "fc1", "aligned")
+    assert len([a for a in fig.axes if a.images]) == 1
     with pytest.raises(ValueError, match="layer must be"):
         hm.plot_layer_panels(nets, "conv1")
 
 
-def test_heatmap_explorer_builds_and_redraws():
-    w = hm.heatmap_explorer({"A": _mlp(1), "C": _mlp(3)})
-    controls = w.children[0].children
-    controls[2].value = "aligned"            # triggers a redraw through the callback
-    controls[1].value = "fc2"
-    assert controls[2].value == "aligned"
-
-
-# --- merge statistics of one triple of nets --------------------------------------------------------
-def test_alignment_is_reexported_by_heatmaps():
-    assert hm.match_neurons is alignment.match_neurons and hm.linear_cka is alignment.linear_cka
-    with pytest.raises(TypeError, match="W_x"):
-        alignment.as_matrix("abc", "W_x")
+# --- selectivity and the merge picture ------------------------------------------------------------
+def test_alignment_checks_its_input():
+    with pytest.raises(TypeError, match="A must be an array of numbers"):
+        al.similarity_matrix("abc", np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"H_a must be 2-D"):
+        al.match_activations(np.ones(5), np.ones((5, 2)))
 
 
 def test_selectivity_hand_values():
     H = np.array([[2.0, 0.0, 1.0], [2.0, 0.0, 1.0], [0.0, 3.0, 1.0], [0.0, 3.0, 1.0]])
     y = np.array([0, 1, 7, 9])
-    np.testing.assert_allclose(merge.selectivity(H, y), [1.0, -1.0, 0.0])
+    np.testing.assert_allclose(al.selectivity(H, y), [1.0, -1.0, 0.0])
     with pytest.raises(ValueError, match="both tasks"):
-        merge.selectivity(H, np.zeros(4))
-    with pytest.raises(ValueError, match="3 labels"):
-        merge.selectivity(H, np.zeros(3))
-
-
-def test_merge_stats_on_known_cases():
-    x = torch.randn(300, 1, 28, 28)
-    y = torch.randint(0, 10, (300,))
-    side1, side2 = _mlp(10, hidden=16), _mlp(11, hidden=16)
-    target = hm.permute_hidden(side1, np.random.default_rng(0).permutation(16))
-    r = merge.merge_stats(target, side1, side2, x, y, threshold=0.5, n_perm=50)
-    assert r["cka1"] == pytest.approx(1.0) and r["best1"] == pytest.approx(1.0)
-    assert r["frac1"] == 1.0 and r["frac_neither"] == 0.0 and r["hung_frac1"] == 1.0
-    assert r["cka2"] < 0.999 and 0 < r["sel_p"] <= 1
-    rw = merge.merge_stats(target, side1, side2, x, by="weights")
-    assert rw["hung_sim"] == pytest.approx(1.0) and rw["best2"] < 0.3
-    assert "sel_gap" not in rw
-    with pytest.raises(ValueError, match="fc1"):
-        merge.merge_stats(target, side1, MLP(hidden=16, in_features=100), x)
-
-
-def test_chance_threshold_separates_a_copy_from_random_nets():
-    x = torch.randn(200, 1, 28, 28)
-    target, nulls = _mlp(40, hidden=10), [_mlp(41, hidden=10), _mlp(42, hidden=10)]
-    tau = merge.chance_threshold(target, nulls, x)
-    copy = hm.permute_hidden(target, np.arange(10)[::-1].copy())
-    r = merge.merge_stats(target, copy, nulls[0], x, threshold=tau)
-    assert r["best1"] == pytest.approx(1.0) and tau < 0.99 and r["frac1"] == 1.0
-    with pytest.raises(ValueError, match="q must be"):
-        merge.chance_threshold(target, nulls, x, q=1.5)
-    with pytest.raises(ValueError, match="needs inputs X"):
-        merge.neuron_features(target)
-
-
-def test_neuron_matches_per_neuron_table():
-    x = torch.randn(200, 1, 28, 28)
-    y = torch.arange(200) % 10
-    A, B = _mlp(30, hidden=6), _mlp(31, hidden=6)
-    C = hm.permute_hidden(A, [5, 4, 3, 2, 1, 0])
-    df = merge.neuron_matches(C, A, B, x, y, threshold=0.99)
-    assert list(df.match_A) == [5, 4, 3, 2, 1, 0]
-    assert (df.side == "A").all() and np.allclose(df.best_A, 1.0)
-    assert df.selectivity.between(-1, 1).all()
-    df = merge.neuron_matches(C, A, B, x, threshold=1.01)
-    assert (df.side == "neither").all() and "selectivity" not in df
+        al.selectivity(H, np.zeros(4))
+    with pytest.raises(ValueError, match="3 entries"):
+        al.selectivity(H, np.zeros(3))
 
 
 def test_plot_merge_alignment_takes_a_matching_computed_beforehand():
     C, A, B = (_mlp(s, hidden=8) for s in (20, 21, 22))
-    WC, WP = hm.layer_weights(C), np.vstack([hm.layer_weights(A), hm.layer_weights(B)])
-    perm, sim = hm.match_neurons(WC, WP, return_similarity=True)
-    fig = merge.plot_merge_alignment(WC, WP, perm, sim, n_first=8)
+    WC, WP = layer_weight(C, "fc1"), np.vstack([layer_weight(A, "fc1"), layer_weight(B, "fc1")])
+    perm, sim = al.match_neurons(WC, WP, return_similarity=True)
+    fig = hm.plot_merge_alignment(WC, WP, perm, sim, n_first=8, col_order=al.seriate(WC, 1))
     n_b = int((perm >= 8).sum())
     assert fig.axes[2].get_title().endswith(f"A: {8 - n_b}, B: {n_b}")
     with pytest.raises(ValueError, match="n_first"):
-        merge.plot_merge_alignment(WC, WP, perm, sim, n_first=16)
+        hm.plot_merge_alignment(WC, WP, perm, sim, n_first=16)
     with pytest.raises(ValueError, match="one entry per row"):
-        merge.plot_merge_alignment(WC, WP, perm[:3], sim, n_first=8)
+        hm.plot_merge_alignment(WC, WP, perm[:3], sim, n_first=8)
 
 
 def test_plot_per_seed_one_dot_per_row():
     df = pd.DataFrame([dict(group=g, seed=s, x=0.5 + 0.1 * i + 0.01 * s, y=0.2)
                        for i, g in enumerate(["a", "b"]) for s in range(3)])
-    fig = merge.plot_per_seed(df, "group", ["x", "y"], ["X", "Y"], xlim=(0, 1))
+    fig = hm.plot_per_seed(df, "group", ["x", "y"], ["X", "Y"], xlim=(0, 1))
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "X"
     assert sum(len(line.get_xdata()) for line in fig.axes[0].lines) == 6
     with pytest.raises(ValueError, match="needs the column"):
-        merge.plot_per_seed(df, "kind", ["x"])
-
-
-def test_course_nets_controls(tmp_path, monkeypatch):
-    monkeypatch.setenv("TOOLKIT_FAST", "1")
-    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
-    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
-    from toolkit import config
-
-    u, _ = merge.course_net("untrained", 5)
-    torch.manual_seed(5)
-    ref = MLP(config.size("abc_hidden"))
-    assert torch.equal(u.fc1.weight, ref.fc1.weight)
-    m1, info1 = merge.course_net("A_shuffled", 0)
-    m2, info2 = merge.course_net("A_shuffled", 0)
-    assert not info1["loaded"] and info2["loaded"]                 # a second call loads
-    assert torch.equal(m1.fc1.weight, m2.fc1.weight)
-    assert not torch.equal(m1.fc1.weight, ref.fc1.weight)
-    assert info1["test_acc"] < 0.5                                 # shuffled labels: nothing to learn
-    with pytest.raises(ValueError, match="kind must be"):
-        merge.course_net("D", 0)
-
-
-def test_pair_data_offline_names_its_stand_in(tmp_path, monkeypatch):
-    monkeypatch.setenv("TOOLKIT_FAST", "1")
-    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
-    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
-    te = merge.pair_data("test")
-    assert te.X.shape[1:] == (1, 28, 28) and len(te) == 2 * int((te.y < 10).sum())   # balanced halves
-    assert set(te.y.tolist()) == set(range(20))
-    assert "scikit-learn" in te.source and "FashionMNIST" in te.source and "DIGIT" in te.source
-    assert "UCI digit 3" in te.classes
-    tr = merge.pair_data("train", n=100)
-    assert len(tr) == 200
-    assert abs(float(tr.X[tr.y >= 10].mean()) - float(tr.X[tr.y < 10].mean())) < 1.0   # same normalization
-    with pytest.raises(ValueError, match="split"):
-        merge.pair_data("val")
-    model, info = merge.course_net("alphabeta", 0)
-    assert model.fc2.out_features == 20 and info["test_acc"] > 0.3   # learns 20 classes well above 5 % chance
-
-
-def test_pair_data_uses_fashion_mnist_when_it_loads(tmp_path, monkeypatch):
-    """The online branch: FashionMNIST images are brought to MNIST's normalization and labelled 10-19."""
-    monkeypatch.setenv("TOOLKIT_FAST", "1")
-    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
-    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
-    from toolkit import data
-
-    real_load = data.load
-    pix = torch.rand(300, 1, 28, 28)                     # images in [0, 1]
-    m, s = data.STATS["fashion_mnist"][0][0], data.STATS["fashion_mnist"][1][0]
-
-    def fake_load(name, split="train", **kw):
-        if name != "fashion_mnist":
-            return real_load(name, split, **kw)
-        return data.Dataset(X=(pix - m) / s, y=torch.arange(300) % 10, name="fashion_mnist", split=split,
-                            source="test stand-in", classes=data.CLASSES["fashion_mnist"], mean=(m,), std=(s,))
-
-    monkeypatch.setattr(data, "load", fake_load)
-    te = merge.pair_data("test", n=200)
-    assert len(te) == 400 and "FashionMNIST clothes" in te.source and te.classes[10] == "T-shirt/top"
-    clothes = te.X[te.y >= 10]
-    mm, ss = data.STATS["mnist"][0][0], data.STATS["mnist"][1][0]
-    back = clothes * ss + mm                             # undo MNIST's normalization: the [0, 1] pixels again
-    assert float(back.min()) >= -1e-5 and float(back.max()) <= 1 + 1e-5
-    assert sorted(set(te.y[te.y >= 10].tolist())) == list(range(10, 20))
-
-
-def test_varied_net_settings_and_errors(tmp_path, monkeypatch):
-    monkeypatch.setenv("TOOLKIT_FAST", "1")
-    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
-    monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
-    model, acc = merge.varied_net(8, 3, l1=1e-4, n_train=600, seed=3)
-    assert model.fc1.out_features == 8 and 0.4 < acc <= 1.0              # learns well above 10 % chance
-    again, acc2 = merge.varied_net(8, 3, l1=1e-4, n_train=600, seed=3)
-    assert torch.equal(model.fc1.weight, again.fc1.weight) and acc2 == acc
-    with pytest.raises(ValueError, match="hidden and epochs"):
-        merge.varied_net(0, 1)
-    with pytest.raises(ValueError, match="weight_decay and l1"):
-        merge.varied_net(8, 1, l1=-1.0)
+        hm.plot_per_seed(df, "kind", ["x"])
 
 
 # --- image features of weight heatmaps ------------------------------------------------------------
@@ -408,7 +279,7 @@ def test_edge_strength_and_centre_share():
 
 def test_image_features_of_a_layer_and_bad_input():
     net = _mlp(0, hidden=12)
-    W = hm.layer_weights(net)
+    W = layer_weight(net, "fc1")
     f = wi.image_features(W)
     assert set(f) == set(wi.FEATURES) and all(np.isfinite(list(f.values())))
     per = wi.image_features(torch.tensor(W), summary=None)

@@ -47,6 +47,40 @@ def test_matches_networkx_maximum_spanning_tree(shape):
     assert r["np"] == pytest.approx(want, abs=1e-12)
 
 
+def _kruskal(A):
+    """Reference: Kruskal with union-find on the edges by decreasing weight (the toolkit's earlier code)."""
+    n_out, n_in = A.shape
+    parent = list(range(n_out + n_in))
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    out = []
+    for e in np.argsort(-A.ravel(), kind="stable"):
+        r, c = divmod(int(e), n_in)
+        a, b = find(r), find(n_out + c)
+        if a != b:
+            parent[a] = b
+            out.append(A.ravel()[e])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("kind", ["continuous", "ties", "zeros"])
+def test_scipy_spanning_tree_gives_exactly_kruskals_deaths(kind):
+    """scipy.sparse.csgraph's tree has bit for bit the deaths of a hand-written Kruskal, ties and zeros too."""
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        shape = tuple(rng.integers(1, 25, 2))
+        W = {"continuous": rng.normal(size=shape), "ties": rng.integers(-3, 4, shape) / 3.0,
+             "zeros": rng.normal(size=shape) * (rng.random(shape) < 0.4)}[kind]
+        if not np.abs(W).any():
+            continue
+        A = np.abs(W) / np.abs(W).max()
+        np.testing.assert_array_equal(npers.persistence_diagram(W)[:, 1], _kruskal(A))
+
+
 def test_bounds_equal_weights_zero_and_one_dominant_weight_near_one():
     assert npers.layer_neural_persistence(np.full((4, 5), 0.3))["normalized"] == pytest.approx(0.0)
     W = np.full((4, 5), 1e-9)

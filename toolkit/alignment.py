@@ -1,39 +1,22 @@
 """Neuron alignment and representation similarity: the primitives behind notebook 02's comparisons.
 
-Hidden neurons of two nets are only defined up to a permutation, so weight heatmaps of two nets cannot be
-compared row by row. This module
+Hidden neurons of two nets are only defined up to a permutation, so heatmaps of two nets cannot be compared
+row by row. :func:`similarity_matrix` compares every row of one matrix with every row of another,
+:func:`match_neurons` / :func:`match_activations` align the neurons of two nets (Hungarian assignment),
+:func:`linear_cka` compares representations without any alignment (Kornblith et al. 2019), :func:`seriate`
+orders rows or columns so that similar ones sit together, :func:`selectivity` says which task a unit fires for.
 
-- measures the similarity of every row of one matrix with every row of another (:func:`similarity_matrix`),
-- aligns neurons of two nets (:func:`match_neurons`: Hungarian assignment on correlation / cosine
-  similarity of weight rows, :func:`match_activations` on activations),
-- measures representation similarity without any alignment (:func:`linear_cka`, Kornblith et al. 2019),
-- orders rows or columns so that similar ones sit together (:func:`seriate`).
-
-Conventions: a weight matrix is (n_out, n_in) as in ``nn.Linear.weight``: one row per neuron of the
-layer, one column per input. Activations are (N samples, units). All functions take NumPy arrays or torch
-tensors and return NumPy arrays / floats.
+Conventions: a weight matrix is (n_out, n_in) as in ``nn.Linear.weight`` (one row per neuron); activations
+are (N samples, units). Inputs are NumPy arrays or torch tensors; outputs NumPy arrays or floats.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["similarity_matrix", "match_neurons", "match_activations", "linear_cka", "seriate", "as_matrix"]
+from .arrays import as_array, as_labels
 
-
-def as_matrix(M, name: str) -> np.ndarray:
-    """A finite, non-empty 2-D float64 copy of ``M`` (array or tensor); TypeError / ValueError naming ``name``."""
-    if hasattr(M, "detach"):
-        M = M.detach().cpu().numpy()
-    try:
-        M = np.array(M, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 2-D array of numbers, got a {type(M).__name__}.") from None
-    if M.ndim != 2 or min(M.shape) < 1:
-        raise ValueError(f"{name} must be a non-empty 2-D array (rows, columns); got shape {M.shape}.")
-    if not np.isfinite(M).all():
-        raise ValueError(f"{name} (shape {M.shape}) contains {int((~np.isfinite(M)).sum())} NaN or "
-                         f"infinite values; a diverged or corrupted net. Retrain or reload it.")
-    return M
+__all__ = ["similarity_matrix", "match_neurons", "match_activations", "linear_cka", "seriate", "selectivity"]
+_AXES, _ACTS = "(rows, columns): one row per neuron or input", "(N inputs, units)"
 
 
 def _unit_rows(M: np.ndarray, center: bool) -> np.ndarray:
@@ -49,7 +32,7 @@ def similarity_matrix(A, B, metric: str = "correlation") -> np.ndarray:
     ``metric="correlation"``: Pearson correlation of the rows; ``"cosine"``: cosine similarity.
     A row with zero variance (a dead neuron) has similarity 0 with everything.
     """
-    A, B = as_matrix(A, "A"), as_matrix(B, "B")
+    A, B = as_array(A, "A", axes=_AXES), as_array(B, "B", axes=_AXES)
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"Rows must live in the same space: A has shape {A.shape}, B has shape {B.shape} "
                          f"(different numbers of columns). Compare the same layer of nets with equal inputs.")
@@ -62,14 +45,10 @@ def similarity_matrix(A, B, metric: str = "correlation") -> np.ndarray:
 def match_neurons(W_a, W_b, metric: str = "correlation", *, return_similarity: bool = False):
     """The permutation of W_b's rows that best matches W_a's rows (Hungarian assignment).
 
-    Args:
-        W_a: (n_a, d) one row per neuron of net a (incoming weights, or any per-neuron feature).
-        W_b: (n_b, d) with n_b >= n_a, the same kind of rows for net b.
-        metric: "correlation" or "cosine" (see :func:`similarity_matrix`).
-    Returns:
-        perm: int array (n_a,) of distinct row indices of W_b such that ``W_b[perm]`` is aligned with
-        ``W_a`` (maximizes the summed similarity). With ``return_similarity=True`` also the (n_a,)
-        similarities of the matched pairs.
+    W_a: (n_a, d) one row per neuron of net a (incoming weights or any per-neuron feature); W_b: (n_b, d),
+    n_b >= n_a, the same for net b; metric: see :func:`similarity_matrix`. Returns perm (n_a,) of distinct
+    rows of W_b with ``W_b[perm]`` aligned to ``W_a`` (maximal summed similarity); with
+    ``return_similarity=True`` also the (n_a,) similarities of the matched pairs.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -87,7 +66,7 @@ def match_activations(H_a, H_b, metric: str = "correlation", *, return_similarit
 
     Returns the permutation of H_b's *columns* (units) that best matches H_a's units.
     """
-    H_a, H_b = as_matrix(H_a, "H_a"), as_matrix(H_b, "H_b")
+    H_a, H_b = as_array(H_a, "H_a", axes=_ACTS), as_array(H_b, "H_b", axes=_ACTS)
     if H_a.shape[0] != H_b.shape[0]:
         raise ValueError(f"Activations must be on the same inputs: H_a has {H_a.shape[0]} rows (samples), "
                          f"H_b has {H_b.shape[0]}.")
@@ -95,16 +74,12 @@ def match_activations(H_a, H_b, metric: str = "correlation", *, return_similarit
 
 
 def linear_cka(X, Y) -> float:
-    """Linear centred kernel alignment (Kornblith et al., ICML 2019) of two representations.
+    """Linear centred kernel alignment (Kornblith et al., ICML 2019) of X (N, p) and Y (N, q) on the same N inputs.
 
-    Args:
-        X: (N, p) activations of N inputs; Y: (N, q) activations of the same N inputs.
-    Returns:
-        ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F) with column-centred Xc, Yc: a number in [0, 1];
-        1 for identical representations, invariant to orthogonal transforms and isotropic scaling of
-        either, near 0 for independent ones (for N much larger than p and q).
+    ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F), columns centred: in [0, 1], 1 for identical
+    representations, invariant to orthogonal transforms and isotropic scaling, near 0 for independent ones.
     """
-    X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
+    X, Y = as_array(X, "X", axes=_ACTS), as_array(Y, "Y", axes=_ACTS)
     if X.shape[0] != Y.shape[0]:
         raise ValueError(f"X and Y must hold the same N inputs (rows): X has shape {X.shape}, "
                          f"Y has shape {Y.shape}.")
@@ -132,7 +107,7 @@ def seriate(M, axis: int = 0, method: str = "average") -> np.ndarray:
     from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
     from scipy.spatial.distance import squareform
 
-    M = as_matrix(M, "M")
+    M = as_array(M, "M", axes=_AXES)
     if axis not in (0, 1):
         raise ValueError(f"axis must be 0 (rows) or 1 (columns), got {axis}.")
     R = M if axis == 0 else M.T
@@ -147,3 +122,15 @@ def seriate(M, axis: int = 0, method: str = "average") -> np.ndarray:
         Z = optimal_leaf_ordering(Z, y)
     return leaves_list(Z).astype(int)
 
+
+def selectivity(H, y, first_classes=range(5)) -> np.ndarray:
+    """Per unit, (mean activation on ``first_classes`` - mean on the rest) / (sum of the two), in [-1, 1].
+
+    H: (N, units) non-negative activations; y: (N,) labels. +1 = fires only for the first task's inputs.
+    """
+    H = as_array(H, "H", axes=_ACTS)
+    first = np.isin(as_labels(y, len(H), "y"), list(first_classes))
+    if first.all() or not first.any():
+        raise ValueError("Selectivity needs inputs from both tasks (labels in and outside first_classes).")
+    a, b = H[first].mean(0), H[~first].mean(0)
+    return np.divide(a - b, a + b, out=np.zeros_like(a), where=(a + b) > 1e-12)

@@ -1,21 +1,10 @@
-"""Weight heatmaps: drawing one layer of one or several MLPs so that structure shows (notebook 02_heatmaps).
+"""Weight heatmaps of one layer of one or several MLPs, drawn so that structure shows (notebook 02_heatmaps).
 
-The question (docs/REFERENCES.md): does the weight heatmap of a net C trained on tasks alpha + beta look
-like a *merge* of the heatmaps of net A (alpha) and net B (beta)? Hidden neurons are only defined up to a
-permutation, so raw heatmaps cannot be compared; this module holds the primitives the notebook's experiment
-is built from:
-
-- heatmaps that show structure (diverging colormap centred at 0, seriated rows and columns, optional
-  biases, a neuron's incoming weights as a 28x28 image, side-by-side panels, an interactive explorer);
-- the permutation symmetry made concrete (:func:`permute_hidden`) and orders of the hidden neurons
-  (raw, seriated, aligned to a reference net: :func:`hidden_orders`).
-
-The nets of the merge test and the statistics of one triple of nets are in :mod:`toolkit.merge`; the
-experiment loops over seeds, the controls and the verdicts are in the notebook. Alignment and similarity
-(Hungarian matching, CKA, seriation) are in :mod:`toolkit.alignment` and re-exported here.
-
-Conventions: a weight matrix is (n_out, n_in) as in ``nn.Linear.weight``: one row per neuron of the
-layer, one column per input. Activations are (N samples, units).
+Diverging colours centred at 0, seriated rows and columns, biases, neurons as 28x28 images, side-by-side
+panels; the permutation symmetry made concrete (:func:`permute_hidden`); orders of the hidden neurons (raw,
+seriated, aligned to a reference net: :func:`hidden_orders`); plots of the merge test's numbers computed
+beforehand. Matching, CKA, seriation: :mod:`toolkit.alignment`. A weight matrix is (n_out, n_in), as in
+``nn.Linear.weight`` (read with ``models.layer_weight``): one row per neuron, one column per input.
 """
 from __future__ import annotations
 
@@ -24,78 +13,15 @@ from typing import Sequence
 
 import numpy as np
 
-from .alignment import as_matrix as _as_matrix
-from .alignment import linear_cka, match_activations, match_neurons, seriate, similarity_matrix
+from .alignment import match_neurons, seriate
+from .arrays import as_array
+from .models import layer_weight
 
-__all__ = ["layer_weights", "hidden_activations", "similarity_matrix", "match_neurons",
-           "match_activations", "permute_hidden", "linear_cka", "seriate", "hidden_orders",
-           "plot_heatmap", "plot_neuron_images", "plot_layer_panels", "show_layer",
-           "heatmap_explorer", "ORDERINGS"]
+__all__ = ["ORDERINGS", "permute_hidden", "hidden_orders", "plot_heatmap", "plot_neuron_images",
+           "plot_layer_panels", "plot_per_seed", "plot_merge_alignment"]
 
 ORDERINGS = ("raw", "seriated", "aligned")
-
-
-# ------------------------------------------------------------------------------------------------
-# Layers and activations
-# ------------------------------------------------------------------------------------------------
-def _get_layer(model, layer: str):
-    from torch import nn
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"Expected a torch nn.Module, got a {type(model).__name__}.")
-    modules = dict(model.named_modules())
-    if layer not in modules or not hasattr(modules[layer], "weight"):
-        have = [n for n, m in modules.items() if n and hasattr(m, "weight")]
-        raise ValueError(f"{type(model).__name__} has no layer {layer!r} with weights; "
-                         f"its layers are {have}.")
-    return modules[layer]
-
-
-def layer_weights(model, layer: str = "fc1", *, bias: bool = False):
-    """The weight matrix of ``layer`` as a float64 array (n_out, n_in); with ``bias=True`` also the bias (n_out,).
-
-    Convolution weights (out, in, kh, kw) are flattened to (out, in*kh*kw). Raises a ValueError naming the
-    layer and its shape when the weights contain NaN / inf, and one listing the layers when it is missing.
-    """
-    m = _get_layer(model, layer)
-    W = m.weight.detach().cpu().double().numpy()
-    W = W.reshape(W.shape[0], -1)
-    if not np.isfinite(W).all():
-        raise ValueError(f"Layer {layer!r} of {type(model).__name__} (weight shape {tuple(m.weight.shape)}) "
-                         f"contains NaN or infinite weights; the net diverged. Retrain or reload it.")
-    if not bias:
-        return W
-    b = m.bias.detach().cpu().double().numpy() if getattr(m, "bias", None) is not None else np.zeros(len(W))
-    return W, b
-
-
-def hidden_activations(model, X, layer: str = "fc1", *, relu: bool = True, batch_size: int = 2048):
-    """Outputs of ``layer`` on inputs X, as a float64 array (N, units).
-
-    Args:
-        X: inputs the model accepts, e.g. (N, 1, 28, 28) normalized images (tensor or array), or a Dataset.
-        relu: apply ReLU (the hidden *representation* of the MLP); ``False`` gives pre-activations.
-    """
-    import torch
-
-    mod = _get_layer(model, layer)
-    if hasattr(X, "X") and hasattr(X, "y"):
-        X = X.X
-    X = torch.as_tensor(np.asarray(X) if not isinstance(X, torch.Tensor) else X).float()
-    dev = next(model.parameters()).device
-    chunks = []
-    handle = mod.register_forward_hook(lambda m, i, o: chunks.append(o.detach().float().cpu()))
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for i in range(0, len(X), batch_size):
-                model(X[i:i + batch_size].to(dev))
-    finally:
-        handle.remove()
-        model.train(was)
-    H = torch.cat(chunks).reshape(len(X), -1).double().numpy()
-    return np.maximum(H, 0.0) if relu else H
+_AXES = "(n_out, n_in)"
 
 
 def permute_hidden(model, perm, layer: str = "fc1", next_layer: str = "fc2"):
@@ -107,7 +33,9 @@ def permute_hidden(model, perm, layer: str = "fc1", next_layer: str = "fc2"):
     import torch
 
     new = copy.deepcopy(model)
-    L, N = _get_layer(new, layer), _get_layer(new, next_layer)
+    for name in (layer, next_layer):
+        layer_weight(new, name)                 # a clear error listing the layers if one is missing
+    L, N = (dict(new.named_modules())[name] for name in (layer, next_layer))
     H = L.weight.shape[0]
     perm = np.asarray(perm)
     if perm.shape != (H,) or not np.array_equal(np.sort(perm), np.arange(H)):
@@ -135,7 +63,7 @@ def hidden_orders(nets: dict, ordering: str = "seriated", *, reference: str | No
     """
     if ordering not in ORDERINGS:
         raise ValueError(f"ordering must be one of {ORDERINGS}, got {ordering!r}.")
-    Ws = {k: layer_weights(m, layer) for k, m in nets.items()}
+    Ws = {k: layer_weight(m, layer) for k, m in nets.items()}
     if ordering == "raw":
         return {k: np.arange(len(W)) for k, W in Ws.items()}
     if ordering == "seriated":
@@ -150,9 +78,6 @@ def hidden_orders(nets: dict, ordering: str = "seriated", *, reference: str | No
     return {k: (base if k == ref else match_neurons(Ws[ref][base], W, metric)) for k, W in Ws.items()}
 
 
-# ------------------------------------------------------------------------------------------------
-# Plots
-# ------------------------------------------------------------------------------------------------
 def plot_heatmap(W, *, bias=None, row_order=None, col_order=None, ax=None, title: str = "",
                  vmax: float | None = None, cmap: str = "RdBu_r", colorbar: bool = True,
                  xlabel: str = "input", ylabel: str = "neuron"):
@@ -165,7 +90,7 @@ def plot_heatmap(W, *, bias=None, row_order=None, col_order=None, ax=None, title
     """
     import matplotlib.pyplot as plt
 
-    W = _as_matrix(W, "W")
+    W = as_array(W, "W", axes=_AXES)
     ro = np.arange(W.shape[0]) if row_order is None else np.asarray(row_order)
     co = np.arange(W.shape[1]) if col_order is None else np.asarray(col_order)
     if ro.shape != (W.shape[0],) or co.shape != (W.shape[1],):
@@ -200,7 +125,7 @@ def plot_neuron_images(W, neurons: Sequence[int] | None = None, *, shape=(28, 28
     """
     import matplotlib.pyplot as plt
 
-    W = _as_matrix(W, "W")
+    W = as_array(W, "W", axes=_AXES)
     if W.shape[1] != int(np.prod(shape)):
         raise ValueError(f"Rows of W have {W.shape[1]} entries; they cannot be shown as {shape} images "
                          f"(pass the first layer, fc1, of an MLP on 28x28 inputs, or another shape=).")
@@ -239,7 +164,7 @@ def plot_layer_panels(nets: dict, layer: str = "fc1", ordering: str = "seriated"
     if layer not in (hidden_layer, next_layer):
         raise ValueError(f"layer must be {hidden_layer!r} or {next_layer!r}, got {layer!r}.")
     orders = hidden_orders(nets, ordering, reference=reference, layer=hidden_layer)
-    mats = {k: layer_weights(m, layer, bias=True) for k, m in nets.items()}
+    mats = {k: layer_weight(m, layer, bias=True) for k, m in nets.items()}
     ref = reference if reference is not None else list(nets)[-1]
     vmax = max(float(np.percentile(np.abs(W), 99)) for W, _ in mats.values()) or 1.0
     fig, axes = plt.subplots(1, len(nets), figsize=figsize or (4.2 * len(nets), 3.6), squeeze=False)
@@ -259,45 +184,71 @@ def plot_layer_panels(nets: dict, layer: str = "fc1", ordering: str = "seriated"
     return fig
 
 
-def show_layer(nets: dict, net: str = "all", layer: str = "fc1", ordering: str = "seriated",
-               biases: bool = False, reference: str | None = None):
-    """The widget's callback: heatmap panels of ``layer`` for one net (by name) or ``"all"`` side by side.
+def plot_per_seed(df, group: str, columns: Sequence[str], titles: Sequence[str] | None = None, *,
+                  color: str = "C0", xlim=None):
+    """One panel per column of ``df``: every row (one seed) as a dot, per value of ``group``, the mean as a bar.
 
-    With a single net and ordering "aligned", that net is aligned to ``reference`` (default: the last net).
-    Returns the figure (the caller shows it).
+    ``df``: a pandas DataFrame with one row per (group, seed); ``columns``: numeric columns to draw.
+    Shows the raw per-seed values (the reader sees n and the spread); intervals are computed elsewhere.
+    Returns the figure.
     """
-    if net != "all" and net not in nets:
-        raise ValueError(f"net must be 'all' or one of {list(nets)}, got {net!r}.")
-    if net == "all" or ordering != "aligned":
-        chosen = nets if net == "all" else {net: nets[net]}
-        return plot_layer_panels(chosen, layer, ordering, biases=biases, reference=reference)
-    ref = reference if reference is not None else list(nets)[-1]
-    pair = {net: nets[net], ref: nets[ref]} if net != ref else {net: nets[net]}
-    return plot_layer_panels(pair, layer, ordering, biases=biases, reference=ref)
-
-
-def heatmap_explorer(nets: dict):
-    """An ipywidgets panel: pick the net (or all side by side), the layer, the ordering and biases.
-
-    Calls :func:`show_layer` and draws into an ``ipywidgets.Output`` (plots update in place).
-    Returns the widget (display it, or let it be the last expression of a cell).
-    """
-    import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    w_net = widgets.Dropdown(options=["all"] + list(nets), value="all", description="net")
-    w_layer = widgets.Dropdown(options=["fc1", "fc2"], value="fc1", description="layer")
-    w_order = widgets.Dropdown(options=list(ORDERINGS), value="seriated", description="ordering")
-    w_bias = widgets.Checkbox(value=False, description="biases")
-    out = widgets.Output()
+    columns = [c for c in columns if c in df.columns]
+    if group not in df.columns or not columns:
+        raise ValueError(f"df needs the column {group!r} and at least one of the columns to draw; "
+                         f"it has {list(df.columns)}.")
+    titles = list(titles) if titles is not None else list(columns)
+    groups = list(dict.fromkeys(df[group]))
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 0.45 * len(groups) + 1.4),
+                             squeeze=False)
+    for ax, col, title in zip(axes[0], columns, titles):
+        for i, g in enumerate(groups):
+            v = df.loc[df[group] == g, col].to_numpy(dtype=float)
+            ax.barh(i, v.mean(), color="0.85")
+            ax.plot(v, np.full(len(v), i), "o", color=color, ms=4)
+        ax.set_yticks(range(len(groups)))
+        ax.set_yticklabels(groups if ax is axes[0][0] else [], fontsize=8)
+        ax.set_title(title, fontsize=10)
+        if xlim is not None:
+            ax.set_xlim(*xlim)
+        ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
 
-    def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
-            show_layer(nets, w_net.value, w_layer.value, w_order.value, w_bias.value)
-            plt.show()
 
-    for w in (w_net, w_layer, w_order, w_bias):
-        w.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox([w_net, w_layer, w_order, w_bias]), out])
+def plot_merge_alignment(W_C, W_partners, perm, sim, n_first: int, *, col_order=None, max_rows: int = 100,
+                         names=("A", "B")):
+    """The merge picture from a matching computed beforehand (e.g. with ``alignment.match_neurons``).
+
+    W_C: (H, d) C's weight rows; W_partners: (n_1 + n_2, d) the rows of A stacked over those of B;
+    perm: (H,) index of each C row's partner in W_partners; sim: (H,) the matched similarities;
+    n_first: n_1, the rows of W_partners that belong to A; col_order: (d,) order of the inputs (e.g.
+    ``alignment.seriate(W_C, 1)``). Rows are grouped by the side of their partner (A first), each group
+    sorted by similarity. Left: C's weights; middle: the partners'; right: similarity and side. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    W_C, W_P = as_array(W_C, "W_C", axes=_AXES), as_array(W_partners, "W_partners", axes=_AXES)
+    perm, sim = np.asarray(perm, dtype=int), np.asarray(sim, dtype=float)
+    if W_C.shape[1] != W_P.shape[1] or perm.shape != (len(W_C),) or sim.shape != (len(W_C),):
+        raise ValueError(f"W_C {W_C.shape} and W_partners {W_P.shape} need the same columns, perm "
+                         f"{perm.shape} and sim {sim.shape} one entry per row of W_C.")
+    if not 0 < n_first < len(W_P) or perm.min() < 0 or perm.max() >= len(W_P):
+        raise ValueError(f"n_first ({n_first}) must split W_partners' {len(W_P)} rows in two, and perm must "
+                         f"index its rows.")
+    side = perm >= n_first
+    order = np.lexsort((-sim, side))[:max_rows]
+    vmax = float(np.percentile(np.abs(W_C), 99)) or 1.0
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4), gridspec_kw={"width_ratios": [4, 4, 1]})
+    plot_heatmap(W_C[order], col_order=col_order, ax=axes[0], vmax=vmax, colorbar=False,
+                 title="C: rows grouped by partner", xlabel="input")
+    plot_heatmap(W_P[perm[order]], col_order=col_order, ax=axes[1], vmax=vmax, colorbar=False,
+                 title=f"matched partner in {names[0]} (top) / {names[1]} (bottom)", xlabel="input")
+    axes[2].barh(np.arange(len(order)), sim[order], color=np.where(side[order], "C1", "C0"), height=1.0)
+    axes[2].set_ylim(len(order) - 0.5, -0.5)
+    axes[2].set_xlim(min(0.0, sim.min()), 1)
+    axes[2].set_title(f"similarity\n{names[0]}: {int((~side).sum())}, {names[1]}: {int(side.sum())}", fontsize=9)
+    axes[2].set_yticks([])
+    fig.tight_layout()
+    return fig

@@ -1,16 +1,10 @@
-"""Statistics primitives for verdicts read from intervals over seeds.
+"""Statistics primitives for verdicts read from intervals over seeds (one value per independently trained net).
 
-Every comparison in the course is between groups of independently trained nets (one value per seed).
-These functions take those per-seed values and return intervals; the verdict (evidence for / against /
-inconclusive) is written in the notebook, from the interval, in a cell a student reads.
-
-- :func:`mean_se`: mean and standard error (SD / sqrt(n)) of per-seed values.
-- :func:`bootstrap_ci`: percentile bootstrap interval of a statistic of one sample.
-- :func:`diff_ci`: difference of means of two groups (b - a) with a bootstrap interval over seeds.
-- :func:`permutation_test`: two-sample permutation test of the difference of means (exact when small).
-- :func:`interval_sign`: +1 if an interval lies above a value, -1 if below, 0 if it covers it.
-
-No standard deviations of n = 3 are ever used as error bars here: intervals are for the *mean*.
+:func:`mean_se` (mean and standard error), :func:`bootstrap_ci` (percentile bootstrap interval of a statistic),
+:func:`diff_ci` (difference of means b - a with a bootstrap interval, paired or not), :func:`permutation_test`
+(difference of means, exact when small), :func:`interval_sign` (+1 / -1 / 0: the interval lies above, below or
+covers a value). Intervals are for the *mean*, never standard deviations of n = 3 as error bars; the verdict
+(evidence for / against / inconclusive) is written in the notebook, from the interval.
 """
 from __future__ import annotations
 
@@ -21,35 +15,32 @@ from typing import Callable
 
 import numpy as np
 
+from .arrays import as_array
+
 __all__ = ["mean_se", "bootstrap_ci", "diff_ci", "DiffCI", "permutation_test", "interval_sign"]
 
 
 def _sample(x, name: str, *, min_n: int = 1) -> np.ndarray:
-    """A 1-D finite float array of at least ``min_n`` values, or a ValueError naming ``name``."""
-    try:
-        a = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{name} must be a sequence of numbers (one value per seed); got {type(x).__name__}") from e
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one value per seed); got shape {a.shape}")
-    if a.size < min_n:
-        raise ValueError(f"{name} needs at least {min_n} values (one per seed); got {a.size}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or inf; drop failed runs explicitly before comparing")
-    return a
+    """A 1-D finite float array (n,) of at least ``min_n`` values (one per seed), or an error naming ``name``."""
+    return as_array(x, name, ndim=1, axes="(one value per seed)", min_len=min_n)
 
 
-def _level(level: float) -> float:
+def _check(level: float, n_boot: int) -> float:
     if not (0.0 < float(level) < 1.0):
         raise ValueError(f"level must be in (0, 1), e.g. 0.95; got {level}")
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be at least 100; got {n_boot}")
     return float(level)
 
 
-def mean_se(x) -> tuple[float, float]:
-    """Mean and standard error of the mean of per-seed values ``x`` (n,): (mean, SD/sqrt(n)).
+def _percentiles(boots: np.ndarray, level: float) -> tuple[float, float]:
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(boots, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
 
-    With n = 1 the standard error is NaN (unknown), never 0.
-    """
+
+def mean_se(x) -> tuple[float, float]:
+    """Mean and standard error of the mean of per-seed values ``x`` (n,): (mean, SD/sqrt(n)); SE NaN for n = 1."""
     a = _sample(x, "x")
     se = a.std(ddof=1) / math.sqrt(a.size) if a.size > 1 else float("nan")
     return float(a.mean()), float(se)
@@ -59,22 +50,14 @@ def bootstrap_ci(x, stat: Callable[[np.ndarray], float] = np.mean, *, n_boot: in
                  level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval (lo, hi) of ``stat`` of the sample ``x`` (n,), resampled with replacement.
 
-    ``stat`` maps a resample (n,) to a number (default: the mean). Uses a local generator: the global
-    NumPy state is untouched. With n = 1 the interval is the single value (no information on spread).
+    ``stat`` maps a resample (n,) to a number (default: the mean). Local generator (the global NumPy state is
+    untouched). With n = 1 the interval is the single value (no information on spread).
     """
     a = _sample(x, "x")
-    level = _level(level)
-    if n_boot < 100:
-        raise ValueError(f"n_boot must be at least 100; got {n_boot}")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, a.size, size=(n_boot, a.size))
-    if stat is np.mean:
-        boots = a[idx].mean(axis=1)
-    else:
-        boots = np.array([stat(a[i]) for i in idx], dtype=float)
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(boots, [alpha, 1.0 - alpha])
-    return float(lo), float(hi)
+    level = _check(level, n_boot)
+    idx = np.random.default_rng(seed).integers(0, a.size, size=(n_boot, a.size))
+    boots = a[idx].mean(axis=1) if stat is np.mean else np.array([stat(a[i]) for i in idx], dtype=float)
+    return _percentiles(boots, level)
 
 
 @dataclass(frozen=True)
@@ -101,11 +84,8 @@ def diff_ci(a, b, *, n_boot: int = 10_000, level: float = 0.95, seed: int = 0, p
     a and b must have the same length, entry i of both from the same seed). Needs at least 2 values per
     group. Local generator; the global NumPy state is untouched.
     """
-    a = _sample(a, "a", min_n=2)
-    b = _sample(b, "b", min_n=2)
-    level = _level(level)
-    if n_boot < 100:
-        raise ValueError(f"n_boot must be at least 100; got {n_boot}")
+    a, b = _sample(a, "a", min_n=2), _sample(b, "b", min_n=2)
+    level = _check(level, n_boot)
     rng = np.random.default_rng(seed)
     if paired:
         if a.size != b.size:
@@ -115,9 +95,7 @@ def diff_ci(a, b, *, n_boot: int = 10_000, level: float = 0.95, seed: int = 0, p
     else:
         boots = (b[rng.integers(0, b.size, size=(n_boot, b.size))].mean(axis=1)
                  - a[rng.integers(0, a.size, size=(n_boot, a.size))].mean(axis=1))
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(boots, [alpha, 1.0 - alpha])
-    return DiffCI(float(b.mean() - a.mean()), float(lo), float(hi), int(a.size), int(b.size), level)
+    return DiffCI(float(b.mean() - a.mean()), *_percentiles(boots, level), int(a.size), int(b.size), level)
 
 
 def permutation_test(a, b, *, n_perm: int = 10_000, seed: int = 0, alternative: str = "two-sided") -> float:
@@ -126,8 +104,7 @@ def permutation_test(a, b, *, n_perm: int = 10_000, seed: int = 0, alternative: 
     Exact (all relabelings) when there are at most 20,000 of them, else ``n_perm`` random relabelings with
     the +1 correction. ``alternative``: "two-sided", "greater" (b > a) or "less" (b < a).
     """
-    a = _sample(a, "a", min_n=1)
-    b = _sample(b, "b", min_n=1)
+    a, b = _sample(a, "a"), _sample(b, "b")
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less'; got {alternative!r}")
     pooled = np.concatenate([a, b])
@@ -139,15 +116,10 @@ def permutation_test(a, b, *, n_perm: int = 10_000, seed: int = 0, alternative: 
         sb = pooled[b_mask_idx].sum(axis=1)
         return sb / nb - (pooled.sum() - sb) / (n - nb)
 
-    if math.comb(n, nb) <= 20_000:
-        idx = np.array(list(itertools.combinations(range(n), nb)))
-        null = stat(idx)
-        extra = 0
+    if math.comb(n, nb) <= 20_000:   # exact: every relabeling
+        null, extra = stat(np.array(list(itertools.combinations(range(n), nb)))), 0
     else:
-        rng = np.random.default_rng(seed)
-        idx = np.argsort(rng.random((n_perm, n)), axis=1)[:, :nb]
-        null = stat(idx)
-        extra = 1
+        null, extra = stat(np.argsort(np.random.default_rng(seed).random((n_perm, n)), axis=1)[:, :nb]), 1
     eps = 1e-12 * max(1.0, abs(observed))
     if alternative == "two-sided":
         hits = np.sum(np.abs(null) >= abs(observed) - eps)

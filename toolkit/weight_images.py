@@ -1,26 +1,17 @@
-"""Image-processing features of weight heatmaps: each first-layer neuron's incoming weights as a 28x28 image.
+"""Image features of weight heatmaps (notebook 02): each first-layer neuron's incoming weights as a 28x28 image.
 
-The essay behind notebook 02 proposed, as its next step, to treat weight heatmaps as images and ask whether
-image features tell good nets from bad ones. These are the features (one value per neuron, i.e. per image):
-
-- :func:`morans_i`: spatial autocorrelation (Moran's I, 4-neighbour grid): +1 smooth blobs, about 0 noise,
-  -1 a checkerboard;
-- :func:`low_frequency_share`: the share of the image's spectral power (mean removed) at spatial frequencies
-  below ``cutoff`` cycles per pixel: band structure; about pi * cutoff^2 for white noise;
-- :func:`hoyer_sparsity`: (sqrt(n) - L1/L2) / (sqrt(n) - 1) (Hoyer 2004): 0 all weights equal in size,
-  1 a single non-zero weight;
-- :func:`edge_strength`: mean Sobel gradient magnitude (scikit-image) divided by the mean |weight|:
-  how much of the image is edges;
-- :func:`centre_share`: share of the squared weights inside the central window (MNIST digits never touch
-  the 4-pixel border, so border weights only move through initialization and regularization).
-
-:func:`image_features` computes all of them for a weight matrix and summarizes each over neurons.
-Input: a weight matrix W (n_neurons, 784) as from ``heatmaps.layer_weights(model, "fc1")``, or images
-(n, h, w). All functions return NumPy arrays of shape (n,) unless said otherwise.
+The essay behind notebook 02 proposed treating weight heatmaps as images and asking whether image features
+tell good nets from bad ones. One value per neuron (image): :func:`morans_i` (spatial autocorrelation),
+:func:`low_frequency_share` (band structure), :func:`hoyer_sparsity`, :func:`edge_strength` (Sobel, scikit-image),
+:func:`centre_share` (weights away from the border MNIST digits never touch); :func:`image_features` computes
+all of them and summarizes each over neurons. Input: W (n_neurons, 784) as from ``models.layer_weight(model,
+"fc1")``, or images (n, h, w); outputs are arrays (n,) unless said otherwise.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .arrays import as_array
 
 __all__ = ["weight_images", "morans_i", "low_frequency_share", "hoyer_sparsity", "edge_strength",
            "centre_share", "image_features", "FEATURES"]
@@ -29,26 +20,15 @@ FEATURES = ("morans_i", "low_freq_share", "hoyer_sparsity", "edge_strength", "ce
 
 
 def weight_images(W, shape=(28, 28)) -> np.ndarray:
-    """The rows of W (n, h*w) as images (n, h, w), float64; images (n, h, w) pass through (checked).
-
-    Raises a ValueError naming the shape when the rows cannot be reshaped, or when W has NaN / inf.
-    """
-    if hasattr(W, "detach"):
-        W = W.detach().cpu().numpy()
-    try:
-        A = np.array(W, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"W must be an array of numbers (n_neurons, {int(np.prod(shape))}), "
-                        f"got a {type(W).__name__}.") from None
+    """The rows of W (n, h*w) as images (n, h, w), float64; images (n, h, w) pass through (checked)."""
+    A = as_array(W, "W", ndim=(2, 3), axes=f"(n_neurons, {int(np.prod(shape))}) or images (n, h, w)")
     if A.ndim == 2:
-        if A.shape[1] != int(np.prod(shape)) or len(A) < 1:
+        if A.shape[1] != int(np.prod(shape)):
             raise ValueError(f"W has shape {A.shape}; its rows must have {int(np.prod(shape))} entries to be "
                              f"{shape} images (pass the first layer fc1 of an MLP on 28x28 inputs, or shape=).")
         A = A.reshape(len(A), *shape)
-    if A.ndim != 3 or len(A) < 1 or min(A.shape[1:]) < 2:
-        raise ValueError(f"Expected a weight matrix (n, h*w) or images (n, h, w) with h, w >= 2; got shape {A.shape}.")
-    if not np.isfinite(A).all():
-        raise ValueError(f"W (shape {A.shape}) contains NaN or infinite weights; the net diverged. Retrain it.")
+    if min(A.shape[1:]) < 2:
+        raise ValueError(f"Images must be at least 2 x 2 pixels; got shape {A.shape}.")
     return A
 
 

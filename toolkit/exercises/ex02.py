@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Exercise, Wrong, call_student, expect_array, expect_callable
-from .. import heatmaps, neural_persistence
+from .. import alignment, neural_persistence
 
 __all__ = ["q1", "q2", "q3", "q4"]
 
@@ -63,11 +63,11 @@ def _check_cka(answer) -> None:
         raise Wrong(f"cka(X, 5*X@Q + 3) must be 1: CKA ignores rotations, isotropic scaling and offsets "
                     f"(did you centre the columns?); got {v:.4f}.")
     Y = rng.normal(size=(300, 7))
-    v, want = val(X, Y, "X, Y"), heatmaps.linear_cka(X, Y)
+    v, want = val(X, Y, "X, Y"), alignment.linear_cka(X, Y)
     if abs(v - want) > 1e-6:
         raise Wrong(f"cka(X, Y) for X (300, 12) and an independent Y (300, 7) should be {want:.4f}; got {v:.4f}.")
     Z = np.hstack([X[:, :4], rng.normal(size=(300, 3))])
-    v, want = val(X, Z, "X, Z"), heatmaps.linear_cka(X, Z)
+    v, want = val(X, Z, "X, Z"), alignment.linear_cka(X, Z)
     if abs(v - want) > 1e-6:
         raise Wrong(f"For a partly shared representation the answer should be {want:.4f}; got {v:.4f}.")
 
