@@ -183,12 +183,18 @@ def test_plot_neuron_images_and_panels():
         hm.plot_neuron_images(layer_weight(nets["A"], "fc1"), [7])
     for layer in ("fc1", "fc2"):
         for ordering in hm.ORDERINGS:
-            fig = hm.plot_layer_panels(nets, layer, ordering, biases=True)
+            panels = hm.layer_panels(nets, layer, ordering)
+            fig = hm.plot_layer_panels(panels, biases=True)
             assert len([a for a in fig.axes if a.images]) == 3
-    fig = hm.plot_layer_panels({"A": nets["A"]}, "fc1", "aligned")
+            assert [a.get_title() for a in fig.axes if a.images] == list(panels)
+    panels = hm.layer_panels(nets, "fc1", "aligned")      # A and B matched to C: rows of C's seriated order
+    assert all(sorted(p["row_order"]) == list(range(7)) for p in panels.values())
+    W = panels["C: fc1 7x784 (aligned)"]["W"]
+    assert np.array_equal(panels["C: fc1 7x784 (aligned)"]["row_order"], al.seriate(W))
+    fig = hm.plot_layer_panels(hm.layer_panels({"A": nets["A"]}, "fc1", "aligned"))
     assert len([a for a in fig.axes if a.images]) == 1
     with pytest.raises(ValueError, match="layer must be"):
-        hm.plot_layer_panels(nets, "conv1")
+        hm.layer_panels(nets, "conv1")
 
 
 # --- selectivity and the merge picture ------------------------------------------------------------

@@ -18,7 +18,7 @@ from .arrays import as_array
 from .models import layer_weight
 
 __all__ = ["ORDERINGS", "permute_hidden", "hidden_orders", "plot_heatmap", "plot_neuron_images",
-           "plot_layer_panels", "plot_per_seed", "plot_merge_alignment"]
+           "layer_panels", "plot_layer_panels", "plot_per_seed", "plot_merge_alignment"]
 
 ORDERINGS = ("raw", "seriated", "aligned")
 _AXES = "(n_out, n_in)"
@@ -146,19 +146,16 @@ def plot_neuron_images(W, neurons: Sequence[int] | None = None, *, shape=(28, 28
     return axes[0].figure
 
 
-def plot_layer_panels(nets: dict, layer: str = "fc1", ordering: str = "seriated", *, biases: bool = False,
-                      reference: str | None = None, hidden_layer: str = "fc1", next_layer: str = "fc2",
-                      figsize=None):
-    """Side-by-side heatmaps of one layer of several MLPs (e.g. {"A": net_A, "B": net_B, "C": net_C}).
+def layer_panels(nets: dict, layer: str = "fc1", ordering: str = "seriated", *, reference: str | None = None,
+                 hidden_layer: str = "fc1", next_layer: str = "fc2") -> dict:
+    """What :func:`plot_layer_panels` draws for one layer of several MLPs (e.g. {"A": net_A, "C": net_C}).
 
-    ``ordering`` (see :func:`hidden_orders`) orders the hidden neurons: the rows of ``hidden_layer`` and
-    the columns of ``next_layer``. In "seriated" mode the other axis (pixels of fc1, classes of fc2) is
-    seriated per net too; in "raw" and "aligned" mode it is shared: the reference's seriation (pixels)
-    or the class order 0..9, so that panels are comparable. All panels share one colour scale.
-    Returns the figure.
+    ``ordering`` (see :func:`hidden_orders`) orders the hidden neurons: the rows of ``hidden_layer``, the
+    columns of ``next_layer``. The other axis (pixels of fc1, classes of fc2) is seriated per net in
+    "seriated" mode and shared otherwise (the reference's seriated pixels, or the class order), so that panels
+    are comparable. Returns {title: {"W": (n_out, n_in), "bias": (n_out,), "row_order", "col_order",
+    "xlabel", "ylabel"}}, one entry per net.
     """
-    import matplotlib.pyplot as plt
-
     if not nets:
         raise ValueError("Pass at least one net, e.g. {'C': net_C}.")
     if layer not in (hidden_layer, next_layer):
@@ -166,20 +163,31 @@ def plot_layer_panels(nets: dict, layer: str = "fc1", ordering: str = "seriated"
     orders = hidden_orders(nets, ordering, reference=reference, layer=hidden_layer)
     mats = {k: layer_weight(m, layer, bias=True) for k, m in nets.items()}
     ref = reference if reference is not None else list(nets)[-1]
-    vmax = max(float(np.percentile(np.abs(W), 99)) for W, _ in mats.values()) or 1.0
-    fig, axes = plt.subplots(1, len(nets), figsize=figsize or (4.2 * len(nets), 3.6), squeeze=False)
-    for ax, (k, (W, b)) in zip(axes[0], mats.items()):
-        h = orders[k]
+    panels = {}
+    for k, (W, b) in mats.items():
         if layer == hidden_layer:
             other = seriate(W, 1) if ordering == "seriated" else (
                 seriate(mats[ref][0], 1) if ordering == "aligned" else None)
-            rows, cols, xl, yl = h, other, "input pixel", "hidden neuron"
+            rows, cols, xl, yl = orders[k], other, "input pixel", "hidden neuron"
         else:
             rows = seriate(W, 0) if ordering == "seriated" else None
-            cols, xl, yl = h, "hidden neuron", "output class"
-        plot_heatmap(W, bias=b if biases else None, row_order=rows, col_order=cols, ax=ax, vmax=vmax,
-                     title=f"{k}: {layer} {W.shape[0]}x{W.shape[1]} ({ordering})", colorbar=ax is axes[0][-1],
-                     xlabel=xl, ylabel=yl)
+            cols, xl, yl = orders[k], "hidden neuron", "output class"
+        panels[f"{k}: {layer} {W.shape[0]}x{W.shape[1]} ({ordering})"] = dict(
+            W=W, bias=b, row_order=rows, col_order=cols, xlabel=xl, ylabel=yl)
+    return panels
+
+
+def plot_layer_panels(panels: dict, *, biases: bool = False, figsize=None):
+    """Side-by-side heatmaps of :func:`layer_panels`' output, one shared colour scale; ``biases`` adds the
+    bias column. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    vmax = max(float(np.percentile(np.abs(p["W"]), 99)) for p in panels.values()) or 1.0
+    fig, axes = plt.subplots(1, len(panels), figsize=figsize or (4.2 * len(panels), 3.6), squeeze=False)
+    for ax, (title, p) in zip(axes[0], panels.items()):
+        kw = {k: v for k, v in p.items() if k not in ("W", "bias")}
+        plot_heatmap(p["W"], bias=p["bias"] if biases else None, ax=ax, vmax=vmax, title=title,
+                     colorbar=ax is axes[0][-1], **kw)
     fig.tight_layout()
     return fig
 
