@@ -25,11 +25,8 @@ _AXES = "(n_out, n_in)"
 
 
 def permute_hidden(model, perm, layer: str = "fc1", next_layer: str = "fc2"):
-    """A copy of ``model`` whose hidden neurons (rows of ``layer``, columns of ``next_layer``) are permuted.
-
-    The copy computes exactly the same function: this is the permutation symmetry that makes raw heatmaps
-    of two nets incomparable. ``perm`` (H,) lists, for each new position, the old neuron index.
-    """
+    """A copy of ``model`` with its hidden neurons (rows of ``layer``, columns of ``next_layer``) permuted:
+    ``perm`` (H,) gives the old index of each new position. The same function, a different heatmap."""
     import torch
 
     new = copy.deepcopy(model)
@@ -194,12 +191,8 @@ def plot_layer_panels(panels: dict, *, biases: bool = False, figsize=None):
 
 def plot_per_seed(df, group: str, columns: Sequence[str], titles: Sequence[str] | None = None, *,
                   color: str = "C0", xlim=None):
-    """One panel per column of ``df``: every row (one seed) as a dot, per value of ``group``, the mean as a bar.
-
-    ``df``: a pandas DataFrame with one row per (group, seed); ``columns``: numeric columns to draw.
-    Shows the raw per-seed values (the reader sees n and the spread); intervals are computed elsewhere.
-    Returns the figure.
-    """
+    """One panel per numeric column of ``df`` (a DataFrame, one row per (group, seed)): every row as a dot per
+    value of ``group``, the mean as a bar -- n and the spread in sight; intervals are computed elsewhere."""
     import matplotlib.pyplot as plt
 
     columns = [c for c in columns if c in df.columns]
