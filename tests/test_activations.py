@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from toolkit import activations as A
-from toolkit.models import CNN, MLP
+from toolkit.models import CNN, MLP, layer_weight
 
 torch.set_num_threads(1)
 
@@ -130,7 +130,7 @@ def test_top_k_bad_input():
         A.top_k_neurons(np.array([[0.0, np.nan]]), k=1)
     with pytest.raises(ValueError, match="positive"):
         A.top_k_neurons(np.zeros((3, 4)), k=0)
-    with pytest.raises(ValueError, match="matrix"):
+    with pytest.raises(ValueError, match="2-D"):
         A.top_k_neurons(np.zeros(4), k=1)
 
 
@@ -152,7 +152,9 @@ def test_cluster_neurons_counts_by_hand():
 
 def test_shared_best_neurons_flagged():
     best = np.array([[1, 2], [2, 3], [4, 1]])
-    assert A.shared_best_neurons(best, ids=["a", "b", "c"]) == {1: ["a", "c"], 2: ["a", "b"]}
+    cn = A.ClusterNeurons(ids=["a", "b", "c"], sizes=np.ones(3), counts=np.zeros((3, 5)), best=best, k=1,
+                          top=np.zeros((3, 1)))
+    assert cn.shared() == {1: ["a", "c"], 2: ["a", "b"]}
 
 
 def test_cluster_neurons_membership_overlap_and_noise():
@@ -205,7 +207,7 @@ def test_active_fraction():
 
 # ---------------------------------------------------------------- weights and transformed images
 def test_transformed_images_formula(mlp):
-    W = A.first_layer_weights(mlp)
+    W = layer_weight(mlp, "fc1")
     assert W.shape == (12, 784)
     x = np.random.default_rng(0).normal(size=(3, 1, 28, 28)).astype(np.float32)
     T = A.transformed_images(x, W, [2, 5])
@@ -297,10 +299,10 @@ def test_ablate_bad_input():
         A.ablate(m, [1.5], X, y)
     with pytest.raises(KeyError, match="fc1"):
         A.ablate(m, [1], X, y, layer="fc9")
-    with pytest.raises(ValueError, match="same number"):
+    with pytest.raises(ValueError, match="entries"):
         A.ablate(m, [1], X, y[:5])
-    with pytest.raises(ValueError, match="integer class labels"):
-        A.ablate(m, [1], X, y.astype(float))
+    with pytest.raises(ValueError, match="whole class indices"):
+        A.ablate(m, [1], X, y + 0.5)
 
 
 def test_plots_run(mlp, X):
@@ -313,23 +315,18 @@ def test_plots_run(mlp, X):
     rec = A.record(mlp, X)
     cl = np.arange(37) % 3
     cn = A.cluster_neurons(rec.pre["fc1"], cl, k=3, n_best=2)
-    W = A.first_layer_weights(mlp)
+    W = layer_weight(mlp, "fc1")
+    counts = np.bincount(cn.best.ravel(), minlength=cn.H)
+    images = {"mean image": W[0], "neuron 1 weights": W[1]}
     for fig in (P.plot_neuron_bars(cn), P.plot_frequency_heatmaps(cn),
-                P.plot_weight_images(W, cn.best[0]), P.plot_transformed(X, W, cn, 1, cl, n_images=3),
-                P.plot_best_counts({"raw": cn.best, "z": cn.best}, cn.H),
-                P.plot_weight_histograms({"a": W, "b": 2 * W})):
+                P.plot_weight_images(W, cn.best[0]),
+                P.plot_image_rows({"original": X[:3].numpy(), "own": A.transformed_images(X[:3], W, [0, 1])}),
+                P.plot_cluster_view(cn.frequency[0], cn.best[0], int(cn.best[0, 0]), images, k=3),
+                P.plot_best_counts({"raw": counts, "z": counts})):
         assert fig.axes
-    assert A.plot_neuron_bars is P.plot_neuron_bars  # still reachable from the old module
-    fig = P.plot_cluster_neuron_graph(np.array([[0, 1], [1, 2], [1, 3]]), ids=[5, 6, 7])
-    G = fig.graph
-    assert G.number_of_nodes() == 3 + 4 and G.number_of_edges() == 6
-    assert G.degree(("n", 1)) == 3 and G.degree(("c", 5)) == 2
-    with pytest.raises(ValueError, match="ids"):
-        P.plot_cluster_neuron_graph(np.array([[0, 1]]), ids=[1, 2])
-    with pytest.raises(ValueError, match="0..11"):
-        P.plot_best_counts({"raw": np.array([[0, 12]])}, 12)
-    with pytest.raises(AttributeError):
-        A.no_such_thing
+    assert len(P.plot_cluster_view(cn.frequency[0], cn.best[0], 0, images).axes) == 3  # bars + 2 images
+    with pytest.raises(ValueError, match="1-D"):
+        P.plot_best_counts({"raw": np.array([[0, 12]])})
     plt.close("all")
 
 
