@@ -319,7 +319,6 @@ def test_plots_run(mlp, X):
     counts = np.bincount(cn.best.ravel(), minlength=cn.H)
     images = {"mean image": W[0], "neuron 1 weights": W[1]}
     for fig in (P.plot_neuron_bars(cn), P.plot_frequency_heatmaps(cn),
-                P.plot_weight_images(W, cn.best[0]),
                 P.plot_image_rows({"original": X[:3].numpy(), "own": A.transformed_images(X[:3], W, [0, 1])}),
                 P.plot_cluster_view(cn.frequency[0], cn.best[0], int(cn.best[0, 0]), images, k=3),
                 P.plot_best_counts({"raw": counts, "z": counts})):

@@ -47,3 +47,11 @@ def test_labels():
         as_labels([0, 1, 2], n=2)
     with pytest.raises(TypeError):
         as_labels(np.array(["a"]))
+
+
+def test_cluster_labels_allow_minus_one_only_when_asked():
+    assert as_labels([0, -1, 2], unclustered=True).tolist() == [0, -1, 2]
+    with pytest.raises(ValueError, match="class indices >= 0"):
+        as_labels([0, -1])
+    with pytest.raises(ValueError, match="-1 for unclustered; found -2"):
+        as_labels([0, -2], name="clusters", unclustered=True)

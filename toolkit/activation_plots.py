@@ -12,7 +12,7 @@ import numpy as np
 from .activations import ClusterNeurons
 from .arrays import as_array
 
-__all__ = ["plot_neuron_bars", "plot_frequency_heatmaps", "plot_weight_images", "plot_image_rows",
+__all__ = ["plot_neuron_bars", "plot_frequency_heatmaps", "plot_image_rows",
            "plot_cluster_view", "plot_best_counts"]
 
 
@@ -59,27 +59,6 @@ def plot_frequency_heatmaps(cn: ClusterNeurons, *, titles: Mapping | None = None
         ax.set_title(title, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     fig.colorbar(im, ax=fig.axes, shrink=0.7, label=f"share with neuron in top {cn.k}")
-    return fig
-
-
-def plot_weight_images(W, neurons, *, shape=(28, 28), titles: Sequence[str] | None = None,
-                       ax_row=None):
-    """Each neuron's weight row of W (H, D) as an image (red positive, blue negative, symmetric scale)."""
-    import matplotlib.pyplot as plt
-
-    W = np.asarray(W)
-    neurons = list(np.asarray(neurons).ravel())
-    if ax_row is None:
-        fig, axes = plt.subplots(1, len(neurons), figsize=(1.8 * len(neurons), 2.0), squeeze=False)
-        ax_row = axes[0]
-    else:
-        fig = ax_row[0].figure
-    for i, (ax, j) in enumerate(zip(ax_row, neurons)):
-        w = W[j].reshape(shape)
-        v = np.abs(w).max() or 1.0
-        ax.imshow(w, cmap="RdBu_r", vmin=-v, vmax=v)
-        ax.set_title(titles[i] if titles else f"neuron {j}", fontsize=8)
-        ax.set_xticks([]), ax.set_yticks([])
     return fig
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .arrays import as_array, as_labels
 
-__all__ = ["Recording", "record", "layer_names", "top_k_neurons", "zscore", "as_cluster_labels",
+__all__ = ["Recording", "record", "layer_names", "top_k_neurons", "zscore", 
            "as_membership", "ClusterNeurons", "cluster_neurons", "active_fraction", "random_neurons",
            "ablate", "transformed_images"]
 
@@ -171,19 +171,6 @@ def zscore(A) -> np.ndarray:
     return np.where(sd > 0, (A - A.mean(0)) / np.where(sd > 0, sd, 1.0), 0.0)
 
 
-def as_cluster_labels(x, name: str = "clusters") -> np.ndarray:
-    """(N,) int64 cluster labels, -1 = unclustered, or a ValueError naming ``name``."""
-    try:
-        x = as_array(x, name, ndim=1, axes="(N,) cluster labels, -1 = unclustered", min_len=0)
-    except TypeError:
-        raise ValueError(f"{name} must hold integer cluster labels (-1 = unclustered).") from None
-    if not np.all(x == np.round(x)):
-        raise ValueError(f"{name} must hold whole cluster labels (-1 = unclustered); it has fractions.")
-    if x.size and x.min() < -1:
-        raise ValueError(f"{name} has the label {x.min():g}; use labels >= 0, and -1 for unclustered.")
-    return x.astype(np.int64)
-
-
 def as_membership(clusters, n: int | None = None) -> dict:
     """``{cluster id: sorted index array}`` from a label vector (N,) (-1 = no cluster, left out), a dict
     ``{id: indices}`` or a list of index arrays (ids 0..C-1; overlap allowed, e.g. Mapper node members).
@@ -191,7 +178,7 @@ def as_membership(clusters, n: int | None = None) -> dict:
     if not isinstance(clusters, Mapping) and not (
             isinstance(clusters, (list, tuple)) and clusters
             and all(isinstance(c, (list, tuple, np.ndarray, range)) for c in clusters)):
-        lab = as_cluster_labels(clusters)
+        lab = as_labels(clusters, name="clusters", unclustered=True)
         if n is not None and len(lab) != n:
             raise ValueError(f"The cluster label vector has {len(lab)} entries but there are {n} "
                              f"points; they must match one to one.")

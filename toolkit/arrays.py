@@ -52,8 +52,10 @@ def as_array(x, name: str = "X", *, ndim: int | tuple[int, ...] = 2, axes: str =
     return a
 
 
-def as_labels(labels, n: int | None = None, name: str = "labels") -> np.ndarray:
+def as_labels(labels, n: int | None = None, name: str = "labels", *, unclustered: bool = False) -> np.ndarray:
     """Class indices as an int64 vector (N,), all >= 0; ``n``: the required length (None = any).
+
+    unclustered=True: cluster labels, where -1 marks a point in no cluster (Mapper, DBSCAN).
 
     Floats are accepted when they are whole numbers (e.g. labels read from a CSV); NaN, fractions, negative
     values, a wrong length or a matrix raise ValueError naming ``name``.
@@ -70,6 +72,8 @@ def as_labels(labels, n: int | None = None, name: str = "labels") -> np.ndarray:
         if not np.isfinite(lab).all() or not np.all(lab == np.round(lab)):
             raise ValueError(f"{name} must be whole class indices (got NaN or fractions).")
     lab = lab.astype(np.int64)
-    if lab.size and lab.min() < 0:
-        raise ValueError(f"{name} must be class indices >= 0; found {lab.min()}.")
+    low = -1 if unclustered else 0
+    if lab.size and lab.min() < low:
+        what = "cluster labels >= 0, and -1 for unclustered" if unclustered else "class indices >= 0"
+        raise ValueError(f"{name} must be {what}; found {lab.min()}.")
     return lab

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .activations import as_cluster_labels, as_membership
+from .activations import as_membership
 from .arrays import as_array, as_labels
 
 __all__ = ["METHODS", "Clustering", "embed", "cluster", "mapper_clusters", "sample", "purity",
@@ -75,7 +75,8 @@ def agreement(a, b, *, covered_only: bool = False) -> dict:
     """
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    a, b = as_cluster_labels(a, "the first labeling (a)"), as_cluster_labels(b, "the second labeling (b)")
+    a = as_labels(a, name="the first labeling (a)", unclustered=True)
+    b = as_labels(b, name="the second labeling (b)", unclustered=True)
     if a.shape != b.shape:
         raise ValueError(f"The two labelings must label the same points; got lengths {len(a)} and {len(b)}.")
     for x, what in ((a, "a"), (b, "b")):
@@ -111,7 +112,7 @@ def score_table(labelings: Mapping[str, np.ndarray], references: Mapping[str, np
         raise ValueError(f"on must be a boolean mask of length {n} selecting at least one point.")
     rows = {}
     for name, lab in labelings.items():
-        lab = as_cluster_labels(lab, f"labelings[{name!r}]")
+        lab = as_labels(lab, name=f"labelings[{name!r}]", unclustered=True)
         if lab.shape != (n,):
             raise ValueError(f"labelings[{name!r}] has {len(lab)} entries; the references have {n}.")
         lab = lab[keep]
@@ -130,7 +131,7 @@ def match_clusters(a, b) -> dict:
     algorithm on the contingency table). Returns {a id: b id} (min(#a, #b) pairs)."""
     from scipy.optimize import linear_sum_assignment
 
-    a, b = as_cluster_labels(a, "a"), as_cluster_labels(b, "b")
+    a, b = as_labels(a, name="a", unclustered=True), as_labels(b, name="b", unclustered=True)
     if a.shape != b.shape:
         raise ValueError(f"Labelings differ in length: {a.shape} vs {b.shape}.")
     keep = (a >= 0) & (b >= 0)

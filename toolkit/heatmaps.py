@@ -134,8 +134,10 @@ def plot_neuron_images(W, neurons: Sequence[int] | None = None, *, shape=(28, 28
         fig, axes = plt.subplots(nrows, min(ncols, len(neurons)),
                                  figsize=(1.5 * min(ncols, len(neurons)), 1.6 * nrows), squeeze=False)
     axes = np.asarray(axes).ravel()
-    for ax in axes:
-        ax.axis("off")
+    for k, ax in enumerate(axes):          # no ticks; a row label (ax.set_ylabel) stays visible
+        ax.set_xticks([]), ax.set_yticks([])
+        if k >= len(neurons):
+            ax.axis("off")
     for k, i in enumerate(neurons):
         v = vmax or float(np.abs(W[i]).max()) or 1.0
         axes[k].imshow(W[i].reshape(shape), cmap="RdBu_r", vmin=-v, vmax=v)
