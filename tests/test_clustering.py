@@ -282,3 +282,13 @@ def test_score_table_same_points_and_references():
         C.score_table({"short": truth[:-1]}, {"digits": truth})
     with pytest.raises(ValueError, match="mask"):
         C.score_table({"x": truth}, {"digits": truth}, on=np.zeros(200, bool))
+
+
+def test_cluster_table_counts_all_members():
+    clusters = np.array([0, 0, 0, 0, 1, 1, -1])
+    labels = np.array([3, 3, 5, 3, 7, 7, 1])
+    t = C.cluster_table(clusters, labels)
+    assert list(t.index) == [0, 1]
+    assert t.loc[0, "size"] == 4 and t.loc[0, "majority"] == 3 and t.loc[0, "purity"] == pytest.approx(0.75)
+    assert t.loc[0, "runner_up"] == 5 and t.loc[0, "runner_up_share"] == pytest.approx(0.25)
+    assert t.loc[1, "runner_up"] == -1 and t.loc[1, "share_of_all"] == pytest.approx(2 / 7)

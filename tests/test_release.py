@@ -1,6 +1,7 @@
 """The student release: solutions stripped; each student notebook fails only with NotImplementedError."""
 import importlib.util
 import os
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -119,11 +120,16 @@ def test_notebook_has_graded_exercises_and_no_outputs(path):
 def test_student_notebook_fails_only_with_not_implemented(path, tmp_path):
     """Run the whole student notebook (errors allowed): every error must be a NotImplementedError,
     one per exercise; every other cell must run, so nothing later depends on an exercise's answer."""
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     nb = release.student_notebook(nbformat.read(path, as_version=4))
     n_ex = len(release.exercise_cells(nbformat.read(path, as_version=4)))
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+    # IPC sockets, not TCP ports: kernels started at the same moment by other test workers (nbgrader, nbval)
+    # can race for the same free TCP port, and the client then waits out its timeout for a lost reply
+    sock = tempfile.mkdtemp(prefix="k")                    # an absolute, short socket path (the kernel's cwd differs)
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sock, "ipc"))
+    NotebookClient(nb, km=km, timeout=600, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.get("outputs", []) if o.get("output_type") == "error"]

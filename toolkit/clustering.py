@@ -18,7 +18,7 @@ from .activations import as_membership
 from .arrays import as_array, as_labels
 
 __all__ = ["METHODS", "Clustering", "embed", "cluster", "mapper_clusters", "sample", "purity",
-           "majority_labels", "overall_purity", "coverage", "agreement", "score_table", "match_clusters"]
+           "majority_labels", "cluster_table", "overall_purity", "coverage", "agreement", "score_table", "match_clusters"]
 
 METHODS = ("kmeans", "tsne", "umap", "mapper")
 
@@ -50,6 +50,22 @@ def purity(clusters, labels) -> Purity:
     out = Purity({c: float(np.bincount(lab[idx]).max() / len(idx)) for c, idx in members.items()})
     out.coverage = coverage(members, len(lab))
     return out
+
+
+def cluster_table(clusters, labels):
+    """One row per cluster (a pandas DataFrame indexed by cluster id): size, share_of_all (of the N points),
+    majority (digit), purity (over ALL members), runner_up (digit, -1 if none) and runner_up_share."""
+    import pandas as pd
+
+    members, lab = _members_and_labels(clusters, labels)
+    rows = {}
+    for c, idx in members.items():
+        counts = np.bincount(lab[idx], minlength=int(lab.max()) + 1)
+        first, second = np.argsort(-counts, kind="stable")[:2]
+        rows[c] = {"size": len(idx), "share_of_all": len(idx) / len(lab), "majority": int(first),
+                   "purity": counts[first] / len(idx), "runner_up": int(second) if counts[second] else -1,
+                   "runner_up_share": counts[second] / len(idx)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("cluster")
 
 
 def coverage(clusters, n: int) -> float:
