@@ -121,7 +121,9 @@ def _loop(update: Callable, gens: list, N: int, batch_size: int, total: int, dev
     from tqdm.auto import tqdm
 
     hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
-    bar, step = tqdm(total=total, desc=desc, unit="step", leave=False, disable=not progress), 0
+    # progress=False switches the bar off; otherwise tqdm decides (TQDM_DISABLE=1 wins: tests, headless runs)
+    off = {} if progress else {"disable": True}
+    bar, step = tqdm(total=total, desc=desc, unit="step", leave=False, **off), 0
     try:
         if on_step is not None:
             on_step(0)
