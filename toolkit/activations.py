@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from .arrays import as_array, as_labels
+from .train import evaluate
 
 __all__ = ["Recording", "record", "layer_names", "top_k_neurons", "zscore", 
            "as_membership", "ClusterNeurons", "cluster_neurons", "active_fraction", "random_neurons",
@@ -302,18 +303,11 @@ def ablate(model, neurons, X, y, *, layer: str = "fc1", batch_size: int = 2048) 
     mask[torch.from_numpy(idx).to(p.device)] = 0
     handle = mod.register_forward_hook(
         lambda _m, _i, out: out * mask.view((1, H) + (1,) * (out.ndim - 2))) if k else None
-    was, correct = model.training, 0
-    try:
-        model.eval()
-        with torch.no_grad():
-            for i in range(0, len(X), batch_size):
-                pred = model(X[i:i + batch_size].to(p.device, p.dtype)).argmax(1).cpu()
-                correct += int((pred == y[i:i + batch_size]).sum())
+    try:                                   # the accuracy of fit's own evaluation, with the hook in place
+        return evaluate(model, X, y, batch_size=batch_size, device=p.device)[1]
     finally:
         if handle is not None:
             handle.remove()
-        model.train(was)
-    return correct / len(X)
 
 
 def transformed_images(X, W, neurons) -> np.ndarray:
