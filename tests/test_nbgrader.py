@@ -18,7 +18,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import tempfile
 import sys
 import time
 from pathlib import Path
@@ -98,7 +97,7 @@ def _patched(nb):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def course(tmp_path_factory, kernel_ipc_ip):
     base = tmp_path_factory.mktemp("nbgrader")
     course = base / "course"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -108,12 +107,8 @@ def course(tmp_path_factory):
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "release.py"), "--nbgrader", "--course",
                         str(course)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    # the test's kernels talk over IPC sockets, not TCP: kernels that other test workers start at the same
-    # moment can race for a free TCP port, and a client then waits out its timeout (Unix only; an
-    # instructor's config keeps jupyter's default)
-    sock = tempfile.mkdtemp(prefix="k")
-    with open(course / "nbgrader_config.py", "a") as f:
-        f.write(f"\nc.KernelManager.transport = 'ipc'\nc.KernelManager.ip = {os.path.join(sock, 'ipc')!r}\n")
+    with open(course / "nbgrader_config.py", "a") as f:          # IPC kernels: see conftest.kernel_ipc_ip
+        f.write(f"\nc.KernelManager.transport = 'ipc'\nc.KernelManager.ip = {kernel_ipc_ip!r}\n")
     _nbgrader(course, "generate_assignment", "*", "--force", env=env)
     return course, env
 

@@ -1,7 +1,6 @@
 """The student release: solutions stripped; each student notebook fails only with NotImplementedError."""
 import importlib.util
 import os
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -117,7 +116,7 @@ def test_notebook_has_graded_exercises_and_no_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_student_notebook_fails_only_with_not_implemented(path, tmp_path):
+def test_student_notebook_fails_only_with_not_implemented(path, kernel_ipc_ip):
     """Run the whole student notebook (errors allowed): every error must be a NotImplementedError,
     one per exercise; every other cell must run, so nothing later depends on an exercise's answer."""
     from jupyter_client.manager import KernelManager
@@ -125,10 +124,7 @@ def test_student_notebook_fails_only_with_not_implemented(path, tmp_path):
 
     nb = release.student_notebook(nbformat.read(path, as_version=4))
     n_ex = len(release.exercise_cells(nbformat.read(path, as_version=4)))
-    # IPC sockets, not TCP ports: kernels started at the same moment by other test workers (nbgrader, nbval)
-    # can race for the same free TCP port, and the client then waits out its timeout for a lost reply
-    sock = tempfile.mkdtemp(prefix="k")                    # an absolute, short socket path (the kernel's cwd differs)
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sock, "ipc"))
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=kernel_ipc_ip)   # see conftest.kernel_ipc_ip
     NotebookClient(nb, km=km, timeout=600, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
