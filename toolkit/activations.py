@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from .arrays import as_array, as_labels
-from .train import evaluate
+from .train import as_tensors, evaluate
 
 __all__ = ["Recording", "record", "layer_names", "top_k_neurons", "zscore", 
            "as_membership", "ClusterNeurons", "cluster_neurons", "active_fraction", "random_neurons",
@@ -282,10 +282,7 @@ def ablate(model, neurons, X, y, *, layer: str = "fc1", batch_size: int = 2048) 
     import torch
 
     mod = _module(model, layer)
-    if y is None and hasattr(X, "y"):
-        y = X.y
-    X, _ = _inputs(X)
-    y = torch.from_numpy(as_labels(y, len(X), "y (the labels of X)"))
+    X, y = as_tensors(X, y)            # a Dataset brings its own labels
     idx = _indices(neurons, "neurons")
     H = getattr(mod, "out_features", None) or getattr(mod, "out_channels", None)
     if H is None:
