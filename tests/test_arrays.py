@@ -55,3 +55,42 @@ def test_cluster_labels_allow_minus_one_only_when_asked():
         as_labels([0, -1])
     with pytest.raises(ValueError, match="-1 for unclustered; found -2"):
         as_labels([0, -2], name="clusters", unclustered=True)
+
+
+@pytest.mark.parametrize("v, want", [(3, 3), (np.int64(4), 4), (10.0, 10), (np.float32(2.0), 2),
+                                     (torch.tensor(5), 5), (np.array(6), 6)])
+def test_as_count_accepts_whole_numbers(v, want):
+    from toolkit.arrays import as_count
+    out = as_count(v, "n")
+    assert out == want and type(out) is int
+
+
+@pytest.mark.parametrize("v, err", [(2.5, ValueError), (float("nan"), ValueError), (True, TypeError),
+                                    ("3", TypeError), (None, TypeError), (0, ValueError), (-1, ValueError),
+                                    (torch.tensor(2.5), ValueError), (np.bool_(True), TypeError)])
+def test_as_count_refuses_and_names_the_argument(v, err):
+    from toolkit.arrays import as_count
+    with pytest.raises(err, match="n_clusters"):
+        as_count(v, "n_clusters")
+
+
+def test_as_count_bounds():
+    from toolkit.arrays import as_count
+    assert as_count(0, "seed", minimum=0) == 0
+    assert as_count(-5, "offset", minimum=None) == -5
+    with pytest.raises(ValueError, match="<= 9"):
+        as_count(10, "label", minimum=0, maximum=9)
+
+
+def test_as_fraction():
+    from toolkit.arrays import as_fraction
+    assert as_fraction(0.95, "level") == 0.95
+    assert as_fraction(np.float32(0.5), "p") == 0.5
+    for bad, err in [(95, ValueError), (float("nan"), ValueError), (True, TypeError), ("0.5", TypeError),
+                     (-0.1, ValueError)]:
+        with pytest.raises(err, match="level"):
+            as_fraction(bad, "level")
+    with pytest.raises(ValueError, match="percentage"):
+        as_fraction(95, "level")
+    with pytest.raises(ValueError):
+        as_fraction(1.0, "level", open_hi=True)

@@ -1,14 +1,75 @@
 """The toolkit's one way to check user input: arrays, tensors or lists -> a checked NumPy copy.
 
 Every public function that takes points, weights, activations or labels passes them through
-:func:`as_array` or :func:`as_labels`, so a wrong shape, NaN or a non-numeric input always gets the same
-kind of clear error, naming the argument and saying what to do.
+:func:`as_array` or :func:`as_labels`, every count, size,
+index or seed through :func:`as_count`, and every probability, fraction or level through
+:func:`as_fraction`, so a wrong shape, NaN, a fraction where a count belongs or a non-numeric input always
+gets the same kind of clear error, naming the argument and saying what to do.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
-__all__ = ["as_array", "as_labels"]
+__all__ = ["as_array", "as_labels", "as_count", "as_fraction"]
+
+
+def as_count(v, name: str, minimum: int | None = 1, maximum: int | None = None) -> int:
+    """``v`` as a Python int in [``minimum``, ``maximum``] (None = no bound): the one count check.
+
+    Accepted: ints, NumPy integers, one-element integer tensors, and floats that are whole numbers
+    (10.0, as a slider gives). Refused with TypeError: bool (True is not a count), text, None, other
+    objects; with ValueError: fractions (2.5 is never truncated), NaN or infinity, and values out of range.
+    Every message names ``name``.
+    """
+    if hasattr(v, "detach") and getattr(v, "numel", lambda: 0)() == 1:
+        v = v.detach().cpu().item()  # a one-element tensor -> Python scalar (a bool tensor stays bool)
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v.item()
+    bounds = (f" >= {minimum}" if minimum is not None else "") + (
+        f" and <= {maximum}" if maximum is not None else "")
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a whole number{bounds}; got {v!r} (a bool, not a count).")
+    if isinstance(v, numbers.Integral):
+        n = int(v)
+    elif isinstance(v, numbers.Real):
+        f = float(v)
+        if not math.isfinite(f) or f != math.floor(f):
+            raise ValueError(f"{name} must be a whole number{bounds}; got {v!r}. Counts are not rounded: "
+                             f"pass e.g. {max(int(f), minimum or 0) if math.isfinite(f) else 10}.")
+        n = int(f)
+    else:
+        raise TypeError(f"{name} must be a whole number{bounds}; got {v!r} ({type(v).__name__}).")
+    if (minimum is not None and n < minimum) or (maximum is not None and n > maximum):
+        raise ValueError(f"{name} must be a whole number{bounds}; got {n}.")
+    return n
+
+
+def as_fraction(v, name: str, lo: float = 0.0, hi: float = 1.0, *, open_lo: bool = False,
+                open_hi: bool = False) -> float:
+    """``v`` as a finite Python float in [lo, hi] (``open_lo``/``open_hi``: that end excluded).
+
+    For probabilities, levels, thresholds and shares. A percentage passed for a fraction (95 for 0.95)
+    falls outside [0, 1] and is refused. TypeError for bool, text or None; ValueError for NaN, infinity
+    or a value out of range, naming ``name``.
+    """
+    if hasattr(v, "detach") and getattr(v, "numel", lambda: 0)() == 1:
+        v = v.detach().cpu().item()
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v.item()
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a number in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}; "
+                        f"got {v!r} ({type(v).__name__}).")
+    f = float(v)
+    below = f <= lo if open_lo else f < lo
+    above = f >= hi if open_hi else f > hi
+    if not math.isfinite(f) or below or above:
+        hint = " (a fraction, not a percentage: 0.95, not 95)" if hi == 1.0 and math.isfinite(f) and f > 1 else ""
+        raise ValueError(f"{name} must be in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}"
+                         f"{hint}; got {v!r}.")
+    return f
 
 
 def _numpy(x):
@@ -77,3 +138,4 @@ def as_labels(labels, n: int | None = None, name: str = "labels", *, unclustered
         what = "cluster labels >= 0, and -1 for unclustered" if unclustered else "class indices >= 0"
         raise ValueError(f"{name} must be {what}; found {lab.min()}.")
     return lab
+
