@@ -95,8 +95,9 @@ def test_t_intervals_cover_95_percent_at_few_seeds(n, paired):
 
 @pytest.mark.parametrize("n", [5, 10])
 def test_paired_t_covers_skewed_differences(n):
-    """Right-skewed per-seed differences (gamma noise): the paired t-interval still covers >= 91 %."""
-    assert _coverage("t", n, paired=True, dist="gamma") >= 0.91
+    """Right-skewed per-seed differences (gamma noise): the paired t-interval still covers >= 90 %
+    (measured 0.91-0.94 at n = 3-10; the percentile bootstrap gets 0.75-0.90 on normal noise)."""
+    assert _coverage("t", n, paired=True, dist="gamma") >= 0.90
 
 
 @pytest.mark.parametrize("n", [3, 5])
