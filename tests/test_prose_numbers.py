@@ -208,25 +208,32 @@ def results_files() -> dict[str, dict]:
     return out
 
 
+COUNT_NOUNS = ("seeds", "seed", "nets", "net", "digits", "digit", "clusters", "cluster", "rows", "row")
+
+
 def contradictions(nb, stem: str, results: dict) -> list[str]:
-    """Markdown numbers next to a key result's words that differ from the value the run wrote."""
+    """Markdown numbers that a key result's words name and that differ from the value the run wrote: a measured
+    quantity with a decimal or percentage ("R² of 0.52", "accuracy 97 %"), or a count ("5 seeds")."""
     problems = []
     for key, value in results.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        words = [w for w in re.findall(r"[A-Za-z²]{3,}|R2|R²", key) if w.lower() not in {"the", "and", "per", "with"}]
-        if not words:
-            continue
-        head = re.escape(words[-1])
+        words = [w.lower() for w in re.findall(r"[A-Za-z²]{3,}|R2|R²", key)]
+        measured = re.findall(MEASURED, key, flags=re.I)
+        nouns = [w for w in words if w in COUNT_NOUNS] if float(value).is_integer() else []
+        patterns = ([rf"(?:{'|'.join(map(re.escape, measured))})[^.\d]{{0,20}}?(\d+\.\d+|\d+\s?%)"] if measured else []) + \
+                   ([rf"\b(\d+)\s+(?:{'|'.join(nouns)})\b"] if nouns else [])
         for i, text in markdown(nb):
-            for m in re.finditer(rf"{head}\w*[^.\d]{{0,20}}?(\d+(?:\.\d+)?)\s?(%?)", text, flags=re.I):
-                said = float(m.group(1)) / (100 if m.group(2) else 1)
-                digits = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0
-                tol = 0.5 * 10 ** -(digits + (2 if m.group(2) else 0))
-                context = text[max(0, m.start() - 80):m.end()].lower()
-                if (sum(w.lower() in context for w in words) >= max(1, len(words) // 2)
-                        and abs(said - value) > tol + 1e-12):
-                    problems.append(f"{stem} cell {i}: '{m.group(0)}' contradicts the key result {key!r} = {value}")
+            for pat in patterns:
+                for m in re.finditer(pat, text, flags=re.I):
+                    token = m.group(1).replace(" ", "")
+                    said = float(token.rstrip("%")) / (100 if token.endswith("%") else 1)
+                    digits = len(token.rstrip("%").split(".")[1]) if "." in token else 0
+                    tol = 0.5 * 10 ** -(digits + (2 if token.endswith("%") else 0))
+                    context = text[max(0, m.start() - 80):m.end() + 40].lower()
+                    if (sum(w in context for w in words) >= max(1, len(words) // 2)
+                            and abs(said - value) > tol + 1e-12):
+                        problems.append(f"{stem} cell {i}: '{m.group(0)}' contradicts the key result {key!r} = {value}")
     return problems
 
 
@@ -305,3 +312,6 @@ def test_key_result_check_can_fail():
     nb = _nb("md:The settings give a held-out R2 of 0.52.")
     assert contradictions(nb, "x", {"training settings -> accuracy, held-out R2": 0.77})
     assert not contradictions(nb, "x", {"training settings -> accuracy, held-out R2": 0.52})
+    nb = _nb("md:The verdict is read over 5 seeds.")
+    assert contradictions(nb, "x", {"seeds (independent rows)": 10})
+    assert not contradictions(nb, "x", {"seeds (independent rows)": 5})
