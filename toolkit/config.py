@@ -39,20 +39,22 @@ SIZES: dict[str, Size] = {
     "cnn_epochs": Size(3, 3, 10),
     "cnn_width": Size((32, 16, 32), (64, 32, 64), (64, 32, 64)),  # fast (16,8,16) stayed at chance
     # --- 02_heatmaps ---
-    "heatmap_seeds": Size(3, 5, 10),              # independent rows (target seeds) per group of the merge test
+    "heatmap_seeds": Size(3, 10, 20),             # independent rows (target seeds) per group of the merge test
+                                                  # (issue #21: >= 10 seeds where MLPs train in seconds)
     "heatmap_perms": Size(200, 1000, 10000),      # permutations of the selectivity test
     "heatmap_pair_train_n": Size(1000, 4000, None),  # training images per data set of the cross-data-set pair
     "heatmap_feature_nets": Size(8, 40, 100),     # MLPs with varied settings whose heatmap features predict accuracy
     "heatmap_feature_shuffles": Size(20, 200, 1000),  # shuffled-accuracy refits (control of the held-out check)
     # --- 03_activation_clustering ---
-    "ac_points": Size(600, 5000, 10000),          # test images clustered (t-SNE / UMAP cost grows with it)
+    "ac_points": Size(600, 5000, 10000),          # test images clustered, at most (offline: the 1,000 test digits)
     "ac_compare_points": Size(400, 2000, 10000),  # images per net in the 4-net x methods comparison
     "ac_compare_methods": Size(("kmeans", "tsne"), ("kmeans", "tsne", "umap"),
                                ("kmeans", "tsne", "umap", "mapper")),
     # ablation and across-seed comparison: independently trained nets (seeds 0..n-1) per architecture
     "ac_ablation_nets": Size(("mlp100",), ("mlp100", "mlp1024"),
                              ("mlp100", "mlp100_reg", "mlp1024", "mlp1024_reg")),
-    "ac_ablation_seeds": Size(3, 3, 10),          # >= 3: the intervals are over these seeds
+    "ac_ablation_seeds": Size(4, 10, 20),         # the intervals are over these seeds (>= 4: two disjoint seed
+                                                  # pairs for the across-seed overlap; classroom >= 10, issue #21)
     "ac_ablation_ks": Size((5, 20), (5, 20), (5, 20, 50)),  # neurons silenced per cluster
     "ac_ablation_draws": Size(5, 20, 50),         # random k-sets per cluster (the random control)
     # --- 04_mapper ---
