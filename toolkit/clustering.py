@@ -1,8 +1,8 @@
 """Clusters of a net's activations, how pure they are, and how much two clusterings agree.
 
 Alessi's methods (docs/REFERENCES.md, section 2) on the (N, 10) outputs or any layer: "kmeans" KMeans(10);
-"tsne" / "umap" to 2-D, then KMeans(10); "mapper" the one Mapper of the course (``mapper.mapper_graph`` with
-``MAPPER_SETTINGS``), its whole graph merged into n_clusters groups of nodes (points in no node: -1). Scores count ALL points: :func:`agreement` makes each
+"tsne" / "umap" to 2-D, then KMeans(10); "mapper" the course's one Mapper (``mapper.mapper_graph``), its nodes
+merged into n_clusters groups (points in no node: -1). Scores count ALL points: :func:`agreement` makes each
 unclustered point a cluster of its own and :func:`overall_purity` counts it as a miss, so leaving hard points
 out cannot raise a score; ``covered_only=True`` gives the old, biased convention.
 """
@@ -206,16 +206,6 @@ def _kmeans(Z, n_clusters: int, seed: int) -> np.ndarray:
 MAPPER_SETTINGS = {"lens": "pca", "resolution": 10, "gain": 0.3, "clusterer": "knn"}
 
 
-def _mapper_labels(A, n_clusters: int, seed: int):
-    """(N,) labels and the MapperResult: ``mapper.mapper_graph(A, **MAPPER_SETTINGS)``, its nodes merged
-    into n_clusters groups (``point_clusters("merged", n_clusters=...)``: greedy modularity merging of the
-    whole graph), each point in the group holding most of its nodes, -1 for points in no node."""
-    from .mapper import mapper_graph
-
-    res = mapper_graph(A, **MAPPER_SETTINGS, random_state=seed)
-    return res.point_clusters("merged", n_clusters=n_clusters), res
-
-
 def cluster(A, method: str = "kmeans", n_clusters: int = 10, *, seed: int = 0,
             n_neighbors: int = 20, perplexity: float = 30.0) -> Clustering:
     """Cluster the rows of A (N, D), e.g. the (N, 10) log-softmax outputs, with one of METHODS; timed.
@@ -240,7 +230,10 @@ def cluster(A, method: str = "kmeans", n_clusters: int = 10, *, seed: int = 0,
         if method == "kmeans":
             labels = _kmeans(A, n_clusters, seed)
         elif method == "mapper":
-            labels, graph = _mapper_labels(A, n_clusters, seed)
+            from .mapper import mapper_graph
+
+            graph = mapper_graph(A, **MAPPER_SETTINGS, random_state=seed)
+            labels = graph.point_clusters("merged", n_clusters=n_clusters)
             extra = {"mapper": {**graph.params, "nodes": graph.n_nodes}}
         else:
             emb = embed(A, method, seed=seed, n_neighbors=n_neighbors, perplexity=perplexity)

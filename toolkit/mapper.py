@@ -1,8 +1,8 @@
 """Mapper graphs (notebook 04) on KeplerMapper: lens (``KeplerMapper.project``), cover (``kmapper.Cover``
-placed to span exactly [min, max] of the lens), ``KeplerMapper.map`` (clustering of every cover set, its
-rule that a set smaller than the clusterer's n_clusters / min_samples is skipped) and ``GraphNerve``; the
-cover set of every node is recorded by the clusterer as it makes the node (no node name is parsed); giotto-tda's ``make_mapper_pipeline`` is the second backend (same cover sets,
-same graph). ``res.native`` is kmapper's graph dict, for ``KeplerMapper.visualize``.
+placed to span exactly [min, max] of the lens), ``KeplerMapper.map`` (a set under the clusterer's
+n_clusters / min_samples is skipped) and ``GraphNerve``; each node's cover set is recorded as it is made
+(no node name parsed). giotto-tda's ``make_mapper_pipeline`` is the second backend (same sets, same graph).
+``res.native`` is kmapper's graph dict, for ``KeplerMapper.visualize``.
 
     res = mapper.mapper_graph(X, lens="pca", resolution=10, gain=0.3)   # backend="kmapper" | "giotto"
     res.graph      # networkx.Graph on nodes 0..n-1 (by cover set, then smallest member), attribute "members"
@@ -73,8 +73,7 @@ def overlap_from_gain(g: float) -> float:
 
 # --- The cover: KeplerMapper's Cover, placed so that it spans exactly [min, max] of the lens ------
 def _interval_length(lo, hi, r, g):
-    """THE cover formula: the length L of each of r intervals with overlap fraction g covering [lo, hi],
-    from (r - 1)(1 - g) L + L = hi - lo (elementwise for arrays)."""
+    """THE cover formula: length L of r intervals, overlap g, covering [lo, hi]: (r - 1)(1 - g) L + L = hi - lo."""
     return (hi - lo) / (r - (r - 1) * g)
 
 
@@ -314,10 +313,8 @@ class _CoverSetClusterer(ClusterMixin, BaseEstimator):
         self.knn = knn
 
     def record(self, masks):
-        """Record from now on, for every call of fit, the cover set it clustered and its clusters:
-        ``self.nodes_`` gets (cover set, members) per cluster, in call order, then label order (the order
-        in which KeplerMapper.map makes its nodes). The set is found from the points fit is given: the
-        column of ``masks`` (N, n_sets) that holds exactly them (identical sets taken in cover order)."""
+        """From now on each fit appends (cover set, members) per cluster to ``nodes_`` (KeplerMapper.map's
+        node order); the set is the column of ``masks`` (N, n_sets) holding exactly the points fit gets."""
         self._sets = {}
         for s in range(masks.shape[1]):
             self._sets.setdefault(np.flatnonzero(masks[:, s]).tobytes(), []).append(s)
@@ -331,11 +328,10 @@ class _CoverSetClusterer(ClusterMixin, BaseEstimator):
             idx = X[:, 0].astype(np.int64)
             sets = self._sets.get(np.sort(idx).tobytes())
             if not sets:
-                raise RuntimeError("The clusterer was given points that form no cover set; mapper_graph's "
-                                   "cover and the backend's disagree.")
+                raise RuntimeError("The clusterer got points that form no cover set: the covers disagree.")
             s = sets.pop(0)
-            for lab in np.unique(self.labels_[self.labels_ >= 0]):
-                self.nodes_.append((s, np.sort(idx[self.labels_ == lab])))
+            lab = self.labels_
+            self.nodes_ += [(s, np.sort(idx[lab == c])) for c in np.unique(lab[lab >= 0])]
         return self
 
     def _fit(self, X):
@@ -442,13 +438,10 @@ class MapperResult:
 
     def node_clusters(self, method: str = "components", *, seed: int = 0, resolution: float = 1.0,
                       n_clusters: int | None = None) -> np.ndarray:
-        """(n_nodes,) int cluster id per node, numbered largest first (by points, then smallest node):
-        ``"components"`` (connected components); ``"communities"`` (networkx Louvain, weighted by shared
-        points; ``resolution`` > 1: more, smaller; their number is what the graph gives); ``"merged"``
-        (exactly ``n_clusters`` groups when the graph has at least that many nodes: Clauset-Newman-Moore
-        greedy modularity merging, networkx ``greedy_modularity_communities(cutoff=best_n=n_clusters)``,
-        weighted by shared points; it starts from single nodes and merges the pair that raises modularity
-        most, pieces of different components last; deterministic, ``seed`` unused)."""
+        """(n_nodes,) int cluster id per node, largest first (by points): ``"components"``; ``"communities"``
+        (networkx Louvain, weighted by shared points; ``resolution`` > 1: more, smaller); ``"merged"``
+        (exactly ``n_clusters`` groups, or n_nodes if fewer: greedy modularity merging from single nodes,
+        networkx ``greedy_modularity_communities(cutoff=best_n=n_clusters)``, weighted; deterministic)."""
         import networkx as nx
 
         if method == "components":
@@ -458,8 +451,7 @@ class MapperResult:
                                                        resolution=resolution)
         elif method == "merged":
             if n_clusters is None:
-                raise ValueError("method='merged' needs n_clusters, the number of clusters to merge the "
-                                 "nodes into (e.g. 10 for ten digits).")
+                raise ValueError("method='merged' needs n_clusters, the number of groups (e.g. 10 for digits).")
             k = min(as_count(n_clusters, "n_clusters"), self.n_nodes)
             groups = nx.community.greedy_modularity_communities(self.graph, weight="weight", cutoff=k, best_n=k)
         else:
@@ -471,10 +463,9 @@ class MapperResult:
         return out
 
     def point_clusters(self, method: str = "components", **kw) -> np.ndarray:
-        """(N,) int whole-graph cluster of every point (:meth:`node_clusters`; ``method="merged",
-        n_clusters=k`` for k clusters), -1 for points in no node; a point in nodes of several clusters
-        goes to the one holding most of them, ties to the lower id (so a node cluster all of whose points
-        sit in larger clusters' nodes too can end up with no point)."""
+        """(N,) int whole-graph cluster of every point (:meth:`node_clusters`), -1 for points in no node; a
+        point in nodes of several clusters goes to the one holding most of them, ties to the lower id (so a
+        node group whose points all lie in other groups' nodes too gets no point)."""
         nc = self.node_clusters(method, **kw)
         votes = np.zeros((self.n_points, max(int(nc.max()) + 1 if len(nc) else 0, 1)), np.int64)
         for i, m in enumerate(self.members):
@@ -513,9 +504,8 @@ def _run_kmapper(X, lens, cover, clusterer, min_intersection):
     g = kmapper.KeplerMapper(verbose=0).map(lens, Xi, clusterer=clusterer, cover=cover.km,
                                             nerve=kmapper.GraphNerve(min_intersection=min_intersection))
     names = list(g["nodes"])                      # kmapper makes its nodes in the order the wrapper saw them
-    if len(names) != len(clusterer.nodes_) or any(
-            not np.array_equal(np.sort(np.asarray(g["nodes"][k], dtype=np.int64)), m)
-            for k, (_, m) in zip(names, clusterer.nodes_)):
+    if len(names) != len(clusterer.nodes_) or any(not np.array_equal(np.sort(g["nodes"][k]), m)
+                                                  for k, (_, m) in zip(names, clusterer.nodes_)):
         raise RuntimeError("KeplerMapper's nodes differ from the clusters its clusterer returned.")
     index = {k: i for i, k in enumerate(names)}
     edges = [(index[a], index[b]) for a, ends in g["links"].items() for b in ends]
