@@ -142,21 +142,24 @@ def test_agreement_bad_input(a, b, match):
         C.agreement(a, b)
 
 
-def test_mapper_clusters_are_keplermappers_top_cube():
-    """mapper_clusters = the nodes of the highest cube of KeplerMapper.map with the study's settings."""
-    import kmapper as km
-    from sklearn.cluster import KMeans
-    from sklearn.preprocessing import StandardScaler
+def test_mapper_method_is_the_one_mapper_merged_to_n_clusters():
+    """cluster(A, "mapper", k) = mapper.mapper_graph(A, **MAPPER_SETTINGS) with its nodes merged into k
+    groups of nodes (exactly k), the same labels as the graph's own point_clusters("merged") (at most k
+    clusters of points), -1 only for points in no node; on well separated blobs it finds them."""
+    from toolkit import mapper as M
 
-    A_ = np.log(np.random.default_rng(0).dirichlet(np.ones(10) * 0.3, size=400) + 1e-9)
-    g = km.KeplerMapper(verbose=0).map(StandardScaler().fit_transform(A_.max(1, keepdims=True)), A_,
-                                       cover=km.Cover(n_cubes=15, perc_overlap=0.5),
-                                       clusterer=KMeans(n_clusters=10, n_init=10, random_state=0))
-    top = max(int(k.split("_")[0][4:]) for k in g["nodes"])
-    want = np.full(400, -1)
-    for i, members in enumerate(m for k, m in g["nodes"].items() if int(k.split("_")[0][4:]) == top):
-        want[members] = i
-    np.testing.assert_array_equal(C.mapper_clusters(A_), want)
+    X, y = _blobs(60)
+    for k in (4, 6):
+        m = C.cluster(X, "mapper", n_clusters=k, seed=0)
+        res = M.mapper_graph(X, **C.MAPPER_SETTINGS, random_state=0)
+        np.testing.assert_array_equal(m.labels, res.point_clusters("merged", n_clusters=k))
+        assert len(np.unique(res.node_clusters("merged", n_clusters=k))) == k
+        assert m.n_clusters <= k and m.params["mapper"]["nodes"] == res.n_nodes
+        in_node = np.zeros(len(X), bool)
+        in_node[np.concatenate(res.members)] = True
+        np.testing.assert_array_equal(m.labels >= 0, in_node)
+    four = C.cluster(X, "mapper", n_clusters=4).labels
+    assert len(np.unique(four[four >= 0])) == 4 and C.agreement(four, y)["ari"] > 0.9
 
 
 # ---------------------------------------------------------------- methods
@@ -182,11 +185,7 @@ def test_umap_and_mapper_run():
     u = C.cluster(X, "umap", n_clusters=4)
     assert u.embedding.shape == (120, 2) and C.agreement(u.labels, y)["ari"] > 0.9
     m = C.cluster(X, "mapper", n_clusters=3)
-    assert m.labels.min() == -1 or (m.labels >= 0).all()
-    assert 1 <= m.n_clusters <= 3
-    # Mapper's clusters are the top-confidence cube: they hold the points with the largest row max
-    top = X.max(1)
-    assert top[m.labels >= 0].mean() >= top.mean()
+    assert m.labels.min() >= -1 and m.n_clusters == 3
 
 
 def test_cluster_bad_input():

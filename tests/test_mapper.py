@@ -39,6 +39,7 @@ def _same_graph(a, b):
     for ma, mb in zip(a.members, b.members):
         np.testing.assert_array_equal(ma, mb)
     assert sorted(a.graph.edges()) == sorted(b.graph.edges())
+    np.testing.assert_array_equal(a.cover_set, b.cover_set)    # recorded by kmapper's clusterer, giotto's label
 
 
 # --- gain and cover ---------------------------------------------------------------------------------
@@ -353,3 +354,38 @@ def test_compute_module_draws_nothing_and_has_no_plot_names():
     for name in ("draw", "plot_cover", "save_html", "MapperExplorer", "to_kmapper"):
         assert not hasattr(M, name)                              # pictures live in mapper_plots only
 
+
+
+def test_cover_set_is_recorded_and_every_node_lies_in_its_set(circle):
+    """Each node's cover set is recorded when the node is made (not parsed from kmapper's node names): a
+    node's members all lie in the cover set it names, and its clusterer's clusters of that set are exactly
+    the set's nodes (kmapper and the hand-made pull-back agree node for node)."""
+    res = M.mapper_graph(circle, lens="pca", resolution=5, gain=0.3, clusterer="knn")
+    assert res.cover_set.shape == (res.n_nodes,)
+    assert [res.graph.nodes[v]["cover_set"] for v in res.graph] == list(res.cover_set)
+    knn = M.make_clusterer("knn")
+    A = knn.graph_for(circle)                      # the k-NN graph of all points, cut to each cover set
+    want = []
+    for s in range(res.cover.n_sets):
+        pts = np.flatnonzero(res.cover.masks[:, s])
+        lab = knn.components(A[pts][:, pts]) if len(pts) >= 5 else np.full(len(pts), -1)
+        want += [(s, int(pts[lab == c].min()), len(pts[lab == c])) for c in np.unique(lab[lab >= 0])]
+    got = [(int(s), int(m.min()), len(m)) for s, m in zip(res.cover_set, res.members)]
+    assert got == sorted(want)
+    for s, m in zip(res.cover_set, res.members):
+        assert res.cover.masks[m, s].all()
+
+
+def test_merged_node_clusters_give_exactly_n_groups(blobs):
+    res = M.mapper_graph(blobs, lens="pca", resolution=8, gain=0.3)
+    for k in range(1, min(res.n_nodes, 6) + 1):
+        nc = res.node_clusters("merged", n_clusters=k)
+        assert sorted(np.unique(nc)) == list(range(k))
+    two = res.point_clusters("merged", n_clusters=2)
+    truth = (np.arange(len(blobs)) >= len(blobs) // 2).astype(int)
+    from sklearn.metrics import adjusted_rand_score
+    assert adjusted_rand_score(truth[two >= 0], two[two >= 0]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="n_clusters"):
+        res.node_clusters("merged")
+    with pytest.raises(ValueError, match="n_clusters"):
+        res.node_clusters("merged", n_clusters=2.5)

@@ -1,8 +1,8 @@
 """Clusters of a net's activations, how pure they are, and how much two clusterings agree.
 
 Alessi's methods (docs/REFERENCES.md, section 2) on the (N, 10) outputs or any layer: "kmeans" KMeans(10);
-"tsne" / "umap" to 2-D, then KMeans(10); "mapper" the nodes of the highest-confidence interval of a Mapper
-graph (:func:`mapper_clusters`; other points -1). Scores count ALL points: :func:`agreement` makes each
+"tsne" / "umap" to 2-D, then KMeans(10); "mapper" the course's one Mapper (``mapper.mapper_graph``), its nodes
+merged into n_clusters groups (points in no node: -1). Scores count ALL points: :func:`agreement` makes each
 unclustered point a cluster of its own and :func:`overall_purity` counts it as a miss, so leaving hard points
 out cannot raise a score; ``covered_only=True`` gives the old, biased convention.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from .activations import as_membership
 from .arrays import as_array, as_labels
 
-__all__ = ["METHODS", "Clustering", "embed", "cluster", "mapper_clusters", "sample", "purity",
+__all__ = ["METHODS", "Clustering", "embed", "cluster", "MAPPER_SETTINGS", "sample", "purity",
            "majority_labels", "cluster_table", "overall_purity", "coverage", "agreement", "score_table", "match_clusters"]
 
 METHODS = ("kmeans", "tsne", "umap", "mapper")
@@ -202,35 +202,20 @@ def _kmeans(Z, n_clusters: int, seed: int) -> np.ndarray:
     return KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit_predict(Z).astype(np.int64)
 
 
-def mapper_clusters(A, n_clusters: int = 10, *, n_cubes: int = 15, perc_overlap: float = 0.5,
-                    seed: int = 0) -> np.ndarray:
-    """Alessi's Mapper clusters (N,): the nodes of the highest interval of KeplerMapper's graph, -1 elsewhere.
-
-    As ``KeplerMapper.map`` builds them: lens = row max (for log-softmax outputs the log-confidence),
-    standardized; kmapper's ``Cover(n_cubes, perc_overlap)``; KMeans(n_clusters) on the points of each
-    interval that holds at least n_clusters of them. Only the highest such interval is kept, so the rest
-    of the graph is not computed.
-    """
-    import kmapper as km
-    from sklearn.cluster import KMeans
-    from sklearn.preprocessing import StandardScaler
-
-    A = as_array(A, "activations")
-    lens = np.c_[np.arange(len(A)), StandardScaler().fit_transform(A.max(1, keepdims=True))]
-    cover = km.Cover(n_cubes=n_cubes, perc_overlap=perc_overlap)
-    cover.fit(lens)
-    cubes = [c[:, 0].astype(int) for c in cover.transform(lens) if len(c) >= n_clusters]
-    if not cubes:
-        raise ValueError("Mapper found no nodes; use more points or fewer clusters per cube.")
-    pred = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit_predict(A[cubes[-1]])
-    labels = np.full(len(A), -1, dtype=np.int64)
-    labels[cubes[-1]] = np.unique(pred, return_inverse=True)[1]   # node i = the i-th cluster, as in kmapper
-    return labels
+# The one Mapper (toolkit.mapper.mapper_graph) with these settings, its nodes merged into n_clusters groups.
+MAPPER_SETTINGS = {"lens": "pca", "resolution": 10, "gain": 0.3, "clusterer": "knn"}
 
 
 def cluster(A, method: str = "kmeans", n_clusters: int = 10, *, seed: int = 0,
             n_neighbors: int = 20, perplexity: float = 30.0) -> Clustering:
-    """Cluster the rows of A (N, D), e.g. the (N, 10) log-softmax outputs, with one of METHODS; timed."""
+    """Cluster the rows of A (N, D), e.g. the (N, 10) log-softmax outputs, with one of METHODS; timed.
+
+    "mapper": ``mapper.mapper_graph(A, **MAPPER_SETTINGS, random_state=seed)``, then
+    ``MapperResult.point_clusters("merged", n_clusters=n_clusters)``: the graph's nodes merged into
+    n_clusters groups by greedy modularity (pieces of different components merged last), each point given
+    the group holding most of its nodes, -1 for a point in no node (k-NN clustering noise). At most
+    n_clusters clusters of points (a group whose points all lie in other groups' nodes too gets none):
+    compare with k-means at ``Clustering.n_clusters``, the number Mapper gave."""
     A = as_array(A, "activations")
     if method not in METHODS:
         raise ValueError(f"Unknown clustering method {method!r}; use one of {METHODS}.")
@@ -238,19 +223,23 @@ def cluster(A, method: str = "kmeans", n_clusters: int = 10, *, seed: int = 0,
         raise ValueError(f"n_clusters={n_clusters} must be between 1 and the number of points {len(A)}.")
     from threadpoolctl import threadpool_limits
 
-    t0, emb = time.perf_counter(), None
+    t0, emb, extra = time.perf_counter(), None, {}
     # Up to 5,000 points one thread is faster: OpenMP start-up and oversubscription on a shared machine
     # cost more than they save (k-means on 400 points: 0.04 s vs 6 s on a loaded 2-core machine).
     with threadpool_limits(limits=1 if len(A) <= 5000 else None):
         if method == "kmeans":
             labels = _kmeans(A, n_clusters, seed)
         elif method == "mapper":
-            labels = mapper_clusters(A, n_clusters, seed=seed)
+            from .mapper import mapper_graph
+
+            graph = mapper_graph(A, **MAPPER_SETTINGS, random_state=seed)
+            labels = graph.point_clusters("merged", n_clusters=n_clusters)
+            extra = {"mapper": {**graph.params, "nodes": graph.n_nodes}}
         else:
             emb = embed(A, method, seed=seed, n_neighbors=n_neighbors, perplexity=perplexity)
             labels = _kmeans(emb, n_clusters, seed)
     return Clustering(method=method, labels=labels, seconds=time.perf_counter() - t0, embedding=emb,
-                      params={"n_clusters": n_clusters, "seed": seed})
+                      params={"n_clusters": n_clusters, "seed": seed, **extra})
 
 
 def sample(X, y, n: int | None, seed: int = 0):

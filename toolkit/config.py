@@ -61,7 +61,7 @@ SIZES: dict[str, Size] = {
     "mapper_nets": Size(("mlp100", "mlp100_reg"), ("mlp100", "mlp100_reg"),
                         ("mlp1024", "mlp1024_reg")),           # not regularized vs weight decay 1e-3
     "mapper_tsne_points": Size(200, 1000, 10000),             # points for the t-SNE-lens demo (slow)
-    "mapper_seeds": Size(3, 5, 10),   # independently trained mlp100 per comparison (verdict over seeds)
+    "mapper_seeds": Size(3, 10, 10),  # independently trained mlp100 per comparison (t-interval over seeds)
     "mapper_grid_resolutions": Size((4, 8, 15), (5, 10, 15, 20, 30), (5, 10, 15, 20, 30, 40)),
     "mapper_grid_gains": Size((0.2, 0.5), (0.1, 0.2, 0.3, 0.4, 0.5, 0.67),
                               (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)),
@@ -95,7 +95,7 @@ SIZES: dict[str, Size] = {
     "pretrain_test_n": Size(200, 2000, None),         # MNIST test images evaluated at the stop (None = all)
     "pretrain_other_n": Size(200, 1000, None),        # other-domain test digits evaluated at the stop
     "pretrain_other_train_n": Size(600, None, None),  # other-domain training images (faster-learning test there)
-    "pretrain_seeds": Size(2, 5, 10),                 # seeds per variant (intervals over seeds)
+    "pretrain_seeds": Size(2, 8, 10),                 # seeds per variant (t-intervals over seeds)
     "pretrain_lr": Size(3e-3, 1e-3, 1e-3),            # Adam, batch 128 (public reproduction: 1e-3)
     "pretrain_target": Size(0.5, 0.9, 0.98),          # held-out MNIST accuracy every net is trained to
     "pretrain_max_iterations": Size(60, 600, 10000),  # cap: a run not at the target by then is censored

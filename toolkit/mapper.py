@@ -1,8 +1,8 @@
 """Mapper graphs (notebook 04) on KeplerMapper: lens (``KeplerMapper.project``), cover (``kmapper.Cover``
-placed to span exactly [min, max] of the lens), ``KeplerMapper.map`` (clustering of every cover set, its
-rule that a set smaller than the clusterer's n_clusters / min_samples is skipped), ``GraphNerve`` and
-``adapter.to_networkx``; giotto-tda's ``make_mapper_pipeline`` is the second backend (same cover sets,
-same graph). ``res.native`` is kmapper's graph dict, for ``KeplerMapper.visualize``.
+placed to span exactly [min, max] of the lens), ``KeplerMapper.map`` (a set under the clusterer's
+n_clusters / min_samples is skipped) and ``GraphNerve``; each node's cover set is recorded as it is made
+(no node name parsed). giotto-tda's ``make_mapper_pipeline`` is the second backend (same sets, same graph).
+``res.native`` is kmapper's graph dict, for ``KeplerMapper.visualize``.
 
     res = mapper.mapper_graph(X, lens="pca", resolution=10, gain=0.3)   # backend="kmapper" | "giotto"
     res.graph      # networkx.Graph on nodes 0..n-1 (by cover set, then smallest member), attribute "members"
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, clone
 
-from .arrays import as_array, as_labels
+from .arrays import as_array, as_count, as_labels
 
 __all__ = [
     "available_backends", "overlap_from_gain", "interval_limits", "Cover", "LENSES", "compute_lens",
@@ -72,6 +72,11 @@ def overlap_from_gain(g: float) -> float:
 
 
 # --- The cover: KeplerMapper's Cover, placed so that it spans exactly [min, max] of the lens ------
+def _interval_length(lo, hi, r, g):
+    """THE cover formula: length L of r intervals, overlap g, covering [lo, hi]: (r - 1)(1 - g) L + L = hi - lo."""
+    return (hi - lo) / (r - (r - 1) * g)
+
+
 def interval_limits(lo: float, hi: float, resolution: int, gain: float) -> tuple[np.ndarray, np.ndarray]:
     """The uniform cover of [lo, hi] by ``resolution`` closed intervals of equal length L with overlap
     fraction ``gain``: (r - 1)(1 - gain) L + L = hi - lo, interval k starts at lo + k (1 - gain) L.
@@ -80,7 +85,7 @@ def interval_limits(lo: float, hi: float, resolution: int, gain: float) -> tuple
     lo, hi = float(lo), float(hi)
     if not hi >= lo:
         raise ValueError(f"need lo <= hi, got lo={lo}, hi={hi}.")
-    length = (hi - lo) / (r - (r - 1) * g)
+    length = _interval_length(lo, hi, r, g)
     left = lo + np.arange(r) * (1.0 - g) * length
     right = left + length
     right[-1] = hi  # exact, despite rounding
@@ -105,7 +110,7 @@ class Cover:
                              f"at most 3 dimensions (e.g. lens='pca' with n_components=2).")
         lo, hi = lens.min(axis=0), lens.max(axis=0)
         r = np.where(hi > lo, self.resolution, 1)         # a constant lens dimension: one interval
-        half = self.gain * (hi - lo) / (r - (r - 1) * self.gain) / 2
+        half = self.gain * _interval_length(lo, hi, r, self.gain) / 2
         tol = 1e-9 * (hi - lo) + 1e-12 * np.maximum(np.abs(lo), np.abs(hi))  # min, max stay in despite rounding
         self.km = kmapper.Cover(n_cubes=list(r), perc_overlap=self.gain,
                                 limits=np.c_[lo + half - tol, hi - half + tol])
@@ -307,8 +312,29 @@ class _CoverSetClusterer(ClusterMixin, BaseEstimator):
         self.min_points = min_points
         self.knn = knn
 
+    def record(self, masks):
+        """From now on each fit appends (cover set, members) per cluster to ``nodes_`` (KeplerMapper.map's
+        node order); the set is the column of ``masks`` (N, n_sets) holding exactly the points fit gets."""
+        self._sets = {}
+        for s in range(masks.shape[1]):
+            self._sets.setdefault(np.flatnonzero(masks[:, s]).tobytes(), []).append(s)
+        self.nodes_ = []
+        return self
+
     def fit(self, X, y=None):
         X = np.asarray(X)
+        self._fit(X)
+        if hasattr(self, "nodes_"):
+            idx = X[:, 0].astype(np.int64)
+            sets = self._sets.get(np.sort(idx).tobytes())
+            if not sets:
+                raise RuntimeError("The clusterer got points that form no cover set: the covers disagree.")
+            s = sets.pop(0)
+            lab = self.labels_
+            self.nodes_ += [(s, np.sort(idx[lab == c])) for c in np.unique(lab[lab >= 0])]
+        return self
+
+    def _fit(self, X):
         if len(X) < self.min_points:
             self.labels_ = np.full(len(X), -1, dtype=np.int64)
         elif self.knn is not None:
@@ -410,27 +436,36 @@ class MapperResult:
             maj[i], pur[i] = vals[counts.argmax()], counts.max() / len(m)
         return maj, pur
 
-    def node_clusters(self, method: str = "components", *, seed: int = 0, resolution: float = 1.0) -> np.ndarray:
-        """(n_nodes,) int cluster id per node: ``"components"`` (connected components, largest first) or
-        ``"communities"`` (networkx Louvain, weighted by shared points; ``resolution`` > 1: more, smaller)."""
+    def node_clusters(self, method: str = "components", *, seed: int = 0, resolution: float = 1.0,
+                      n_clusters: int | None = None) -> np.ndarray:
+        """(n_nodes,) int cluster id per node, largest first (by points): ``"components"``; ``"communities"``
+        (networkx Louvain, weighted by shared points; ``resolution`` > 1: more, smaller); ``"merged"``
+        (exactly ``n_clusters`` groups, or n_nodes if fewer: greedy modularity merging from single nodes,
+        networkx ``greedy_modularity_communities(cutoff=best_n=n_clusters)``, weighted; deterministic)."""
         import networkx as nx
 
         if method == "components":
-            groups = sorted(nx.connected_components(self.graph), key=len, reverse=True)
+            groups = nx.connected_components(self.graph)
         elif method == "communities":
             groups = nx.community.louvain_communities(self.graph, weight="weight", seed=seed,
                                                        resolution=resolution)
-            groups = sorted(groups, key=lambda g: (-sum(len(self.members[v]) for v in g), min(g)))
+        elif method == "merged":
+            if n_clusters is None:
+                raise ValueError("method='merged' needs n_clusters, the number of groups (e.g. 10 for digits).")
+            k = min(as_count(n_clusters, "n_clusters"), self.n_nodes)
+            groups = nx.community.greedy_modularity_communities(self.graph, weight="weight", cutoff=k, best_n=k)
         else:
-            raise ValueError(f"method must be 'components' or 'communities', got {method!r}.")
+            raise ValueError(f"method must be 'components', 'communities' or 'merged', got {method!r}.")
+        groups = sorted(groups, key=lambda g: (-sum(len(self.members[v]) for v in g), min(g)))
         out = np.full(self.n_nodes, -1, np.int64)
         for c, g in enumerate(groups):
             out[list(g)] = c
         return out
 
     def point_clusters(self, method: str = "components", **kw) -> np.ndarray:
-        """(N,) int whole-graph cluster of every point (:meth:`node_clusters`), -1 for points in no node;
-        a point in nodes of several clusters goes to the one holding most of them, ties to the lower id."""
+        """(N,) int whole-graph cluster of every point (:meth:`node_clusters`), -1 for points in no node; a
+        point in nodes of several clusters goes to the one holding most of them, ties to the lower id (so a
+        node group whose points all lie in other groups' nodes too gets no point)."""
         nc = self.node_clusters(method, **kw)
         votes = np.zeros((self.n_points, max(int(nc.max()) + 1 if len(nc) else 0, 1)), np.int64)
         for i, m in enumerate(self.members):
@@ -460,18 +495,21 @@ def _build_result(node_sets, node_members, edges, n_points: int, lens, cover, pa
 
 # --- Backends: (sets, members, edges, native) from the cover and the wrapped clusterer ------------
 def _run_kmapper(X, lens, cover, clusterer, min_intersection):
-    """``KeplerMapper.map`` with kmapper's Cover and GraphNerve; the graph via ``adapter.to_networkx``."""
+    """``KeplerMapper.map`` with kmapper's Cover and GraphNerve; nodes and their cover sets as the wrapped
+    clusterer recorded them (checked against kmapper's nodes), edges from kmapper's links."""
     import kmapper
-    from kmapper.adapter import to_networkx
 
     Xi = np.hstack([np.arange(len(X), dtype=np.float64)[:, None], X])   # global index for the clusterer
+    clusterer.record(cover.masks)                                        # cover set of every node, as made
     g = kmapper.KeplerMapper(verbose=0).map(lens, Xi, clusterer=clusterer, cover=cover.km,
                                             nerve=kmapper.GraphNerve(min_intersection=min_intersection))
-    G = to_networkx(g)
-    index = {k: i for i, k in enumerate(G.nodes)}
-    sets = [int(k.split("_")[0][len("cube"):]) for k in G.nodes]      # kmapper names nodes cube{i}_cluster{j}
-    members = [np.asarray(G.nodes[k]["membership"], dtype=np.int64) for k in G.nodes]
-    return sets, members, [(index[a], index[b]) for a, b in G.edges], g
+    names = list(g["nodes"])                      # kmapper makes its nodes in the order the wrapper saw them
+    if len(names) != len(clusterer.nodes_) or any(not np.array_equal(np.sort(g["nodes"][k]), m)
+                                                  for k, (_, m) in zip(names, clusterer.nodes_)):
+        raise RuntimeError("KeplerMapper's nodes differ from the clusters its clusterer returned.")
+    index = {k: i for i, k in enumerate(names)}
+    edges = [(index[a], index[b]) for a, ends in g["links"].items() for b in ends]
+    return [s for s, _ in clusterer.nodes_], [m for _, m in clusterer.nodes_], edges, g
 
 
 def _run_giotto(X, lens, cover, clusterer, min_intersection):
