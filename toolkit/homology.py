@@ -360,7 +360,8 @@ def circle_evidence(X, *, plane=None, sectors: int = 16, n_landmarks: int | None
     spread is gone, while the hole (blobs) and the gaps (clumps, arcs) stay. ``coverage`` (sectors holding
     >= 1 % of the points) is reported, not a criterion: gaps wide enough to matter already delay the loop.
 
-    Verdict (``verdict``): :data:`CIRCLE` if every criterion passes. Otherwise ``controls`` matched circles
+    Verdict (``verdict``): :data:`CIRCLE` if every criterion passes; :data:`NOT_A_CIRCLE` if the cloud is
+    off the plane (the share does not depend on n: any circle in the plane passes it). Otherwise ``controls`` matched circles
     (:func:`matched_circle`: same n, thickness and angular density, full support) go through the same loop
     criteria: if at least 80 % pass, :data:`NOT_A_CIRCLE` (a matched circle would have passed), else
     :data:`CANNOT_TELL` (a matched circle fails too: n is too small or the density too uneven for this
@@ -404,7 +405,9 @@ def circle_evidence(X, *, plane=None, sectors: int = 16, n_landmarks: int | None
               else "not a circle: " + "; ".join(fails)) + (
         f" ({gaps} of {sectors} sectors under 1 % of the points)" if gaps else "")
     control_pass, verdict = float("nan"), CIRCLE
-    if fails and controls:
+    if in_plane < CIRCLE_MIN_IN_PLANE:           # decisive at any n: a circle in the plane passes it
+        verdict, controls = NOT_A_CIRCLE, 0
+    elif fails and controls:
         passed = []
         for i in range(controls):
             C = matched_circle(X, plane=Q.T, center=c0, sectors=sectors, floor=floor, seed=seed + 1 + i)
