@@ -292,15 +292,17 @@ def test_thick_circle_of_the_trained_filters_size_passes():
             assert e / b < 3 < ev.death_birth
 
 
-@pytest.mark.parametrize("n,in_plane", [(115, 0.8), (400, 0.8)])
+@pytest.mark.parametrize("n,in_plane", [(115, 0.88), (115, 0.8), (400, 0.8)])
 def test_circle_power_and_false_positive_rate(n, in_plane):
-    """The issue's acceptance: >= 80 % of matched thick circles pass, >= 95 % of thick clumps, arcs and
-    blobs of the same size fail (20 clouds per control; unit-norm points as normalized filters). The uneven
-    circle (trained filters' density) is held to 80 % from n = 200 on; at 115 points the three-way
-    verdict's matched circle says when it cannot tell."""
-    power = ph.circle_power(n, in_plane, reps=20)
+    """The issue's acceptance: >= 80 % of thick circles pass and >= 95 % of thick clumps, arcs and blobs
+    of the same size fail (20 clouds per control, seeds 20-39: not the seeds of the docstring table;
+    unit-norm points as normalized filters). Circles with the trained filters' uneven angular density (the
+    matched circle's kind) are held to 80 % at the trained core's thickness (0.88) and from 200 points on;
+    at 100-115 points and share 0.80 they pass 75-92 % (docstring table), which the three-way verdict's
+    matched circle measures for each cloud."""
+    power = ph.circle_power(n, in_plane, reps=20, seed=20)
     assert power["uniform circle"] >= 0.8, power
-    if n >= 200:
+    if in_plane >= 0.85 or n >= 200:
         assert power["uneven circle"] >= 0.8, power
     for name, should_pass in ph.CIRCLE_SHOULD_PASS.items():
         if not should_pass:
