@@ -315,11 +315,11 @@ def matched_circle(X, *, plane=None, center=None, sectors: int = 16, floor: floa
     """The matched positive control of X (N, d): a circle as X would be if it were one, (N, d).
 
     Same number of points; same angular density in the plane at the resolution of ``sectors`` (the
-    cloud's sector histogram, every sector raised to at least ``floor`` times the mean count, so the support
-    is the full circle; angles uniform within a sector); in-plane radius: the cloud's own radii, resampled
-    and clipped to [0.75, 1.25] x their median (a ring as thick as a thick circle's, however filled the
-    cloud is); off-plane part (the
-    thickness): the cloud's own off-plane residuals, resampled. plane, center: as in :func:`circle_evidence`.
+    cloud's sector histogram, every sector raised to at least ``floor`` times the mean count, so the
+    support is the full circle; angles uniform within a sector); in-plane radius: the cloud's own radii,
+    resampled and clipped to [0.75, 1.25] x their median (a ring as thick as a thick circle's, however
+    filled the cloud is); off-plane part (the thickness): the cloud's own off-plane residuals, resampled.
+    plane, center: as in :func:`circle_evidence`. docs/REFERENCES.md 7 argues the choices.
     """
     c0, Q, Y, _ = _plane(X, plane, center)
     X = _cloud(X)
