@@ -399,3 +399,11 @@ def test_counts_are_checked_not_truncated():
         ph.persistence(C, maxdim=True)
     with pytest.raises(ValueError, match="controls"):
         ph.circle_evidence(C, controls=1.5)
+
+
+def test_natural_image_patches_primary_circle_passes_at_the_notebook_settings():
+    """Issue 21: the textbook positive control, X(300, 0.3) of natural-image patches, failed the old test on
+    200 landmarks (death/birth 2.72 in R^9); notebook 05's classroom settings must call it a circle."""
+    P = fl.natural_image_patches(5000, top=0.2)
+    ev = ph.circle_evidence(fl.density_filtration(P, 300, 0.3), plane=fl.dct_basis()[:2], n_landmarks=200)
+    assert ev.verdict == ph.CIRCLE and ev.death_birth > 4, ev
