@@ -9,6 +9,8 @@
 #   make bench    - run the speed benchmarks (prints measured ratios)
 #   make browser-check - run every notebook in JupyterLab in headless Chromium; check widgets, progress bars,
 #                   plots redrawn in place (tools/browser_check.py; needs Chromium)
+#   make long-filters - a longer filter run than class allows (tools/long_filters.py; resumable, <= 60 min on 2
+#                   cores) -> docs/data/long_filters.npz, read by notebook 05's section "A longer run"
 #   make colab-sim - install the toolkit into a Colab-like Python 3.12 environment (Colab's package versions)
 #                   as the setup cell does, and run every notebook there (tools/colab_sim.py)
 SHELL := /bin/bash
@@ -19,7 +21,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 SHARED_MNIST ?= ../shared/data/mnist-t10k
 
-.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim clean
+.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim long-filters clean
 
 env: $(STAMP)
 
@@ -71,6 +73,13 @@ browser-check: env
 COLAB_PYTHON ?= $(shell command -v python3.12)
 colab-sim: env
 	$(PY) tools/colab_sim.py --python "$(COLAB_PYTHON)"
+
+LONG_NETS ?= 24
+LONG_STEPS ?= 2000
+LONG_MINUTES ?= 52
+long-filters: env
+	TOOLKIT_OFFLINE=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 19 $(PY) tools/long_filters.py \
+	  --nets $(LONG_NETS) --steps $(LONG_STEPS) --minutes $(LONG_MINUTES)
 
 clean:
 	rm -rf build student

@@ -172,7 +172,8 @@ def test_circle_evidence_four_clumps_fool_the_ratio_but_not_the_evidence(control
     assert ev.ratio > 3                       # the old circle score calls four clumps a circle ...
     assert not ev.is_circle                   # ... the evidence does not
     assert ev.death_birth < 2 and ev.occupied <= 9
-    assert "death/birth" in ev.reason and "gaps at" in ev.reason
+    assert "death/birth" in ev.reason and "sectors under 1 %" in ev.reason
+    assert ev.verdict == ph.NOT_A_CIRCLE and ev.control_pass >= 0.8 and ev.n_controls == 10
 
 
 @pytest.mark.parametrize("name", ["3 clumps on a ring", "270° arc", "Gaussian blob"])
@@ -185,6 +186,7 @@ def test_circle_evidence_random_filters_are_off_the_plane():
     R = fl.normalize(np.random.default_rng(0).normal(size=(240, 9)))
     ev = ph.circle_evidence(R, plane=fl.dct_basis()[:2])
     assert not ev.is_circle and ev.in_plane < 0.6 and "off the plane" in ev.reason
+    assert ev.verdict == ph.NOT_A_CIRCLE                # off the plane is decisive at any n
 
 
 def test_circle_evidence_coverage_counts_sectors_by_hand():
@@ -271,3 +273,137 @@ def test_ex05_q4_judgement_four_clumps(monkeypatch):
                      (None, "None"), (2, "string")]:
         with pytest.raises(ExerciseFailed, match=msg):
             ex05.q4(bad)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 21 point 1: thick circles and circles of uneven density pass; the verdict is three-way
+# ---------------------------------------------------------------------------------------------------
+def test_thick_circle_of_the_trained_filters_size_passes():
+    """Issue 21: 115 points in R^9 with off-plane spread giving in-plane share 0.88 (as trained X(12, 0.3))
+    failed the old test (Rips in R^9: death/birth 2.4-2.6) 5 of 5 times; in the plane it is a circle."""
+    for seed in range(5):
+        for unit in (False, True):
+            C = ph.circle_controls(115, noise=0.02, seed=seed, in_plane=0.88, unit=unit)["uniform circle"]
+            ev = ph.circle_evidence(C, plane=_E12)
+            assert ev.is_circle and ev.verdict == ph.CIRCLE, (seed, unit, ev)
+            assert ev.in_plane == pytest.approx(0.88, abs=0.04)
+            old = ph.persistence(C, n_landmarks=200)[1]                 # what the old test measured: R^9
+            b, e = old[np.argmax(old[:, 1] - old[:, 0])]
+            assert e / b < 3 < ev.death_birth
+
+
+@pytest.mark.parametrize("n,in_plane", [(115, 0.88), (115, 0.8), (400, 0.8)])
+def test_circle_power_and_false_positive_rate(n, in_plane):
+    """The issue's acceptance: >= 80 % of thick circles pass and >= 95 % of thick clumps, arcs and blobs
+    of the same size fail (20 clouds per control, seeds 20-39: not the seeds of the docstring table;
+    unit-norm points as normalized filters). Circles with the trained filters' uneven angular density (the
+    matched circle's kind) are held to 80 % at the trained core's thickness (0.88) and from 200 points on;
+    at 100-115 points and share 0.80 they pass 75-92 % (docstring table), which the three-way verdict's
+    matched circle measures for each cloud."""
+    power = ph.circle_power(n, in_plane, reps=20, seed=20)
+    assert power["uniform circle"] >= 0.8, power
+    if in_plane >= 0.85 or n >= 200:
+        assert power["uneven circle"] >= 0.8, power
+    for name, should_pass in ph.CIRCLE_SHOULD_PASS.items():
+        if not should_pass:
+            assert power[name] <= 0.05, (name, power)
+
+
+def test_three_way_verdict():
+    ctrl = ph.circle_controls(200, noise=0.02, seed=3, in_plane=0.85, unit=True)
+    assert ph.circle_evidence(ctrl["uniform circle"], plane=_E12).verdict == ph.CIRCLE
+    for name in ("4 clumps", "270° arc", "Gaussian blob"):
+        ev = ph.circle_evidence(ctrl[name], plane=_E12)
+        assert ev.verdict == ph.NOT_A_CIRCLE and not ev.is_circle and ev.control_pass >= 0.8, (name, ev)
+        assert "matched circle passes" in str(ev)
+    # 14 points on a 270 degree arc: a matched circle of 14 points fails too, so the test cannot tell
+    a = np.linspace(0, 1.5 * np.pi, 14)
+    ev = ph.circle_evidence(np.c_[np.cos(a), np.sin(a)], plane=np.eye(2), center=np.zeros(2))
+    assert ev.verdict == ph.CANNOT_TELL and ev.control_pass < 0.8, ev
+    ev0 = ph.circle_evidence(ctrl["4 clumps"], plane=_E12, controls=0)
+    assert ev0.n_controls == 0 and np.isnan(ev0.control_pass) and "untested" in ev0.verdict
+
+
+def test_matched_circle_keeps_n_thickness_and_density_with_full_support():
+    X = ph.circle_controls(300, noise=0.02, seed=1, in_plane=0.85, unit=True)["uneven circle"]
+    M = ph.matched_circle(X, plane=_E12, seed=0)
+    assert M.shape == X.shape
+    _, sx = ph.plane_coordinates(X, _E12)
+    Y, sm = ph.plane_coordinates(M, _E12)
+    assert np.median(sm) == pytest.approx(np.median(sx), abs=0.05)            # same thickness
+    cx, cm = ph.sector_counts(ph.plane_coordinates(X, _E12)[0]), ph.sector_counts(Y)
+    assert (cm > 0).all()                                                       # full support
+    assert np.corrcoef(cx, cm)[0, 1] > 0.8                                      # same density profile
+    blob = ph.circle_controls(300, seed=2)["Gaussian blob"]
+    Mb = ph.matched_circle(blob, plane=_E12)
+    r = np.linalg.norm(ph.plane_coordinates(Mb, _E12, center=blob.mean(0))[0], axis=1)
+    assert r.min() >= 0.7 * np.median(r)                                       # a ring, not a blob
+    assert ph.circle_evidence(ph.matched_circle(blob, plane=_E12), plane=_E12, controls=0).is_circle
+    assert not ph.matched_circle(X, seed=0) is X and np.allclose(ph.matched_circle(X, seed=4), ph.matched_circle(X, seed=4))
+
+
+def test_largest_gap_by_hand():
+    a = np.radians([0, 90, 180, 200])
+    assert ph.largest_gap(np.c_[np.cos(a), np.sin(a)]) == pytest.approx(160)
+    assert ph.largest_gap(np.array([[1.0, 0.0]])) == 360.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 23 points 3, 4, 9: one diagram or many, thresholds and scales, counts
+# ---------------------------------------------------------------------------------------------------
+def test_betti_curve_of_a_bare_diagram_is_one_dimension():
+    """betti_curve(d[1], 0.5) read each bar as a dimension ([[1, 0, 0]]); a bare (n, 2) array is one
+    diagram, as circle_score reads it."""
+    d = ph.persistence(ph.sample_cloud("circle", 80, noise=0.05, seed=1))
+    assert ph.betti_curve(d[1], 0.5).tolist() == [[betti(d, 0.5)[1]]]
+    assert ph.betti_curve(d[1], [0.1, 0.5, 3.0]).shape == (3, 1)
+    with pytest.raises(ValueError, match="ambiguous"):
+        ph.betti_curve([[0.1, 0.5], [0.2, 0.3]], 0.5)
+    with pytest.raises(ValueError, match=r"n_bars, 2"):
+        ph.betti_curve([np.zeros((4, 3))], 0.5)
+
+
+def test_circle_score_with_thresh_scales_and_nan():
+    C = fl.primary_circle_filters(64).reshape(64, 9)
+    with pytest.raises(ValueError, match="never die"):        # two loops cut at thresh gave NaN
+        ph.circle_score(ph.persistence(np.vstack([C, C + 5]), thresh=0.5))
+    for bad in (np.nan, 0.0, -1.0):
+        with pytest.raises(ValueError, match="thresh"):
+            ph.persistence(C, thresh=bad)
+    with pytest.raises(TypeError, match="thresh"):
+        ph.persistence(C, thresh="1")
+    X = ph.sample_cloud("circle", 80, noise=0.05, seed=1)
+    ref = ph.persistence(X)
+    for k in (1e200, 1e-200, 3.0):                            # 1e200 gave 0.0: float32 overflow in ripser
+        d = ph.persistence(X * k)
+        assert ph.circle_score(d) == pytest.approx(ph.circle_score(ref), rel=1e-5), k
+        assert ph.bar_lengths(d, 1)[0] == pytest.approx(k * ph.bar_lengths(ref, 1)[0], rel=1e-5)
+
+
+def test_counts_are_checked_not_truncated():
+    C = ph.circle_controls(40)["uniform circle"]
+    with pytest.raises(ValueError, match="n"):
+        ph.sample_cloud("torus", 2.5)
+    assert ph.sample_cloud("torus", 20.0).shape == (20, 4)        # a whole float is a count
+    with pytest.raises(TypeError, match="n"):
+        ph.sample_cloud("circle", True)
+    with pytest.raises(ValueError, match="noise"):
+        ph.sample_cloud("circle", 10, noise=np.nan)
+    with pytest.raises(ValueError, match="sectors"):
+        ph.sector_counts(C[:, :2], 4.9)
+    with pytest.raises(ValueError, match="sectors"):
+        ph.circle_evidence(C, sectors=4.9)
+    with pytest.raises(ValueError, match="n_landmarks"):
+        ph.maxmin_landmarks(C, 2.5)
+    with pytest.raises(TypeError, match="maxdim"):
+        ph.persistence(C, maxdim=True)
+    with pytest.raises(ValueError, match="controls"):
+        ph.circle_evidence(C, controls=1.5)
+
+
+def test_natural_image_patches_primary_circle_passes_at_the_notebook_settings():
+    """Issue 21: the textbook positive control, X(300, 0.3) of natural-image patches, failed the old test on
+    200 landmarks (death/birth 2.72 in R^9); notebook 05's classroom settings must call it a circle."""
+    P = fl.natural_image_patches(5000, top=0.2)
+    ev = ph.circle_evidence(fl.density_filtration(P, 300, 0.3), plane=fl.dct_basis()[:2], n_landmarks=200)
+    assert ev.verdict == ph.CIRCLE and ev.death_birth > 4, ev

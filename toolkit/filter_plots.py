@@ -18,9 +18,10 @@ def _axes(ax, figsize):
 def plot_plane(X, plane=None, ax=None, *, sectors: int = 16, center=None, evidence=None,
                title: str | None = None, s: float = 5, icons: int = 0):
     """Scatter X (N, d) in ``plane`` ((2, d), None = top two principal directions) as
-    :func:`homology.circle_evidence` sees it, coloured by angle: sector boundaries drawn and sectors holding
-    under 1 % of the points shaded grey (``sectors=0``: none). evidence: a ``CircleEvidence`` whose numbers
-    go in the title. icons: that many ideal primary-circle filters drawn around the unit ring. Returns the Figure."""
+    :func:`homology.circle_evidence` sees it (its persistence runs on these coordinates), coloured by
+    angle: sector boundaries drawn and sectors holding under 1 % of the points shaded grey (``sectors=0``:
+    none). evidence: a ``CircleEvidence`` whose numbers and three-way verdict go in the title. icons: that
+    many ideal primary-circle filters drawn around the unit ring. Returns the Figure."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
     fig, ax = _axes(ax, (3.2, 3.2))
@@ -41,8 +42,9 @@ def plot_plane(X, plane=None, ax=None, *, sectors: int = 16, center=None, eviden
     lines = [title] if title else []
     if evidence is not None:
         ev = evidence
-        lines += [f"d/b {ev.death_birth:.1f}, {ev.occupied}/{ev.sectors} sect., ratio {ev.ratio:.1f}",
-                  "circle" if ev.is_circle else "not a circle"]
+        verdict = ("circle" if ev.is_circle else "not a circle" if ev.verdict != homology.CANNOT_TELL
+                   else "not a circle by the test,\ncannot tell at this size")
+        lines += [f"d/b {ev.death_birth:.1f}, {ev.occupied}/{ev.sectors} sect., ratio {ev.ratio:.1f}", verdict]
     ax.set_title("\n".join(lines), fontsize=8)
     return fig
 
