@@ -9,6 +9,10 @@
 #   make bench    - run the speed benchmarks (prints measured ratios)
 #   make browser-check - run every notebook in JupyterLab in headless Chromium; check widgets, progress bars,
 #                   plots redrawn in place (tools/browser_check.py; needs Chromium)
+#   make site     - the course as a website: build/site/ from the notebooks `make course` executed (searchable,
+#                   works offline from file://); `make site STUDENT=1`: from the hand-out notebooks (no
+#                   solutions) -> build/site-student/ (tools/build_site.py, docs/SITE.md)
+#   make site-check - fast course run, both sites built, checked in headless Chromium (tests/test_site.py)
 #   make colab-sim - install the toolkit into a Colab-like Python 3.12 environment (Colab's package versions)
 #                   as the setup cell does, and run every notebook there (tools/colab_sim.py)
 SHELL := /bin/bash
@@ -19,7 +23,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 SHARED_MNIST ?= ../shared/data/mnist-t10k
 
-.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim clean
+.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim site site-check clean
 
 env: $(STAMP)
 
@@ -67,6 +71,22 @@ bench: env
 browser-check: env
 	$(PY) -m pip install -q "playwright>=1.40"
 	$(PY) tools/browser_check.py --out build/browser
+
+# The site's packages (the `site` extra), installed once on top of the environment.
+SITE_STAMP := $(VENV)/.site-installed
+$(SITE_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(PY) -m pip install -q -e ".[site]" -c constraints.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(PY) tools/build_site.py $(if $(STUDENT),--student)
+
+# Chromium for the browser test: Debian's package (as root, as on CI), else say how to get it.
+site-check: $(SITE_STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -q && apt-get install -y -q chromium; \
+	    else echo "site-check needs Chromium: sudo apt-get install chromium"; exit 2; fi; }
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider -m site -v tests/test_site.py
 
 COLAB_PYTHON ?= $(shell command -v python3.12)
 colab-sim: env

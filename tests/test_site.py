@@ -1,0 +1,190 @@
+"""The course website (tools/build_site.py; `make site-check` runs this file; `make test` deselects it).
+
+From a fast, offline course run (tools/run_course.py with TOOLKIT_FAST=1 TOOLKIT_OFFLINE=1, into
+build/site-test/course; reused while its notebooks are newer than the course's, or taken from
+$SITE_EXECUTED), both sites are built and checked: the instructor site opens from file:// in headless Chromium
+with the network cut off, every page loads with no console error and no request, every internal link resolves,
+every image renders, math is typeset, and Sphinx's search finds notebook 05's circle evidence; the student
+site holds no solution. Screenshots: build/browser/site/.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_site  # noqa: E402
+
+pytestmark = pytest.mark.site
+WORK = ROOT / "build" / "site-test"
+SHOTS = ROOT / "build" / "browser" / "site"
+COURSE = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+BUILD_LIMIT_S = 120
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"   # nbgrader's markers (tools/release.py)
+
+
+def _fresh(folder: Path) -> bool:
+    return all((folder / "notebooks" / p.name).exists()
+               and (folder / "notebooks" / p.name).stat().st_mtime > p.stat().st_mtime for p in COURSE)
+
+
+@pytest.fixture(scope="module")
+def executed() -> Path:
+    if os.environ.get("SITE_EXECUTED"):
+        return Path(os.environ["SITE_EXECUTED"]).resolve()
+    course = WORK / "course"
+    if _fresh(course):
+        return course
+    env = dict(os.environ, TOOLKIT_FAST="1", TOOLKIT_OFFLINE="1", TOOLKIT_DATA=str(WORK / "data"),
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env.pop("TOOLKIT_BUILD", None)
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "run_course.py"), "--out", str(course)],
+                       env=env, capture_output=True, text=True)
+    print(f"fast course run: {time.perf_counter() - t0:.0f} s")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    return course
+
+
+@pytest.fixture(scope="module")
+def site(executed) -> dict:
+    s = build_site.build(executed, WORK / "site")
+    print(json.dumps(s))
+    return s
+
+
+@pytest.fixture(scope="module")
+def student_site(executed) -> dict:
+    s = build_site.build(executed, WORK / "site-student", student=True)
+    print(json.dumps(s))
+    return s
+
+
+def _text(p: Path) -> str:
+    """What a reader sees of a page (tags dropped: highlighted code is split into spans)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", p.read_text(errors="replace")))
+
+
+def test_missing_executed_notebooks_say_what_to_run(tmp_path):
+    with pytest.raises(build_site.SiteError, match="make course"):
+        build_site.build(tmp_path / "nothing", tmp_path / "site")
+
+
+def test_every_page_is_built_in_time(site):
+    out = Path(site["site"])
+    assert site["seconds"] <= BUILD_LIMIT_S, f"site built in {site['seconds']} s (limit {BUILD_LIMIT_S} s)"
+    want = ["index.html", "results.html", "search.html"] + [f"notebooks/{p.stem}.html" for p in COURSE] + \
+        [f"docs/{d.replace('.md', '.html')}" for d in build_site.DOCS]
+    for w in want:
+        assert (out / w).exists(), f"no page {w}"
+    # every notebook page shows its executed outputs: figures inline, from the site's own files
+    for p in COURSE:
+        page = (out / "notebooks" / f"{p.stem}.html").read_text()
+        assert re.search(r'<img[^>]+src="\.\./_images/[^"]+\.png"', page), f"{p.stem}: no figure on the page"
+        assert "cell_output" in page, f"{p.stem}: no outputs"
+    # notebook 05's circle evidence table (controls beside the trained filters), as the course printed it
+    nb5 = _text(out / "notebooks" / "05_filter_topology.html")
+    assert "3 clumps on a ring" in nb5 and "64 ideal filters" in nb5 and "death/birth" in nb5
+
+
+def test_landing_page_and_results_page(site, executed):
+    out = Path(site["site"])
+    index = _text(out / "index.html")
+    readme = (ROOT / "README.md").read_text()
+    for p in COURSE:   # the README's class times, and a Colab link per notebook to the configured repository
+        row = next(l for l in readme.splitlines() if l.startswith(f"| `{p.stem}`"))
+        assert row.rstrip(" |").split("|")[-1].strip() in index
+        assert build_site.notebook_setup.colab_url(p.name) in (out / "index.html").read_text()
+    assert "make lab" in index and "Colab" in index
+    results = _text(out / "results.html")
+    for p in COURSE:
+        res = executed / "results" / f"{p.stem}.json"
+        if res.exists():
+            for k in json.loads(res.read_text()):
+                assert k in results, f"results page lacks {p.stem}: {k}"
+
+
+def test_colab_launch_button_and_local_badge(site):
+    out = Path(site["site"])
+    for p in COURSE:
+        page = (out / "notebooks" / f"{p.stem}.html").read_text()
+        assert build_site.notebook_setup.colab_url(p.name) in page, f"{p.stem}: no Colab launch link"
+        assert "colab-badge.svg" in page and build_site.COLAB_BADGE_URL not in page
+
+
+def test_nothing_is_loaded_from_the_network_and_links_resolve(site):
+    problems = build_site.static_problems(Path(site["site"]))
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_static_check_catches_a_cdn_script_and_a_broken_link(tmp_path):
+    (tmp_path / "a.html").write_text('<script src="https://cdn.example.org/x.js"></script><a href="b.html">b</a>'
+                                     '<a href="a.html#nope">x</a>')
+    problems = build_site.static_problems(tmp_path)
+    assert len(problems) == 3, problems
+
+
+def test_widgets_become_static_snapshots(site):
+    out = Path(site["site"])
+    pages = [(out / "notebooks" / f"{p.stem}.html").read_text() for p in COURSE]
+    assert site["widgets_frozen"] >= 1
+    assert sum(build_site.SNAPSHOT_NOTE.split(".")[-2].strip() in html.unescape(pg) for pg in pages) >= 1
+    assert not any("widget-view+json" in pg or "embed-amd" in pg for pg in pages)
+
+
+def test_site_in_chromium_offline(site):
+    """Every page from file://, network off: no console error, no request, images render, math typeset, the
+    left-hand table of contents; search finds the circle evidence of notebook 05."""
+    res = build_site.browser_check(Path(site["site"]), SHOTS)
+    assert not res["problems"], "\n".join(res["problems"][:30])
+    assert res["pages"] >= 12
+    assert (SHOTS / "search.png").exists() and (SHOTS / "notebooks_05_filter_topology.png").exists()
+
+
+def _solution_lines() -> set[str]:
+    """Lines of the instructor's solutions (between the nbgrader markers) that appear nowhere else in the
+    course notebooks: what a student must not find."""
+    sol, other = set(), set()
+    for p in COURSE:
+        for c in nbformat.read(p, as_version=4).cells:
+            inside = False
+            for line in c.source.splitlines():
+                s = line.strip()
+                if s.startswith(BEGIN):
+                    inside = True
+                elif s.startswith(END):
+                    inside = False
+                elif inside:
+                    sol.add(s)
+                else:
+                    other.add(s)
+    return {s for s in sol - other if len(s) >= 20 and not s.startswith("#")}
+
+
+def test_student_site_holds_no_solution(site, student_site):
+    lines = _solution_lines()
+    assert len(lines) >= 5, "the course's solutions should be found (the test would check nothing)"
+    files = [p for p in Path(student_site["site"]).rglob("*") if p.is_file() and p.suffix in
+             (".html", ".js", ".txt", ".ipynb", ".md", ".json")]
+    texts = {p: (_text(p) if p.suffix == ".html" else p.read_text(errors="replace")) for p in files}
+    for p, t in texts.items():
+        assert "BEGIN SOLUTION" not in t, f"{p}: holds a solution marker"
+        leaked = [s for s in lines if s in t]
+        assert not leaked, f"{p}: holds solution lines {leaked[:3]}"
+    assert not (Path(student_site["site"]) / "docs" / "INSTRUCTOR.html").exists()
+    # the control: the instructor site does show them, so the search above could have found them
+    inst = "".join(_text(p) for p in Path(site["site"]).rglob("notebooks/*.html"))
+    assert sum(s in inst for s in lines) >= len(lines) // 2
+    # and the student site keeps the executed figures of the cells it shares with the course
+    assert re.search(r'src="\.\./_images/', (Path(student_site["site"]) / "notebooks" / "05_filter_topology.html")
+                     .read_text())
