@@ -249,6 +249,11 @@ def student_notebook(handout, executed):
     return nb
 
 
+def md_escape(text: str) -> str:
+    """Plain text for a Markdown table cell (no emphasis, links, math or cell breaks made of it)."""
+    return re.sub(r"([\\`*_\[\]|<>#~$&])", r"\\\1", str(text)).replace("\n", " ")
+
+
 def results_page(nbs: dict[str, object], results: Path) -> str:
     rows = ["# Results of the course run", "",
             "What `make course` measured when it executed the notebooks shown on this site: each notebook's "
@@ -262,7 +267,7 @@ def results_page(nbs: dict[str, object], results: Path) -> str:
         total += secs or 0
         f = results / f"{stem}.json"
         res = json.loads(f.read_text()) if f.exists() else {}
-        items = "<br>".join(html.escape(f"{k} = {v}") for k, v in res.items()) or "(no key results recorded)"
+        items = "<br>".join(md_escape(f"{k} = {v}") for k, v in res.items()) or "(no key results recorded)"
         mins = f"{secs / 60:.1f}" if secs is not None else "?"
         rows.append(f"| [{stem}](notebooks/{stem}.ipynb) | {size_of_run(nb)} | {mins} | {items} |")
     rows.append(f"| **total** | | {total / 60:.1f} | |")
@@ -325,6 +330,7 @@ html_static_path = ["_static"]
 html_css_files = ["site.css"]
 html_last_updated_fmt = None
 html_show_sourcelink = False
+smartquotes = False                 # key results and code names are shown as printed
 html_show_search_summary = False    # summaries are fetched from the pages, which browsers refuse on file://
 html_context = {{"default_mode": "light"}}
 html_copy_source = True            # the download button offers each page's source (.ipynb, .md)
