@@ -81,11 +81,15 @@ $(SITE_STAMP): $(STAMP) pyproject.toml constraints.txt
 site: $(SITE_STAMP)
 	$(PY) tools/build_site.py $(if $(STUDENT),--student)
 
-# Chromium for the browser test: Debian's package (as root, as on CI), else say how to get it.
+# Chromium for the browser test and npm for the site's offline MathJax: Debian's packages (installed as root,
+# as on CI), else say how to get them.
 site-check: $(SITE_STAMP)
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -q && apt-get install -y -q chromium; \
 	    else echo "site-check needs Chromium: sudo apt-get install chromium"; exit 2; fi; }
+	@command -v npm >/dev/null || ls build/site-cache/mathjax-*.tgz >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -q && apt-get install -y -q npm; \
+	    else echo "site-check needs npm (once, for MathJax): sudo apt-get install npm"; exit 2; fi; }
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider -m site -v tests/test_site.py
 
 COLAB_PYTHON ?= $(shell command -v python3.12)

@@ -191,3 +191,25 @@ def test_student_site_holds_no_solution(site, student_site):
     # and the student site keeps the executed figures of the cells it shares with the course
     assert re.search(r'src="\.\./_images/', (Path(student_site["site"]) / "notebooks" / "05_filter_topology.html")
                      .read_text())
+
+
+def test_widget_snapshot_from_saved_state(tmp_path):
+    """A widget whose state nbclient saved becomes its picture, its control values and the note; the saved
+    state (which would make myst-nb load ipywidgets from a CDN) is dropped."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "# a slider and a plot\n%matplotlib inline\nimport ipywidgets as w, matplotlib.pyplot as plt\n"
+        "def f(n):\n    plt.plot(range(n)); plt.show()\n"
+        "w.interact(f, n=w.IntSlider(value=3, min=1, max=9, description='n'));")]
+    NotebookClient(nb, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert "widgets" in nb.metadata, "nbclient saved no widget state"
+    assert build_site.freeze_widgets(nb) == 1
+    outs = nb.cells[0].outputs
+    note = outs[0]["data"]["text/plain"]
+    assert note.startswith(build_site.SNAPSHOT_NOTE) and "n = 3 (from 1 to 9)" in note, note
+    assert any("image/png" in o.get("data", {}) for o in outs[1:]), "the picture the widget drew is lost"
+    assert "widgets" not in nb.metadata
+    assert not any(build_site.WIDGET_VIEW in o.get("data", {}) for o in outs)
