@@ -209,8 +209,9 @@ def test_widget_snapshot_from_saved_state(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
         "# a slider and a plot\n%matplotlib inline\nimport ipywidgets as w, matplotlib.pyplot as plt\n"
-        "def f(n):\n    plt.plot(range(n)); plt.show()\n"
-        "w.interact(f, n=w.IntSlider(value=3, min=1, max=9, description='n'));")]
+        "def f(n, c):\n    plt.plot(range(n), color=c); plt.show()\n"
+        "w.interact(f, n=w.IntSlider(value=3, min=1, max=9, description='n'), "
+        "c=w.Dropdown(options=['red', 'blue'], value='blue', description='c'));")]
     NotebookClient(nb, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert "widgets" in nb.metadata, "nbclient saved no widget state"
@@ -218,6 +219,7 @@ def test_widget_snapshot_from_saved_state(tmp_path):
     outs = nb.cells[0].outputs
     note = outs[0]["data"]["text/plain"]
     assert note.startswith(build_site.SNAPSHOT_NOTE) and "n = 3 (from 1 to 9)" in note, note
+    assert "c = blue (one of red, blue)" in note, note
     assert any("image/png" in o.get("data", {}) for o in outs[1:]), "the picture the widget drew is lost"
     assert "widgets" not in nb.metadata
     assert not any(build_site.WIDGET_VIEW in o.get("data", {}) for o in outs)

@@ -161,9 +161,9 @@ def widget_snapshot(model_id: str, state: dict) -> tuple[list[str], list[dict]]:
         name, s = m.get("model_name", ""), m.get("state", {})
         if name == "OutputModel":
             outputs.extend(s.get("outputs", []))
-        elif "value" in s and name not in ("LayoutModel",) and not name.endswith("StyleModel"):
+        elif ("value" in s or "_options_labels" in s) and not name.endswith(("LayoutModel", "StyleModel")):
             label = s.get("description") or name.replace("Model", "")
-            value = s["value"]
+            value = s.get("value")
             if name in ("DropdownModel", "SelectModel", "RadioButtonsModel", "ToggleButtonsModel"):
                 labels = s.get("_options_labels", [])
                 idx = s.get("index")
