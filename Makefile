@@ -11,6 +11,10 @@
 #                   plots redrawn in place (tools/browser_check.py; needs Chromium)
 #   make long-filters - a longer filter run than class allows (tools/long_filters.py; resumable, <= 60 min on 2
 #                   cores) -> docs/data/long_filters.npz, read by notebook 05's section "A longer run"
+#   make site     - the course as a website: build/site/ from the notebooks `make course` executed (searchable,
+#                   works offline from file://); `make site STUDENT=1`: from the hand-out notebooks (no
+#                   solutions) -> build/site-student/ (tools/build_site.py, docs/SITE.md)
+#   make site-check - fast course run, both sites built, checked in headless Chromium (tests/test_site.py)
 #   make colab-sim - install the toolkit into a Colab-like Python 3.12 environment (Colab's package versions)
 #                   as the setup cell does, and run every notebook there (tools/colab_sim.py)
 SHELL := /bin/bash
@@ -21,7 +25,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 SHARED_MNIST ?= ../shared/data/mnist-t10k
 
-.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim long-filters clean
+.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim long-filters site site-check clean
 
 env: $(STAMP)
 
@@ -69,6 +73,26 @@ bench: env
 browser-check: env
 	$(PY) -m pip install -q "playwright>=1.40"
 	$(PY) tools/browser_check.py --out build/browser
+
+# The site's packages (the `site` extra), installed once on top of the environment.
+SITE_STAMP := $(VENV)/.site-installed
+$(SITE_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(PY) -m pip install -q -e ".[site]" -c constraints.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(PY) tools/build_site.py $(if $(STUDENT),--student)
+
+# Chromium for the browser test and npm for the site's offline MathJax: Debian's packages (installed as root,
+# as on CI), else say how to get them.
+site-check: $(SITE_STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -q && apt-get install -y -q chromium; \
+	    else echo "site-check needs Chromium: sudo apt-get install chromium"; exit 2; fi; }
+	@command -v npm >/dev/null || [ "$$(ls build/site-cache/*.tgz 2>/dev/null | wc -l)" -ge 3 ] || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -q && apt-get install -y -q npm; \
+	    else echo "site-check needs npm (once, for MathJax): sudo apt-get install npm"; exit 2; fi; }
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider -m site -v tests/test_site.py
 
 COLAB_PYTHON ?= $(shell command -v python3.12)
 colab-sim: env

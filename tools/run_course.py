@@ -60,6 +60,7 @@ def run(nb_path: Path, out: Path, timeout: int) -> tuple[bool, float, str]:
             except (CellExecutionError, DeadKernelError) as e:
                 ok, err = False, f"cell {i}: " + (str(e).strip().splitlines() or [type(e).__name__])[-1][:200]
                 break
+        client.set_widgets_metadata()   # save the widgets' state: the site shows them as static snapshots
     secs = time.perf_counter() - t0
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     (out / "html").mkdir(parents=True, exist_ok=True)
