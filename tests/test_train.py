@@ -146,12 +146,12 @@ def test_progress_bar_path_runs(digits, capsys):
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda m, X, y: evaluate(m, X, y, batch_size=-1), ValueError, "batch_size must be >= 1"),
+    (lambda m, X, y: evaluate(m, X, y, batch_size=-1), ValueError, "batch_size must be a whole number >= 1; got -1"),
     (lambda m, X, y: evaluate(m, X, y, batch_size=0), ValueError, "batch_size"),
-    (lambda m, X, y: evaluate(m, X, y, batch_size=2.5), TypeError, "batch_size must be a whole number"),
+    (lambda m, X, y: evaluate(m, X, y, batch_size=2.5), ValueError, "batch_size must be a whole number"),
     (lambda m, X, y: predict(m, X, batch_size=-1), ValueError, "batch_size"),
     (lambda m, X, y: evaluate(m, X, y + 10), ValueError, "10 outputs"),
-    (lambda m, X, y: fit(m, X, y, epochs=1.5, progress=False), TypeError, "epochs"),
+    (lambda m, X, y: fit(m, X, y, epochs=1.5, progress=False), ValueError, "epochs"),
     (lambda m, X, y: fit(m, X, y, epochs=True, progress=False), TypeError, "epochs"),
     (lambda m, X, y: fit(m, X, y, lr=0, progress=False), ValueError, "lr must be a finite number > 0"),
     (lambda m, X, y: fit(m, X, y, lr=float("nan"), progress=False), ValueError, "lr"),

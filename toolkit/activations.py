@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .arrays import as_array, as_labels
+from .arrays import as_array, as_count, as_labels
 from .train import as_tensors, evaluate
 
 __all__ = ["Recording", "record", "layer_names", "top_k_neurons", "zscore", 
@@ -100,8 +100,7 @@ def record(model, X, layers: Iterable[str] | str | None = None, *, batch_size: i
     import torch
 
     X, labels = _inputs(X)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}.")
+    batch_size = as_count(batch_size, "batch_size")
     valid = layer_names(model)
     names = list(valid) if layers is None else [layers] if isinstance(layers, str) else list(layers)
     modules = {n: _module(model, n) for n in names}

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from . import __version__, config
+from .arrays import as_count
 
 __all__ = ["train_or_load", "net_name", "config_key", "checkpoint_paths", "weights_hash",
            "CheckpointMismatch", "CheckpointFolderError", "FORMAT"]
@@ -61,7 +62,7 @@ def _check_name(name) -> str:
 
 def net_name(family: str, seed: int) -> str:
     """The checkpoint name of a net: ``f"{family}-seed{seed}"``, checked against the scheme."""
-    return _check_name(f"{family}-seed{config.whole(seed, 'seed', minimum=0)}")
+    return _check_name(f"{family}-seed{as_count(seed, 'seed', minimum=0)}")
 
 
 def config_key(name: str, cfg: dict) -> str:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from . import config
-from .arrays import as_array
+from .arrays import as_array, as_count
 
 __all__ = ["Dataset", "load", "DataUnavailable", "DataCorrupt", "NAMES", "write_idx", "read_idx",
            "to_mnist_format", "verify", "import_idx", "IMAGE_SHAPES"]
@@ -325,14 +325,6 @@ def _canonical(name: str) -> str:
     return name.strip().lower()
 
 
-def _whole(v, arg: str, what: str) -> int:
-    if torch.is_tensor(v) and v.numel() == 1:
-        v = v.item()  # an integer tensor -> int; float and bool tensors are refused below
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{arg} must be {what}, got {v!r} ({type(v).__name__}).")
-    return int(v)
-
-
 def _classes(classes):
     """None, or a sorted list of distinct labels in 0..9 from an iterable of whole numbers."""
     if classes is None:
@@ -342,7 +334,7 @@ def _classes(classes):
         what = f"a single number (use [{classes}])" if single else f"the string {classes!r}"
         raise TypeError(f"classes must be a list of labels such as [3, 5] or range(5), not {what}.")
     items = classes.tolist() if hasattr(classes, "tolist") else classes
-    out = sorted({_whole(c, "every entry of classes", "a whole-number label 0..9") for c in items})
+    out = sorted({as_count(c, "every entry of classes", minimum=None) for c in items})
     if not out or any(not 0 <= c < 10 for c in out):
         raise ValueError(f"classes must be a non-empty list of labels in 0..9 (e.g. [3, 5]; None for all), got "
                          f"{[c for c in out if not 0 <= c < 10] or out}.")
@@ -361,10 +353,10 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
     name = _canonical(name)
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
-    n = None if n is None else _whole(n, "n", "a positive number of images (or None for all)")
+    n = None if n is None else as_count(n, "n", minimum=None)
     if n is not None and n < 1:
         raise ValueError(f"n must be a positive number of images (or None for all), got {n}.")
-    seed = _whole(seed, "seed", "a whole number")
+    seed = as_count(seed, "seed", minimum=None)
     if not isinstance(as_mnist, (bool, np.bool_)):
         raise TypeError(f"as_mnist must be True or False, got {as_mnist!r}.")
     classes = _classes(classes)

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import checkpoints, config
+from .arrays import as_count
 from .train import _autocast, _loop, as_tensors, fit
 
 __all__ = ["EnsembleResult", "fit_ensemble", "train_or_load_ensemble", "snapshot_steps"]
@@ -42,7 +43,7 @@ def snapshot_steps(iterations: int, snapshot_every: int | None) -> list[int]:
     """The steps at which snapshots are taken: 0, s, 2s, ... < T, and T (none without ``snapshot_every``)."""
     if not snapshot_every:
         return []
-    every = config.whole(snapshot_every, "snapshot_every")
+    every = as_count(snapshot_every, "snapshot_every")
     return list(range(0, int(iterations), every)) + [int(iterations)]
 
 
@@ -51,7 +52,7 @@ def _build(make_model: Callable[[], nn.Module], n_models: int, seed: int) -> lis
         raise TypeError("make_model must be a function that builds a fresh model, e.g. "
                         "`lambda: CNN(32, 16, 32)` (pass the function, not a model).")
     models = []
-    for i in range(config.whole(n_models, "n_models")):
+    for i in range(as_count(n_models, "n_models")):
         with config.seeded(seed + i):
             models.append(make_model())
         if not isinstance(models[-1], nn.Module):
@@ -109,7 +110,7 @@ def fit_ensemble(make_model: Callable[[], nn.Module], n_models: int, X, y, *, it
     'vmap' or 'auto' (module docstring); ``chunk_size``: with 'vmap', at most so many copies per pass (the
     conv1 output of 100 x M(64,32,64) at batch 128 alone is 2.6 GB). The global random states are kept."""
     models = _build(make_model, n_models, seed)
-    T, B = config.whole(iterations, "iterations"), config.whole(batch_size, "batch_size")
+    T, B = as_count(iterations, "iterations"), as_count(batch_size, "batch_size")
     dev = config.device(device)
     names = [k for k, _ in models[0].named_parameters()]
     if any([k for k, _ in m.named_parameters()] != names for m in models):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import as_array
+from .arrays import as_array, as_count
 
 __all__ = ["grid_xy", "spatial_filters", "d_norm", "normalize", "dct_basis", "dct_coordinates",
            "filter_angle", "knn_density", "density_filtration", "primary_circle_filters",
@@ -116,9 +116,8 @@ def knn_density(F, k: int) -> np.ndarray:
     from sklearn.neighbors import NearestNeighbors
 
     F = as_array(F, "F", axes="(N points, d)")
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be a whole number of neighbours, got {k!r} ({type(k).__name__}).")
-    if not 1 <= int(k) < len(F):
+    k = as_count(k, "k (neighbours)")
+    if not 1 <= k < len(F):
         raise ValueError(f"k={k} must satisfy 1 <= k < number of points ({len(F)}): the density is the "
                          f"distance to the k-th nearest other point. Use a smaller k.")
     return NearestNeighbors(n_neighbors=int(k) + 1).fit(F).kneighbors(F)[0][:, int(k)]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, clone
 
-from .arrays import as_array, as_labels
+from .arrays import as_array, as_count, as_labels
 
 __all__ = [
     "available_backends", "overlap_from_gain", "interval_limits", "Cover", "LENSES", "compute_lens",
@@ -40,13 +40,7 @@ def available_backends() -> list[str]:
 
 
 def _check_resolution(r) -> int:
-    r = int(r) if isinstance(r, float) and r.is_integer() else r
-    if isinstance(r, bool) or not isinstance(r, numbers.Integral):
-        raise TypeError(f"resolution must be a whole number of intervals per lens dimension (e.g. 10); "
-                        f"got {r!r}.")
-    if r < 1:
-        raise ValueError(f"resolution must be >= 1 (the number of intervals per lens dimension); got {r}.")
-    return int(r)
+    return as_count(r, "resolution (intervals per lens dimension, e.g. 10)")
 
 
 def _check_gain(gain) -> float:
