@@ -11,11 +11,11 @@ Clusters are a label vector (N,) (-1 = none) or overlapping index lists (Mapper 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import numpy as np
 
-from .arrays import as_array, as_count, as_labels
+from .arrays import as_array, as_count, as_labels, as_membership
 from .train import as_tensors, evaluate
 
 __all__ = ["Recording", "record", "layer_names", "top_k_neurons", "zscore", 
@@ -169,32 +169,6 @@ def zscore(A) -> np.ndarray:
     A = as_array(A, "activations", axes=ACTS)
     sd = A.std(0)
     return np.where(sd > 0, (A - A.mean(0)) / np.where(sd > 0, sd, 1.0), 0.0)
-
-
-def as_membership(clusters, n: int | None = None) -> dict:
-    """``{cluster id: sorted index array}`` from a label vector (N,) (-1 = no cluster, left out), a dict
-    ``{id: indices}`` or a list of index arrays (ids 0..C-1; overlap allowed, e.g. Mapper node members).
-    n: the number of points. An empty cluster, a length mismatch or an index out of range raise ValueError."""
-    if not isinstance(clusters, Mapping) and not (
-            isinstance(clusters, (list, tuple)) and clusters
-            and all(isinstance(c, (list, tuple, np.ndarray, range)) for c in clusters)):
-        lab = as_labels(clusters, name="clusters", unclustered=True)
-        if n is not None and len(lab) != n:
-            raise ValueError(f"The cluster label vector has {len(lab)} entries but there are {n} "
-                             f"points; they must match one to one.")
-        clusters = {int(c): np.flatnonzero(lab == c) for c in np.unique(lab[lab >= 0])}
-    out = {}
-    for cid, idx in (clusters.items() if isinstance(clusters, Mapping) else enumerate(clusters)):
-        idx = np.unique(np.asarray(idx, dtype=np.int64).ravel())
-        if idx.size == 0:
-            raise ValueError(f"Cluster {cid!r} is empty; drop empty clusters first.")
-        if n is not None and (idx[0] < 0 or idx[-1] >= n):
-            raise ValueError(f"Cluster {cid!r} holds index {idx[0] if idx[0] < 0 else idx[-1]} but there are "
-                             f"only {n} points.")
-        out[cid] = idx
-    if not out:
-        raise ValueError("There are no clusters (every point has label -1, or the list is empty).")
-    return out
 
 
 @dataclass
