@@ -62,14 +62,14 @@ def as_fraction(v, name: str, lo: float = 0.0, hi: float = 1.0, *, open_lo: bool
     if isinstance(v, np.ndarray) and v.ndim == 0:
         v = v.item()
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name} must be a number in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}; "
+        raise TypeError(f"{name} must be a number in {'(' if open_lo else '['}{lo:g}, {hi:g}{')' if open_hi else ']'}; "
                         f"got {v!r} ({type(v).__name__}).")
     f = float(v)
     below = f <= lo if open_lo else f < lo
     above = f >= hi if open_hi else f > hi
     if not math.isfinite(f) or below or above:
         hint = " (a fraction, not a percentage: 0.95, not 95)" if hi == 1.0 and math.isfinite(f) and f > 1 else ""
-        raise ValueError(f"{name} must be in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}"
+        raise ValueError(f"{name} must be in {'(' if open_lo else '['}{lo:g}, {hi:g}{')' if open_hi else ']'}"
                          f"{hint}; got {v!r}.")
     return f
 
