@@ -204,3 +204,18 @@ def test_same_seed_same_numbers_as_before_the_random_states_were_restored(digits
     h = fit(c, sub.X, sub.y, iterations=7, batch_size=32, seed=3, progress=False, device="cpu", l1=1e-4)
     assert h["loss"] == pytest.approx([2.3302230834960938], rel=1e-5)
 
+
+
+def test_missing_labels_and_datasets_without_y():
+    """Issue #23 item 12: fit(model, X, None) crashed raw ('NoneType' object is not subscriptable), and a
+    Dataset passed as X with y=None (documented) crashed in fit, evaluate and predict."""
+    ds = data.load("mnist", "test", n=64)
+    m = MLP(8)
+    with pytest.raises(ValueError, match="y is None: pass the labels"):
+        fit(m, ds.X, None, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="y is None: pass the labels"):
+        evaluate(m, ds.X, None)
+    h = fit(m, ds, None, epochs=1, progress=False, X_val=ds)
+    assert np.isfinite(h["loss"]).all() and len(h["val_acc"]) == 1
+    assert evaluate(m, ds, None) == evaluate(m, ds.X, ds.y)
+    assert torch.equal(predict(m, ds), predict(m, ds.X))

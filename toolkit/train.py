@@ -60,13 +60,19 @@ def _autocast(dev: torch.device):
     return torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
 
 
-def _prepare(model, X, y, device, what="Labels y go"):
-    """(device, X, y) with the labels checked against the model's number of outputs (X alone if y is None)."""
+def _prepare(model, X, y, device, what="Labels y go", labels=True):
+    """(device, X, y) with the labels checked against the model's number of outputs; a Dataset X gives
+    its own y; labels=False: X alone (y None). Missing labels where they are needed raise ValueError."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
     p = next(iter(model.parameters()), None)
     dev = config.device(device) if device is not None or p is None else p.device
-    if y is None:
+    if hasattr(X, "X") and hasattr(X, "y") and y is None:
+        X, y = X.X, X.y
+    if y is None and labels:
+        raise ValueError(f"{what.split()[0] if what != 'Labels y go' else 'y'} is None: pass the labels (N,) "
+                         f"class indices, or a toolkit.data.Dataset as X (its .y is used).")
+    if not labels or y is None:
         return dev, as_tensors(X, device=dev), None
     X, y = as_tensors(X, y, device=dev)
     was = model.training
@@ -108,7 +114,7 @@ def evaluate(model: nn.Module, X, y, *, batch_size: int = 2048, device=None) -> 
 
 def predict(model: nn.Module, X, *, batch_size: int = 2048, device=None) -> torch.Tensor:
     """The model's outputs (log-probabilities, (N, classes)) as a float32 CPU tensor."""
-    dev, X, _ = _prepare(model, X, None, device)
+    dev, X, _ = _prepare(model, X, None, device, labels=False)
     return torch.cat(_outputs(model, X, as_count(batch_size, "batch_size"), dev)).cpu()
 
 
@@ -193,7 +199,7 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
     dev, X, y = _prepare(model.to(dev) if isinstance(model, nn.Module) else model, X, y, dev)
     has_val = X_val is not None
     if has_val:
-        if y_val is None:
+        if y_val is None and not hasattr(X_val, "y"):
             raise ValueError("X_val was given without y_val.")
         _, X_val, y_val = _prepare(model, X_val, y_val, dev, what="y_val goes")
         if X_val.shape[1:] != X.shape[1:]:
