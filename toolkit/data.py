@@ -282,6 +282,9 @@ def _raw(name: str, split: str):
             X, y = _tv_arrays(name, root, split, download=not here)
             verify(name, root)
             how = " files in" if here else ", downloaded to"
+            mark = files[0].parent / f"{'train' if split == 'train' else 't10k'}.imported-from.txt"
+            if name in ("mnist", "fashion_mnist") and mark.exists():
+                return X, y, f"{name} imported from {mark.read_text().strip()} into {root} ({split} split, {len(y):,} images)"
             return X, y, f"torchvision {name}{how} {root} ({split} split, {len(y):,} images)"
         except DataCorrupt:
             raise
@@ -377,20 +380,64 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
                    mean=tuple(mean), std=tuple(std))
 
 
+def _plausible(X: np.ndarray, y: np.ndarray, what: str) -> None:
+    """DataCorrupt unless images (N, 28, 28) and labels (N,) look like one real digit/clothing data set:
+    as many labels as images, labels 0..9 with no class over 30 %, a dark background (>= 20 % zero pixels:
+    MNIST ~80 %, Fashion-MNIST ~50 %, noise ~0.4 %), and labels that belong to their images: the
+    leave-one-out nearest-class-mean classifier gets >= 30 % right (real files ~70-80 %; shuffled or shifted
+    labels, or noise images, ~10 %)."""
+    n = len(y)
+    bad = (f"{X.shape} images but {y.shape} labels" if X.ndim != 3 or X.shape[1:] != (28, 28) or y.ndim != 1 or len(X) != n
+           else f"only {n} images: too few to check (import at least 20)" if n < 20
+           else f"labels outside 0..9 (max {y.max()})" if y.max() > 9
+           else f"one class holds {np.bincount(y).max() / n:.0%} of the labels" if np.bincount(y).max() > 0.3 * n
+           else f"{np.mean(X == 0):.1%} zero (background) pixels" if np.mean(X == 0) < 0.2 else "")
+    if not bad:   # on at most 3,000 images (seeded), so a 60,000-image file needs no gigabytes
+        pick = np.sort(np.random.default_rng(0).permutation(n)[:3000])
+        F, y = X[pick].reshape(len(pick), -1).astype(np.float64), y[pick]
+        cnt, S = np.bincount(y, minlength=10).astype(np.float64), np.zeros((10, F.shape[1]))
+        np.add.at(S, y, F)
+        C = S / np.maximum(cnt, 1)[:, None]                                   # class means
+        d = (C ** 2).sum(1)[None] - 2 * F @ C.T
+        own = (S[y] - F) / np.maximum(cnt[y] - 1, 1)[:, None]                # own class mean without x
+        d[np.arange(len(y)), y] = (own ** 2).sum(1) - 2 * (F * own).sum(1)
+        d[:, cnt == 0] = np.inf
+        acc = float(np.mean(d.argmin(1) == y))
+        bad = f"labels that do not match their images (nearest class mean: {acc:.0%} right)" if acc < 0.3 else ""
+    if bad:
+        raise DataCorrupt(f"{what} does not look like real MNIST-format data: {bad}. Check that the images and "
+                          f"labels files belong together (same split, same order, not shifted); nothing was imported.")
+
+
 def import_idx(folder, name: str = "mnist") -> list[Path]:
     """Copy MNIST-format IDX files (``train-*``/``t10k-*``, plain or .gz) from ``folder`` into torchvision's
-    layout in the data folder (for ``load`` without network); never overwrites. Returns the files written."""
+    layout in the data folder (for ``load`` without network); never overwrites. Each split needs both its
+    images and labels files, which must pass plausibility checks (:func:`_plausible`: counts, label balance,
+    pixel statistics, labels that match their images) before anything is written; ``load`` then says
+    "imported from <folder>". Returns the files written."""
     name, folder = _canonical(name), Path(folder)
     if name not in ("mnist", "fashion_mnist"):
         raise ValueError("import_idx handles the IDX data sets only: 'mnist' or 'fashion_mnist'.")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder of IDX files.")
-    written = []
+    raw, written, found = config.data_dir() / _TV[name][1] / "raw", [], {}
     for p in sorted(folder.iterdir()):
-        dest = config.data_dir() / _TV[name][1] / "raw" / p.name.removesuffix(".gz")
-        if dest.name.startswith(("train-", "t10k-")) and "idx" in dest.name and not dest.exists():
-            os.replace(write_idx(dest.with_suffix(".part"), read_idx(p)), dest)
-            written.append(dest)
+        stem = p.name.removesuffix(".gz")
+        if stem.startswith(("train-", "t10k-")) and "idx" in stem:
+            found[(stem.split("-")[0], "labels" if "labels" in stem else "images")] = p
+    for split in sorted({s for s, _ in found}):
+        if (split, "images") not in found or (split, "labels") not in found:
+            raise DataCorrupt(f"{folder} holds the {split} {'images' if (split, 'images') in found else 'labels'} "
+                              f"but not the matching other file; import both together.")
+        ps = (found[split, "images"], found[split, "labels"])
+        X, y = read_idx(ps[0]), read_idx(ps[1]).astype(np.int64)
+        _plausible(X, y, f"{ps[0].name} + {ps[1].name}")
+        for p, a in zip(ps, (X, y)):
+            dest = raw / p.name.removesuffix(".gz")
+            if not dest.exists():
+                os.replace(write_idx(dest.with_suffix(".part"), a), dest)
+                written.append(dest)
+                (raw / f"{split}.imported-from.txt").write_text(str(folder.resolve()))
     return written
 
 
