@@ -105,3 +105,10 @@ def test_as_membership_lives_in_arrays_and_refuses_fractional_or_negative_indice
     for bad in ([[0.5, 1.7], [2]], [[-1, 0], [1]], {0: [0, 1], 1: [True]}, {0: np.array([0, np.nan])}):
         with pytest.raises(ValueError, match="point indices, whole numbers >= 0"):
             arrays.as_membership(bad, n=3)
+
+
+def test_complex_input_is_refused_not_cut_to_its_real_part():
+    with pytest.raises(TypeError, match="X must hold real numbers .* complex"):
+        as_array(np.ones((3, 2)) + 1j)
+    with pytest.raises(TypeError, match="complex"):
+        as_array(torch.ones(3, 2, dtype=torch.complex64))

@@ -353,3 +353,17 @@ def test_compute_module_draws_nothing_and_has_no_plot_names():
     for name in ("draw", "plot_cover", "save_html", "MapperExplorer", "to_kmapper"):
         assert not hasattr(M, name)                              # pictures live in mapper_plots only
 
+
+
+def test_compute_lens_refuses_bad_counts_and_complex_points():
+    """Issue #23 item 10: n_components=-1 built a 3-D lens; complex X lost its imaginary part with only
+    a NumPy warning."""
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    for kw in (dict(n_components=-1), dict(n_components=0), dict(n_components=1.5), dict(n_components=True)):
+        with pytest.raises((TypeError, ValueError), match="n_components"):
+            M.compute_lens(X, "pca", **kw)
+    with pytest.raises(ValueError, match="k "):
+        M.compute_lens(X, "density", k=2.5)
+    with pytest.raises(TypeError, match="complex values"):
+        M.compute_lens(X + 1j, "pca")
+    assert M.compute_lens(X, "pca", n_components=2.0).shape == (30, 2)

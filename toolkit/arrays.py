@@ -89,6 +89,9 @@ def as_array(x, name: str = "X", *, ndim: int | tuple[int, ...] = 2, axes: str =
     finite: reject NaN and inf. Raises TypeError for non-numbers and ValueError naming ``name`` otherwise.
     """
     x = _numpy(x)
+    if np.iscomplexobj(x) and not np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers {axes}; got complex values. Pass x.real, x.imag or "
+                        f"np.abs(x), whichever you mean (the imaginary part is never dropped silently).")
     try:
         a = np.array(x, dtype=dtype)
     except (TypeError, ValueError):

@@ -180,6 +180,8 @@ def compute_lens(X, lens="pca", *, n_components: int | None = None, k: int = 15,
     (e.g. t-SNE or UMAP coordinates, computed once).
     """
     X = as_array(X, "X", min_len=2)
+    n_components = None if n_components is None else as_count(n_components, "n_components")
+    k, random_state = as_count(k, "k (neighbours)"), as_count(random_state, "random_state", minimum=0)
     if isinstance(lens, tuple) and len(lens) == 2 and lens[0] == "neuron":
         lens = f"neuron:{lens[1]}"
     if isinstance(lens, str):
