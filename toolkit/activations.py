@@ -156,8 +156,7 @@ def top_k_neurons(A, k: int = 5) -> np.ndarray:
     """(N, k) int64: for every row of ``A`` (N, H) its ``k`` most active neurons, most active first (ties:
     the lower index first)."""
     A = as_array(A, "activations", axes=ACTS)
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    k = as_count(k, "k")
     if k > A.shape[1]:
         raise ValueError(f"k={k} is larger than the layer width H={A.shape[1]}; pick k <= {A.shape[1]}.")
     return np.argsort(-A, axis=1, kind="stable")[:, :k].astype(np.int64)
@@ -235,16 +234,13 @@ def _indices(x, name: str) -> np.ndarray:
 def random_neurons(H: int, k: int, *, exclude=(), seed=None) -> np.ndarray:
     """(k,) int64: ``k`` distinct neurons drawn uniformly from 0..H-1, none in ``exclude`` (the control of
     an ablation). seed: an int, a ``np.random.Generator`` or None."""
-    if not isinstance(H, (int, np.integer)) or isinstance(H, bool) or H < 1:
-        raise ValueError(f"H (the layer width) must be a positive integer, got {H!r}.")
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
-        raise ValueError(f"k must be a non-negative integer, got {k!r}.")
+    H, k = as_count(H, "H (the layer width)"), as_count(k, "k", minimum=0)
     pool = np.setdiff1d(np.arange(H), _indices(exclude, "exclude"))
     if k > len(pool):
         raise ValueError(f"k={k} random neurons were asked for, but only {len(pool)} of the layer's {H} "
                          f"neurons are left after the exclusions; pick k <= {len(pool)}.")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return np.sort(rng.choice(pool, size=int(k), replace=False)).astype(np.int64)
+    return np.sort(rng.choice(pool, size=k, replace=False)).astype(np.int64)
 
 
 def ablate(model, neurons, X, y, *, layer: str = "fc1", batch_size: int = 2048) -> float:

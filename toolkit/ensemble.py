@@ -161,8 +161,9 @@ def train_or_load_ensemble(name: str, cfg: dict, make_model: Callable[[], nn.Mod
     ``cfg`` describes everything else that determines the result (architecture, data, ...); the training
     arguments given here are added to it before hashing. Snapshots are saved with the models.
     """
-    full = dict(cfg, n_models=int(n_models), iterations=int(iterations), batch_size=int(batch_size),
-                lr=float(lr), seed=int(seed), snapshot_every=snapshot_every,
+    full = dict(cfg, n_models=as_count(n_models, "n_models"), iterations=as_count(iterations, "iterations"),
+                batch_size=as_count(batch_size, "batch_size"), lr=float(lr), seed=as_count(seed, "seed", minimum=0),
+                snapshot_every=snapshot_every,
                 snapshot_params=None if snapshot_params is None else list(snapshot_params))
     steps = snapshot_steps(iterations, snapshot_every)
     with config.seeded(seed):

@@ -120,7 +120,7 @@ def knn_density(F, k: int) -> np.ndarray:
     if not 1 <= k < len(F):
         raise ValueError(f"k={k} must satisfy 1 <= k < number of points ({len(F)}): the density is the "
                          f"distance to the k-th nearest other point. Use a smaller k.")
-    return NearestNeighbors(n_neighbors=int(k) + 1).fit(F).kneighbors(F)[0][:, int(k)]
+    return NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)[0][:, k]
 
 
 def density_filtration(F, k: int = 200, p: float = 0.3, *, return_index: bool = False):
