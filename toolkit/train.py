@@ -70,7 +70,7 @@ def _prepare(model, X, y, device, what="Labels y go", labels=True):
     if hasattr(X, "X") and hasattr(X, "y") and y is None:
         X, y = X.X, X.y
     if y is None and labels:
-        raise ValueError(f"{what.split()[0] if what != 'Labels y go' else 'y'} is None: pass the labels (N,) "
+        raise ValueError(f"{'y_val' if what.startswith('y_val') else 'y'} is None: pass the labels (N,) "
                          f"class indices, or a toolkit.data.Dataset as X (its .y is used).")
     if not labels or y is None:
         return dev, as_tensors(X, device=dev), None
