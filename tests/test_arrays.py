@@ -94,3 +94,21 @@ def test_as_fraction():
         as_fraction(95, "level")
     with pytest.raises(ValueError):
         as_fraction(1.0, "level", open_hi=True)
+
+
+def test_as_membership_lives_in_arrays_and_refuses_fractional_or_negative_indices():
+    """Issue #23 item 9: [0.5, 1.7] was truncated to [0, 1] and -1 silently meant the last point."""
+    from toolkit import activations, arrays
+
+    assert activations.as_membership is arrays.as_membership
+    assert {k: v.tolist() for k, v in arrays.as_membership([[0, 2.0], [1]], n=3).items()} == {0: [0, 2], 1: [1]}
+    for bad in ([[0.5, 1.7], [2]], [[-1, 0], [1]], {0: [0, 1], 1: [True]}, {0: np.array([0, np.nan])}):
+        with pytest.raises(ValueError, match="point indices, whole numbers >= 0"):
+            arrays.as_membership(bad, n=3)
+
+
+def test_complex_input_is_refused_not_cut_to_its_real_part():
+    with pytest.raises(TypeError, match="X must hold real numbers .* complex"):
+        as_array(np.ones((3, 2)) + 1j)
+    with pytest.raises(TypeError, match="complex"):
+        as_array(torch.ones(3, 2, dtype=torch.complex64))

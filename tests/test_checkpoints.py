@@ -252,3 +252,19 @@ def test_backup_names_never_collide(tmp_path, monkeypatch, hard_links):
     for f in (pt, js):
         assert sorted(p.name[len(f.name):] for p in tmp_path.glob(f.name + ".bak-*")
                       if p != taken) == [".bak-20260101-120000-2", ".bak-20260101-120000-3"]
+
+
+@pytest.mark.parametrize("edit", [lambda r: r["history"].update(loss=[0.0]), lambda r: r.pop("history"),
+                                  lambda r: r.update(train_seconds=1.0)])
+def test_an_edited_record_is_refused_not_trusted(tmp_path, edit):
+    """Issue #23 item 1: the .json's history and accuracies were trusted after an edit (or a removed
+    history crashed zoo.get raw); the record now carries its own hash."""
+    calls, train = _train_counter()
+    checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    _, js = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
+    record = json.loads(js.read_text())
+    edit(record)
+    js.write_text(json.dumps(record, indent=1))
+    with pytest.raises(checkpoints.CheckpointMismatch, match="edited after it was saved"):
+        checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    assert len(calls) == 1

@@ -300,3 +300,24 @@ def test_image_features_of_a_layer_and_bad_input():
         wi.morans_i(bad)
     with pytest.raises(TypeError, match="array of numbers"):
         wi.weight_images("weights")
+
+
+def test_selectivity_refuses_negative_activations():
+    """Issue #23 item 5: on pre-ReLU activations the ratio gave -19 and 39 (documented [-1, 1])."""
+    y = np.repeat(np.arange(10), 5)
+    H = np.random.default_rng(0).normal(size=(50, 4))
+    with pytest.raises(ValueError, match="H must be non-negative"):
+        al.selectivity(H, y)
+    s = al.selectivity(np.abs(H), y)
+    assert np.all((-1 <= s) & (s <= 1))
+
+
+def test_linear_cka_is_finite_on_huge_and_tiny_inputs():
+    """Issue #23 item 7: 1e200-sized activations overflowed to -inf / NaN; CKA is scale invariant."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 5)), rng.normal(size=(40, 3))
+    want = al.linear_cka(X, Y)
+    for s in (1e200, 1e-200, 1e150):
+        assert al.linear_cka(X * s, Y) == pytest.approx(want, rel=1e-9)
+        assert al.linear_cka(X * s, Y * s) == pytest.approx(want, rel=1e-9)
+    assert al.linear_cka(X * 1e200, X) == pytest.approx(1.0)

@@ -154,9 +154,9 @@ def test_lenses():
 
 # --- bad input --------------------------------------------------------------------------------------
 def test_bad_input(circle):
-    with pytest.raises(ValueError, match="resolution must be >= 1"):
+    with pytest.raises(ValueError, match=r"resolution .* must be a whole number >= 1; got 0"):
         M.mapper_graph(circle, resolution=0)
-    with pytest.raises(TypeError, match="whole number"):
+    with pytest.raises(ValueError, match="whole number"):
         M.mapper_graph(circle, resolution=2.5)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         M.mapper_graph(circle, gain=0.0)
@@ -389,3 +389,17 @@ def test_merged_node_clusters_give_exactly_n_groups(blobs):
         res.node_clusters("merged")
     with pytest.raises(ValueError, match="n_clusters"):
         res.node_clusters("merged", n_clusters=2.5)
+
+
+def test_compute_lens_refuses_bad_counts_and_complex_points():
+    """Issue #23 item 10: n_components=-1 built a 3-D lens; complex X lost its imaginary part with only
+    a NumPy warning."""
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    for kw in (dict(n_components=-1), dict(n_components=0), dict(n_components=1.5), dict(n_components=True)):
+        with pytest.raises((TypeError, ValueError), match="n_components"):
+            M.compute_lens(X, "pca", **kw)
+    with pytest.raises(ValueError, match="k "):
+        M.compute_lens(X, "density", k=2.5)
+    with pytest.raises(TypeError, match="complex values"):
+        M.compute_lens(X + 1j, "pca")
+    assert M.compute_lens(X, "pca", n_components=2.0).shape == (30, 2)

@@ -127,5 +127,18 @@ def test_bad_input_is_explained():
         npers.neural_persistence(nn.Sequential(nn.Conv2d(1, 2, 3)))
     with pytest.raises(ValueError, match="scale"):
         npers.persistence_diagram([[2.0, 1.0]], scale=1.0)
-    with pytest.raises(ValueError, match="p must be"):
+    with pytest.raises(ValueError, match=r"p \(a p-norm.*must be"):
         npers.layer_neural_persistence([[1.0]], p=0.5)
+
+
+def test_p_infinity_is_the_max_norm():
+    """Issue #23 item 6: p=np.inf gave 1.0 for any layer (sum ** 0); the max norm is max(1 - w')."""
+    W = np.random.default_rng(0).normal(size=(6, 9))
+    r = npers.layer_neural_persistence(W, p=np.inf)
+    gap = 1 - npers.persistence_diagram(W)[:, 1]
+    assert r["np"] == pytest.approx(gap.max()) and r["normalized"] == pytest.approx(gap.max())
+    assert r["np"] < 1.0
+    assert npers.layer_neural_persistence(W, p=200)["np"] == pytest.approx(r["np"], rel=0.05)
+    for bad in (0.5, float("nan"), True, "2"):
+        with pytest.raises((TypeError, ValueError), match="p "):
+            npers.layer_neural_persistence(W, p=bad)

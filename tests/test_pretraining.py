@@ -50,7 +50,7 @@ def test_filter_banks_are_the_ideal_filters():
     (lambda: P.filter_bank("klein", 13), "n1 x n2 grid"),
     (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, stop_at=0.5), "needs held-out data"),
     (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, eval_every=0), "eval_every"),
-    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, val=_data(8), stop_at=90), "accuracy fraction"),
+    (lambda: P.train_curve(CNN(*SMALL), *_data(8), iterations=2, val=_data(8), stop_at=90), "stop_at .*not a percentage"),
     (lambda: P.steps_to_threshold([], [], 0.5), "at least 1"),
     (lambda: P.freeze_first_layer(nn.Linear(9, 4), P.filter_bank("circle", 4)), "conv1"),
     (lambda: P.variant_model("circle", widths=(8, 4)), "three positive integers"),
@@ -290,3 +290,38 @@ def test_ex06_q2_judgement():
         with pytest.raises(ExerciseFailed, match=why):
             ex06.q2(bad)
     assert ex06.q2._solution == "", "new exercises ship no reference solution"
+
+
+def test_fractional_counts_are_refused_not_truncated():
+    """Issue #23 item 9: each of these truncated 2.5 to 2 (or took True as 1) without a word."""
+    from toolkit import clustering
+    from toolkit.models import MLP
+
+    A = np.random.default_rng(0).normal(size=(30, 3))
+    X, y = torch.zeros(20, 1, 4, 4), torch.zeros(20, dtype=torch.long)
+    for call, name in [(lambda: filters.primary_circle_filters(2.5), "n"),
+                       (lambda: P.filter_bank("circle", 16.5), "n"),
+                       (lambda: clustering.cluster(A, "kmeans", n_clusters=2.5), "n_clusters"),
+                       (lambda: clustering.sample(X, y, n=2.5), "n"),
+                       (lambda: P.train_curve(MLP(4, in_features=16), X, y, iterations=2.7), "iterations")]:
+        with pytest.raises(ValueError, match=f"{name}.*whole number"):
+            call()
+    with pytest.raises(TypeError, match="n .*whole number"):
+        clustering.sample(X, y, n=True)
+    for kw in (dict(seed=-1), dict(seed=0.5), dict(n_neighbors=1)):
+        with pytest.raises(ValueError, match=list(kw)[0]):
+            clustering.cluster(A, "umap", n_clusters=2, **kw)
+    assert filters.primary_circle_filters(8.0).shape == (8, 3, 3)   # a whole float is a count
+
+
+def test_steps_to_threshold_refuses_percentages_unsorted_and_fractional_steps():
+    """Issue #23 item 8: (10, True) from percentages, 100 from unsorted steps, 10.5 cut to 10."""
+    with pytest.raises(ValueError, match="acc must hold accuracy fractions"):
+        P.steps_to_threshold([10, 20], [50, 95], 0.9)
+    with pytest.raises(ValueError, match="steps must be increasing"):
+        P.steps_to_threshold([100, 10], [0.95, 0.5], 0.9)
+    with pytest.raises(ValueError, match="steps must be increasing whole numbers"):
+        P.steps_to_threshold([10.5, 20], [0.95, 0.5], 0.9)
+    with pytest.raises(ValueError, match="threshold"):
+        P.steps_to_threshold([10, 20], [0.5, 0.95], 90)
+    assert P.steps_to_threshold([0, 10, 20], [0.1, 0.5, 0.95], 0.9) == (20, True)

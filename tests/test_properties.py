@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from toolkit import activations, clustering, data, filters, homology, mapper
-from toolkit.models import MLP
+from toolkit import activations, alignment, arrays, clustering, data, filters, homology, mapper
+from toolkit import neural_persistence, pretraining, report
+from toolkit.models import CNN, MLP
 from toolkit.train import evaluate, fit, predict
 
 N_EXAMPLES = int(os.environ.get("TOOLKIT_PROPERTY_EXAMPLES", "20"))
@@ -292,7 +293,7 @@ def test_normalize_and_dct_coordinates(F, norm, drop):
 def test_density_filtration(F, k, p):
     ok, res = call(lambda: filters.density_filtration(F, k, p, return_index=True), "k=", "k ", "p=", "p ")
     if ok:
-        assert type(k) is int and isinstance(p, float)  # never rounded or parsed from text
+        assert not isinstance(k, (bool, str)) and k == int(k) and not isinstance(p, (bool, str))  # never rounded
         kept, idx = res
         assert kept.shape == (max(1, int(round(p * len(F)))), F.shape[1]) and np.isfinite(kept).all()
         assert np.array_equal(kept, F[idx]) and len(np.unique(idx)) == len(idx)
@@ -372,3 +373,136 @@ def test_top_k_neurons(A, k):
         for row, t in zip(A, top):
             assert len(set(t.tolist())) == k
             assert np.all(np.diff(row[t]) <= 0)  # most active first
+
+
+
+# ------------------------------------------------------------------------------------------------
+# the one count / fraction / membership vocabulary (toolkit/arrays.py) and the functions built on it
+# ------------------------------------------------------------------------------------------------
+counts = st.one_of(st.integers(-3, 12), st.floats(-3, 12), st.sampled_from([2.0, 2.5, True, False, "3", None,
+                                                                            float("nan"), np.int64(4)]))
+
+
+def whole_at_least(v, lo):
+    """What as_count accepts: an int or whole float >= lo, never a bool, text or NaN."""
+    return (not isinstance(v, (bool, str, np.bool_)) and v is not None and math.isfinite(v)
+            and v == int(v) and v >= lo)
+
+
+@given(v=counts)
+def test_counts_accepted_exactly_when_whole(v):
+    for fn, name, lo in [(lambda: filters.primary_circle_filters(v), "n", 1),
+                         (lambda: MLP(hidden=v), "hidden", 1),
+                         (lambda: pretraining.filter_bank("gaussian", v), "n", 1)]:
+        ok, out = call(fn, name)
+        assert ok == whole_at_least(v, lo), (name, v)
+        if ok:
+            assert len(out) == int(v) if name == "n" else out.hidden == int(v)
+
+
+@given(n=counts, seed=st.sampled_from([0, 3, -1, 1.5]))
+def test_sample(n, seed):
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    ok, out = call(lambda: clustering.sample(X, y, n, seed=seed), "n ", "seed")
+    if n is None:
+        assert ok
+    elif ok:
+        assert whole_at_least(n, 1) and whole_at_least(seed, 0)
+        Xs, ys = out
+        assert len(ys) == min(int(n), 10) and np.array_equal(Xs[:, 0] / 2, ys) and np.all(np.diff(ys) > 0)
+    else:
+        assert not (whole_at_least(n, 1) and whole_at_least(seed, 0))
+
+
+@given(A=clouds(min_n=1, max_n=25, max_d=3), n_clusters=counts, seed=st.sampled_from([0, 1, -2, 0.5]))
+def test_cluster_kmeans(A, n_clusters, seed):
+    ok, c = call(lambda: clustering.cluster(A, "kmeans", n_clusters=n_clusters, seed=seed), "n_clusters", "seed")
+    assert ok == (whole_at_least(n_clusters, 1) and int(n_clusters) <= len(A) and whole_at_least(seed, 0))
+    if ok:
+        assert c.labels.shape == (len(A),) and 0 <= c.labels.min() and c.labels.max() < int(n_clusters)
+
+
+@given(members=st.lists(st.lists(st.one_of(st.integers(-2, 12), st.floats(-1, 12), st.just(True)), max_size=4),
+                        max_size=4))
+def test_as_membership(members):
+    ok, out = call(lambda: arrays.as_membership(members, n=10), "cluster")
+    flat = [v for m in members for v in m]
+    good = (members and all(members) and all(whole_at_least(v, 0) and v < 10 for v in flat))
+    assert ok == bool(good), members
+    if ok:
+        assert all(np.array_equal(out[i], np.unique(np.array(m, dtype=np.int64))) for i, m in enumerate(members))
+
+
+# ------------------------------------------------------------------------------------------------
+# alignment, neural persistence, pretraining, report
+# ------------------------------------------------------------------------------------------------
+@given(H=hnp.arrays(np.float64, st.tuples(st.integers(2, 20), st.integers(1, 4)),
+                    elements=st.one_of(st.floats(0, 1e6), st.floats(-1e3, 1e3))),
+       seed=st.integers(0, 3))
+def test_selectivity_in_range_or_refused(H, seed):
+    y = np.random.default_rng(seed).permutation(np.arange(len(H)) % 10)
+    ok, s = call(lambda: alignment.selectivity(H, y), "H ", "both tasks")
+    if ok:
+        assert H.min() >= 0 and s.shape == (H.shape[1],) and np.all((-1 <= s) & (s <= 1))
+
+
+@given(X=clouds(min_n=2, max_n=20, max_d=4, elements=st.floats(-1e3, 1e3)),
+       scale=st.sampled_from([1.0, 1e-200, 1e-20, 1e20, 1e150, 1e300]))
+def test_linear_cka_finite_and_scale_free(X, scale):
+    Y = np.tanh(X) + 0.1 * X[::-1]
+    ok, r = call(lambda: alignment.linear_cka(X * scale, Y), "X ", "Y ", "constant", "inputs")
+    if ok:
+        assert math.isfinite(r) and 0 <= r <= 1
+        ok1, r1 = call(lambda: alignment.linear_cka(X, Y), "X ", "Y ", "constant", "inputs")
+        if ok1 and np.abs(X).max() * scale < 1e300:
+            assert r == pytest.approx(r1, abs=1e-6)
+
+
+@given(W=hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(-3, 3)),
+       p=st.one_of(st.sampled_from([1, 2, 2.5, np.inf, 0.5, 0, -1, True, "2", None]), st.floats(1, 50)))
+def test_layer_neural_persistence(W, p):
+    ok, r = call(lambda: neural_persistence.layer_neural_persistence(W, p=p), "p ", "weights")
+    if ok:
+        assert not isinstance(p, (bool, str)) and p >= 1 and np.abs(W).max() > 0
+        assert math.isfinite(r["np"]) and -1e-12 <= r["normalized"] <= 1 + 1e-12
+
+
+@given(steps=st.lists(st.one_of(st.integers(0, 100), st.floats(0, 100)), min_size=1, max_size=6),
+       acc=st.lists(st.one_of(st.floats(0, 1), st.floats(1, 100), st.floats(-1, 0)), min_size=1, max_size=6),
+       threshold=st.one_of(st.floats(0, 1), st.sampled_from([90, 0, True, float("nan")])))
+def test_steps_to_threshold(steps, acc, threshold):
+    ok, r = call(lambda: pretraining.steps_to_threshold(steps, acc, threshold), "steps", "acc", "threshold")
+    if ok:
+        s, a = np.array(steps), np.array(acc)
+        assert len(s) == len(a) and np.all(np.diff(s) > 0) and np.all(s == np.round(s))
+        assert 0 <= a.min() and a.max() <= 1 and 0 < threshold <= 1
+        step, reached = r
+        assert step in s and reached == bool(np.any(a >= threshold))
+        assert (step == s[np.argmax(a >= threshold)]) if reached else step == s[-1]
+
+
+@given(results=st.dictionaries(st.one_of(st.text(min_size=1, max_size=3), st.integers(0, 3)),
+                               st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(),
+                                         st.text(max_size=5)), max_size=5))
+def test_key_results_keep_every_name_and_value(tmp_path_factory, results):
+    folder = tmp_path_factory.mktemp("results")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TOOLKIT_RESULTS", str(folder))
+    try:
+        ok, df = call(lambda: report.key_results("01_train", results), "results", "names")
+    finally:
+        mp.undo()
+    assert ok == (len({str(k) for k in results}) == len(results))
+    if ok:
+        import json
+        out = json.loads((folder / "01_train.json").read_text())
+        assert len(out) == len(results)
+        for k, v in results.items():
+            if isinstance(v, float) and v != 0:
+                assert out[str(k)] != 0 and abs(out[str(k)] - v) <= max(5e-5, 1e-3 * abs(v))
+
+
+@given(widths=st.tuples(counts, counts, counts))
+def test_cnn_widths(widths):
+    ok, m = call(lambda: CNN(*widths), "a ", "b ", "c ")
+    assert ok == all(whole_at_least(w, 1) for w in widths)

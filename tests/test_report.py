@@ -27,3 +27,17 @@ def test_key_results_bad_types():
         report.key_results(1, {"a": 1})
     with pytest.raises(TypeError, match="results must be a dict"):
         report.key_results("01_train", [("a", 1)])
+
+
+def test_key_results_keep_every_name_small_values_and_the_runners_stem(tmp_path, monkeypatch):
+    """Issue #23 item 11: {1: .5, '1': .7} kept one key; p = 4e-5 was written as 0.0; the stem
+    '01_train.ipynb' wrote 01_train.ipynb.json, which the course runner never reads."""
+    monkeypatch.setenv("TOOLKIT_RESULTS", str(tmp_path))
+    with pytest.raises(ValueError, match="read the same as text"):
+        report.key_results("01_train", {1: .5, "1": .7})
+    with pytest.raises(ValueError, match="no '.ipynb'"):
+        report.key_results("01_train.ipynb", {"a": 1})
+    report.key_results("01_train", {"p": 4e-5, "q": -1.23456e-7, "acc": 0.912345, "big": 1234.56789, "z": 0.0})
+    out = json.loads((tmp_path / "01_train.json").read_text())
+    assert out == {"p": 4e-5, "q": -1.235e-7, "acc": 0.9123, "big": 1234.5679, "z": 0.0}
+    assert [p.name for p in tmp_path.iterdir()] == ["01_train.json"]

@@ -146,12 +146,12 @@ def test_progress_bar_path_runs(digits, capsys):
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda m, X, y: evaluate(m, X, y, batch_size=-1), ValueError, "batch_size must be >= 1"),
+    (lambda m, X, y: evaluate(m, X, y, batch_size=-1), ValueError, "batch_size must be a whole number >= 1; got -1"),
     (lambda m, X, y: evaluate(m, X, y, batch_size=0), ValueError, "batch_size"),
-    (lambda m, X, y: evaluate(m, X, y, batch_size=2.5), TypeError, "batch_size must be a whole number"),
+    (lambda m, X, y: evaluate(m, X, y, batch_size=2.5), ValueError, "batch_size must be a whole number"),
     (lambda m, X, y: predict(m, X, batch_size=-1), ValueError, "batch_size"),
     (lambda m, X, y: evaluate(m, X, y + 10), ValueError, "10 outputs"),
-    (lambda m, X, y: fit(m, X, y, epochs=1.5, progress=False), TypeError, "epochs"),
+    (lambda m, X, y: fit(m, X, y, epochs=1.5, progress=False), ValueError, "epochs"),
     (lambda m, X, y: fit(m, X, y, epochs=True, progress=False), TypeError, "epochs"),
     (lambda m, X, y: fit(m, X, y, lr=0, progress=False), ValueError, "lr must be a finite number > 0"),
     (lambda m, X, y: fit(m, X, y, lr=float("nan"), progress=False), ValueError, "lr"),
@@ -204,3 +204,18 @@ def test_same_seed_same_numbers_as_before_the_random_states_were_restored(digits
     h = fit(c, sub.X, sub.y, iterations=7, batch_size=32, seed=3, progress=False, device="cpu", l1=1e-4)
     assert h["loss"] == pytest.approx([2.3302230834960938], rel=1e-5)
 
+
+
+def test_missing_labels_and_datasets_without_y():
+    """Issue #23 item 12: fit(model, X, None) crashed raw ('NoneType' object is not subscriptable), and a
+    Dataset passed as X with y=None (documented) crashed in fit, evaluate and predict."""
+    ds = data.load("mnist", "test", n=64)
+    m = MLP(8)
+    with pytest.raises(ValueError, match="y is None: pass the labels"):
+        fit(m, ds.X, None, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="y is None: pass the labels"):
+        evaluate(m, ds.X, None)
+    h = fit(m, ds, None, epochs=1, progress=False, X_val=ds)
+    assert np.isfinite(h["loss"]).all() and len(h["val_acc"]) == 1
+    assert evaluate(m, ds, None) == evaluate(m, ds.X, ds.y)
+    assert torch.equal(predict(m, ds), predict(m, ds.X))

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from toolkit import config, zoo
@@ -73,3 +75,19 @@ def test_reported_accuracy_belongs_to_the_loaded_weights(fresh):
     pa.write_bytes(pb.read_bytes())
     with pytest.raises(checkpoints.CheckpointMismatch, match="hash differs"):
         zoo.get("net_A", progress=False)
+
+
+def test_an_edited_test_accuracy_is_refused(fresh):
+    """Issue #23 item 1: zoo.get('net_A')[1]['test_acc'] reported 0.99 after the JSON was edited."""
+    from toolkit import checkpoints
+
+    _, info = zoo.get("net_A", progress=False)
+    js = fresh / "checkpoints" / info["path"].rsplit("/", 1)[1].replace(".pt", ".json")
+    text = js.read_text()
+    record = json.loads(text)
+    record["history"]["test_acc"] = 0.99
+    js.write_text(json.dumps(record, indent=1))
+    with pytest.raises(checkpoints.CheckpointMismatch, match="edited"):
+        zoo.get("net_A", progress=False)
+    js.write_text(text)
+    assert zoo.get("net_A", progress=False)[1]["test_acc"] == info["test_acc"] < 0.99

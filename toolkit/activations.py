@@ -11,11 +11,11 @@ Clusters are a label vector (N,) (-1 = none) or overlapping index lists (Mapper 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import numpy as np
 
-from .arrays import as_array, as_labels
+from .arrays import as_array, as_count, as_labels, as_membership
 from .train import as_tensors, evaluate
 
 __all__ = ["Recording", "record", "layer_names", "top_k_neurons", "zscore", 
@@ -100,8 +100,7 @@ def record(model, X, layers: Iterable[str] | str | None = None, *, batch_size: i
     import torch
 
     X, labels = _inputs(X)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}.")
+    batch_size = as_count(batch_size, "batch_size")
     valid = layer_names(model)
     names = list(valid) if layers is None else [layers] if isinstance(layers, str) else list(layers)
     modules = {n: _module(model, n) for n in names}
@@ -157,8 +156,7 @@ def top_k_neurons(A, k: int = 5) -> np.ndarray:
     """(N, k) int64: for every row of ``A`` (N, H) its ``k`` most active neurons, most active first (ties:
     the lower index first)."""
     A = as_array(A, "activations", axes=ACTS)
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    k = as_count(k, "k")
     if k > A.shape[1]:
         raise ValueError(f"k={k} is larger than the layer width H={A.shape[1]}; pick k <= {A.shape[1]}.")
     return np.argsort(-A, axis=1, kind="stable")[:, :k].astype(np.int64)
@@ -170,32 +168,6 @@ def zscore(A) -> np.ndarray:
     A = as_array(A, "activations", axes=ACTS)
     sd = A.std(0)
     return np.where(sd > 0, (A - A.mean(0)) / np.where(sd > 0, sd, 1.0), 0.0)
-
-
-def as_membership(clusters, n: int | None = None) -> dict:
-    """``{cluster id: sorted index array}`` from a label vector (N,) (-1 = no cluster, left out), a dict
-    ``{id: indices}`` or a list of index arrays (ids 0..C-1; overlap allowed, e.g. Mapper node members).
-    n: the number of points. An empty cluster, a length mismatch or an index out of range raise ValueError."""
-    if not isinstance(clusters, Mapping) and not (
-            isinstance(clusters, (list, tuple)) and clusters
-            and all(isinstance(c, (list, tuple, np.ndarray, range)) for c in clusters)):
-        lab = as_labels(clusters, name="clusters", unclustered=True)
-        if n is not None and len(lab) != n:
-            raise ValueError(f"The cluster label vector has {len(lab)} entries but there are {n} "
-                             f"points; they must match one to one.")
-        clusters = {int(c): np.flatnonzero(lab == c) for c in np.unique(lab[lab >= 0])}
-    out = {}
-    for cid, idx in (clusters.items() if isinstance(clusters, Mapping) else enumerate(clusters)):
-        idx = np.unique(np.asarray(idx, dtype=np.int64).ravel())
-        if idx.size == 0:
-            raise ValueError(f"Cluster {cid!r} is empty; drop empty clusters first.")
-        if n is not None and (idx[0] < 0 or idx[-1] >= n):
-            raise ValueError(f"Cluster {cid!r} holds index {idx[0] if idx[0] < 0 else idx[-1]} but there are "
-                             f"only {n} points.")
-        out[cid] = idx
-    if not out:
-        raise ValueError("There are no clusters (every point has label -1, or the list is empty).")
-    return out
 
 
 @dataclass
@@ -262,16 +234,13 @@ def _indices(x, name: str) -> np.ndarray:
 def random_neurons(H: int, k: int, *, exclude=(), seed=None) -> np.ndarray:
     """(k,) int64: ``k`` distinct neurons drawn uniformly from 0..H-1, none in ``exclude`` (the control of
     an ablation). seed: an int, a ``np.random.Generator`` or None."""
-    if not isinstance(H, (int, np.integer)) or isinstance(H, bool) or H < 1:
-        raise ValueError(f"H (the layer width) must be a positive integer, got {H!r}.")
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
-        raise ValueError(f"k must be a non-negative integer, got {k!r}.")
+    H, k = as_count(H, "H (the layer width)"), as_count(k, "k", minimum=0)
     pool = np.setdiff1d(np.arange(H), _indices(exclude, "exclude"))
     if k > len(pool):
         raise ValueError(f"k={k} random neurons were asked for, but only {len(pool)} of the layer's {H} "
                          f"neurons are left after the exclusions; pick k <= {len(pool)}.")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return np.sort(rng.choice(pool, size=int(k), replace=False)).astype(np.int64)
+    return np.sort(rng.choice(pool, size=k, replace=False)).astype(np.int64)
 
 
 def ablate(model, neurons, X, y, *, layer: str = "fc1", batch_size: int = 2048) -> float:

@@ -85,6 +85,9 @@ def linear_cka(X, Y) -> float:
                          f"Y has shape {Y.shape}.")
     if X.shape[0] < 2:
         raise ValueError("CKA needs at least 2 inputs (rows).")
+    # CKA is scale invariant: bring both to max |entry| in [0.5, 1) by a power of two (exact, so the same
+    # numbers as unscaled), which keeps 1e200-sized or 1e-200-sized activations from overflowing to inf/NaN
+    X, Y = (Z * 2.0 ** -np.frexp(np.abs(Z).max())[1] if np.abs(Z).max() > 0 else Z for Z in (X, Y))
     X = X - X.mean(0)
     Y = Y - Y.mean(0)
     if min(np.abs(X).max(), np.abs(Y).max()) < 1e-12:
@@ -126,9 +129,14 @@ def seriate(M, axis: int = 0, method: str = "average") -> np.ndarray:
 def selectivity(H, y, first_classes=range(5)) -> np.ndarray:
     """Per unit, (mean activation on ``first_classes`` - mean on the rest) / (sum of the two), in [-1, 1].
 
-    H: (N, units) non-negative activations; y: (N,) labels. +1 = fires only for the first task's inputs.
+    H: (N, units) non-negative activations (after the ReLU; a negative one raises ValueError, since the
+    ratio leaves [-1, 1] then); y: (N,) labels. +1 = fires only for the first task's inputs.
     """
     H = as_array(H, "H", axes=_ACTS)
+    if H.min() < 0:
+        raise ValueError(f"H must be non-negative activations (after the ReLU: Recording.post); it holds "
+                         f"{int((H < 0).sum())} negative values (min {H.min():g}), for which the ratio is not in "
+                         f"[-1, 1]. Pass rec.post[layer], or shift with H - H.min(0) if that is what you mean.")
     first = np.isin(as_labels(y, len(H), "y"), list(first_classes))
     if first.all() or not first.any():
         raise ValueError("Selectivity needs inputs from both tasks (labels in and outside first_classes).")

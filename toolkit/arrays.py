@@ -13,7 +13,9 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_array", "as_labels", "as_count", "as_fraction"]
+from collections.abc import Mapping
+
+__all__ = ["as_array", "as_labels", "as_membership", "as_count", "as_fraction"]
 
 
 def as_count(v, name: str, minimum: int | None = 1, maximum: int | None = None) -> int:
@@ -60,14 +62,14 @@ def as_fraction(v, name: str, lo: float = 0.0, hi: float = 1.0, *, open_lo: bool
     if isinstance(v, np.ndarray) and v.ndim == 0:
         v = v.item()
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name} must be a number in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}; "
+        raise TypeError(f"{name} must be a number in {'(' if open_lo else '['}{lo:g}, {hi:g}{')' if open_hi else ']'}; "
                         f"got {v!r} ({type(v).__name__}).")
     f = float(v)
     below = f <= lo if open_lo else f < lo
     above = f >= hi if open_hi else f > hi
     if not math.isfinite(f) or below or above:
         hint = " (a fraction, not a percentage: 0.95, not 95)" if hi == 1.0 and math.isfinite(f) and f > 1 else ""
-        raise ValueError(f"{name} must be in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}"
+        raise ValueError(f"{name} must be in {'(' if open_lo else '['}{lo:g}, {hi:g}{')' if open_hi else ']'}"
                          f"{hint}; got {v!r}.")
     return f
 
@@ -87,6 +89,9 @@ def as_array(x, name: str = "X", *, ndim: int | tuple[int, ...] = 2, axes: str =
     finite: reject NaN and inf. Raises TypeError for non-numbers and ValueError naming ``name`` otherwise.
     """
     x = _numpy(x)
+    if np.iscomplexobj(x) and not np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers {axes}; got complex values. Pass x.real, x.imag or "
+                        f"np.abs(x), whichever you mean (the imaginary part is never dropped silently).")
     try:
         a = np.array(x, dtype=dtype)
     except (TypeError, ValueError):
@@ -139,3 +144,34 @@ def as_labels(labels, n: int | None = None, name: str = "labels", *, unclustered
         raise ValueError(f"{name} must be {what}; found {lab.min()}.")
     return lab
 
+
+def as_membership(clusters, n: int | None = None) -> dict:
+    """``{cluster id: sorted index array}`` from a label vector (N,) (-1 = no cluster, left out), a dict
+    ``{id: indices}`` or a list of index arrays (ids 0..C-1; overlap allowed, e.g. Mapper node members).
+    n: the number of points. An empty cluster, a length mismatch, an index out of range, a fraction (2.5), a
+    bool or a negative index (-1 would silently mean the last point) raise ValueError."""
+    if not isinstance(clusters, Mapping) and not (
+            isinstance(clusters, (list, tuple)) and clusters
+            and all(isinstance(c, (list, tuple, np.ndarray, range)) for c in clusters)):
+        lab = as_labels(clusters, name="clusters", unclustered=True)
+        if n is not None and len(lab) != n:
+            raise ValueError(f"The cluster label vector has {len(lab)} entries but there are {n} "
+                             f"points; they must match one to one.")
+        clusters = {int(c): np.flatnonzero(lab == c) for c in np.unique(lab[lab >= 0])}
+    out = {}
+    for cid, idx in (clusters.items() if isinstance(clusters, Mapping) else enumerate(clusters)):
+        raw = np.asarray(_numpy(idx)).ravel()
+        if raw.size and (raw.dtype == bool or not np.issubdtype(raw.dtype, np.number)
+                         or not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw)) or raw.min() < 0):
+            raise ValueError(f"Cluster {cid!r} must hold point indices, whole numbers >= 0; got e.g. "
+                             f"{raw[0]!r} (dtype {raw.dtype}). -1 means 'no cluster' only in a label vector.")
+        idx = np.unique(raw.astype(np.int64))
+        if idx.size == 0:
+            raise ValueError(f"Cluster {cid!r} is empty; drop empty clusters first.")
+        if n is not None and idx[-1] >= n:
+            raise ValueError(f"Cluster {cid!r} holds index {idx[-1]} but there are "
+                             f"only {n} points.")
+        out[cid] = idx
+    if not out:
+        raise ValueError("There are no clusters (every point has label -1, or the list is empty).")
+    return out

@@ -8,7 +8,8 @@ Files, in ``config.checkpoint_dir()``: ``<name>-<key>.pt`` (the state_dict, read
 ``<name>-<key>.json`` (config, history, versions, timing, ``weights_sha256``); ``key`` hashes (name,
 config, FORMAT), so another config is another file. Both are written under temporary names, flushed and
 renamed into place (a killed save leaves the old checkpoint, plus ``.*.tmp`` files deleted once an hour
-old). A load checks name, config and the weights' hash (:class:`CheckpointMismatch` says what to do).
+old). A load checks name, config, the weights' hash and the record's own hash ``record_sha256`` over
+everything in the .json, so an edited accuracy or history is refused (:class:`CheckpointMismatch` says what to do).
 ``retrain=True`` moves the old files aside as ``*.bak-<time>[-n]`` once the new ones are on disk. The
 folder is checked before training (:class:`CheckpointFolderError`: set TOOLKIT_DATA); a failed save
 returns the trained model with a warning.
@@ -29,11 +30,13 @@ import torch
 from torch import nn
 
 from . import __version__, config
+from .arrays import as_count
 
 __all__ = ["train_or_load", "net_name", "config_key", "checkpoint_paths", "weights_hash",
            "CheckpointMismatch", "CheckpointFolderError", "FORMAT"]
 
-FORMAT = 2  # bump when the meaning of saved files changes; old checkpoints then get new keys (2: hash required)
+FORMAT = 3  # bump when the meaning of saved files changes; old checkpoints then get new keys (2: hash required,
+#            3: the record (history, accuracies) is hashed too)
 STALE_TEMP_SECONDS = 3600
 NAME = re.compile(r"[a-z0-9_]+(-[a-z0-9_]+)*-seed\d+")
 _RETRAIN_HINT = ("Call again with retrain=True to train anew (the old files are kept as .bak copies), "
@@ -61,7 +64,7 @@ def _check_name(name) -> str:
 
 def net_name(family: str, seed: int) -> str:
     """The checkpoint name of a net: ``f"{family}-seed{seed}"``, checked against the scheme."""
-    return _check_name(f"{family}-seed{config.whole(seed, 'seed', minimum=0)}")
+    return _check_name(f"{family}-seed{as_count(seed, 'seed', minimum=0)}")
 
 
 def config_key(name: str, cfg: dict) -> str:
@@ -98,6 +101,12 @@ def weights_hash(state: dict) -> str:
         h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
+
+
+def _record_hash(record: dict) -> str:
+    """sha256 of a checkpoint record's JSON (keys sorted), without its own ``record_sha256``."""
+    body = {k: v for k, v in record.items() if k != "record_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=float).encode()).hexdigest()
 
 
 def _write_temp(path: Path, write: Callable) -> Path:
@@ -151,6 +160,10 @@ def _load(name, cfg, make_model, pt: Path, js: Path) -> tuple[nn.Module, dict]:
     if record.get("format") != FORMAT:
         raise CheckpointMismatch(f"{pt.name} has checkpoint format {record.get('format')}, this code writes "
                                  f"{FORMAT}. {_RETRAIN_HINT}")
+    if record.get("record_sha256") != _record_hash(record):
+        raise CheckpointMismatch(
+            f"{js.name} was edited after it was saved (its record hash differs): the accuracies and history "
+            f"in it can no longer be trusted. {_RETRAIN_HINT}")
     if record.get("name") != name or record.get("config") != json.loads(json.dumps(cfg, default=float)):
         raise CheckpointMismatch(
             f"{js.name} records another net (name {record.get('name')!r}, config {str(record.get('config'))[:200]}) "
@@ -219,7 +232,9 @@ def train_or_load(name: str, cfg: dict, make_model: Callable[[], nn.Module],
     try:
         # Both files complete on disk under temporary names before anything is moved: a save killed midway
         # leaves the previous checkpoint (if any) in place, and only stray *.tmp files.
-        text = json.dumps(record, indent=1, default=float).encode()
+        record = json.loads(json.dumps(record, default=float))   # as it will read back
+        record["record_sha256"] = _record_hash(record)
+        text = json.dumps(record, indent=1).encode()
         temps.append(_write_temp(pt, lambda f: torch.save(state, f)))
         temps.append(_write_temp(js, lambda f: f.write(text)))
         backups = _move_aside(pt, js)  # retrain=True, or a .pt left without its .json by a killed save

@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from .activations import as_membership
-from .arrays import as_array, as_labels
+from .arrays import as_array, as_count, as_fraction, as_labels
 
 __all__ = ["METHODS", "Clustering", "embed", "cluster", "MAPPER_SETTINGS", "sample", "purity",
            "majority_labels", "cluster_table", "overall_purity", "coverage", "agreement", "score_table", "match_clusters"]
@@ -219,8 +219,11 @@ def cluster(A, method: str = "kmeans", n_clusters: int = 10, *, seed: int = 0,
     A = as_array(A, "activations")
     if method not in METHODS:
         raise ValueError(f"Unknown clustering method {method!r}; use one of {METHODS}.")
-    if not 1 <= n_clusters <= len(A):
-        raise ValueError(f"n_clusters={n_clusters} must be between 1 and the number of points {len(A)}.")
+    n_clusters = as_count(n_clusters, f"n_clusters (at most the number of points, {len(A)})", maximum=len(A))
+    seed, n_neighbors = as_count(seed, "seed", minimum=0), as_count(n_neighbors, "n_neighbors", minimum=2)
+    perplexity = as_fraction(perplexity, "perplexity (t-SNE's, e.g. 30)", 0.0, float("inf"), open_lo=True)
+    if method in ("tsne", "umap") and len(A) < 4:
+        raise ValueError(f"{method} needs at least 4 points to embed; got {len(A)}. Use more points or 'kmeans'.")
     from threadpoolctl import threadpool_limits
 
     t0, emb, extra = time.perf_counter(), None, {}
@@ -247,9 +250,8 @@ def sample(X, y, n: int | None, seed: int = 0):
     (all when n is None or >= N). Torch tensors or NumPy arrays."""
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+    n = None if n is None else as_count(n, "n (points to draw, or None for all)")
     if n is None or n >= len(X):
         return X, y
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}.")
-    idx = np.sort(np.random.default_rng(seed).choice(len(X), size=int(n), replace=False))
+    idx = np.sort(np.random.default_rng(as_count(seed, "seed", minimum=0)).choice(len(X), size=n, replace=False))
     return X[idx], y[idx]

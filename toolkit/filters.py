@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import as_array
+from .arrays import as_array, as_count, as_fraction
 
 __all__ = ["grid_xy", "spatial_filters", "d_norm", "normalize", "dct_basis", "dct_coordinates",
            "filter_angle", "knn_density", "density_filtration", "primary_circle_filters",
@@ -116,21 +116,17 @@ def knn_density(F, k: int) -> np.ndarray:
     from sklearn.neighbors import NearestNeighbors
 
     F = as_array(F, "F", axes="(N points, d)")
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be a whole number of neighbours, got {k!r} ({type(k).__name__}).")
-    if not 1 <= int(k) < len(F):
+    k = as_count(k, "k (neighbours)")
+    if not 1 <= k < len(F):
         raise ValueError(f"k={k} must satisfy 1 <= k < number of points ({len(F)}): the density is the "
                          f"distance to the k-th nearest other point. Use a smaller k.")
-    return NearestNeighbors(n_neighbors=int(k) + 1).fit(F).kneighbors(F)[0][:, int(k)]
+    return NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)[0][:, k]
 
 
 def density_filtration(F, k: int = 200, p: float = 0.3, *, return_index: bool = False):
     """X(k, p): the round(p * N) points (at least 1) of F (N, d) nearest to their k-th neighbour, densest
     first: (M, d), and their row indices into F with ``return_index``. 1 <= k < N, 0 < p <= 1."""
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p must be a number in (0, 1], the fraction of points kept; got {p!r}.")
-    if not 0.0 < float(p) <= 1.0:
-        raise ValueError(f"p={p} must be in (0, 1]: it is the fraction of (densest) points kept.")
+    p = as_fraction(p, "p (the fraction of densest points kept)", open_lo=True)
     F = as_array(F, "F", axes="(N points, d)")
     idx = np.argsort(knn_density(F, k), kind="stable")[:max(1, int(round(float(p) * len(F))))]
     return (F[idx], idx) if return_index else F[idx]
@@ -138,10 +134,8 @@ def density_filtration(F, k: int = 200, p: float = 0.3, *, return_index: bool = 
 
 def primary_circle_filters(n: int = 64) -> np.ndarray:
     """n unit filters W_a = (x cos a + y sin a) / sqrt(6), a = 2 pi j / n: (n, 3, 3), mean 0, L2 and D norm 1."""
-    if int(n) < 1:
-        raise ValueError(f"n={n}: ask for at least one filter.")
-    x, y = grid_xy()
-    a = 2 * np.pi * np.arange(int(n)) / int(n)
+    n, (x, y) = as_count(n, "n (filters)"), grid_xy()
+    a = 2 * np.pi * np.arange(n) / n
     return (np.cos(a)[:, None, None] * x + np.sin(a)[:, None, None] * y) / np.sqrt(6.0)
 
 
@@ -159,9 +153,7 @@ def klein_bottle_filter(t1: float, t2: float) -> np.ndarray:
 
 def klein_bottle_filters(n1: int = 8, n2: int = 8) -> np.ndarray:
     """Klein bottle filters on the grid t1 = pi i / n1, t2 = 2 pi j / n2: (n1 * n2, 3, 3), row i * n2 + j."""
-    n1, n2 = int(n1), int(n2)
-    if n1 < 1 or n2 < 1:
-        raise ValueError(f"n1={n1}, n2={n2}: both must be at least 1.")
+    n1, n2 = as_count(n1, "n1"), as_count(n2, "n2")
     return np.stack([klein_bottle_filter(np.pi * i / n1, 2 * np.pi * j / n2)
                      for i in range(n1) for j in range(n2)])
 

@@ -40,13 +40,7 @@ def available_backends() -> list[str]:
 
 
 def _check_resolution(r) -> int:
-    r = int(r) if isinstance(r, float) and r.is_integer() else r
-    if isinstance(r, bool) or not isinstance(r, numbers.Integral):
-        raise TypeError(f"resolution must be a whole number of intervals per lens dimension (e.g. 10); "
-                        f"got {r!r}.")
-    if r < 1:
-        raise ValueError(f"resolution must be >= 1 (the number of intervals per lens dimension); got {r}.")
-    return int(r)
+    return as_count(r, "resolution (intervals per lens dimension, e.g. 10)")
 
 
 def _check_gain(gain) -> float:
@@ -191,6 +185,8 @@ def compute_lens(X, lens="pca", *, n_components: int | None = None, k: int = 15,
     (e.g. t-SNE or UMAP coordinates, computed once).
     """
     X = as_array(X, "X", min_len=2)
+    n_components = None if n_components is None else as_count(n_components, "n_components")
+    k, random_state = as_count(k, "k (neighbours)"), as_count(random_state, "random_state", minimum=0)
     if isinstance(lens, tuple) and len(lens) == 2 and lens[0] == "neuron":
         lens = f"neuron:{lens[1]}"
     if isinstance(lens, str):

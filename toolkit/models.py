@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import whole
+from .arrays import as_count as whole
 
 
 def _dropout(p) -> nn.Module:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import as_array
+from .arrays import as_array, as_fraction
 
 __all__ = ["persistence_diagram", "layer_neural_persistence", "neural_persistence"]
 
@@ -59,11 +59,13 @@ def layer_neural_persistence(W, *, p: float = 2.0, scale: float | None = None) -
     Returns {"np": ||1 - w'||_p, "normalized": np / (V - 1)^(1/p) in [0, 1], "n_vertices": V,
     "diagram": the (V - 1, 2) diagram}.
     """
-    if not p >= 1:
-        raise ValueError(f"p must be >= 1 (a p-norm), got {p}.")
+    p = p if p == np.inf else as_fraction(p, "p (a p-norm: >= 1, or np.inf)", 1.0, np.inf, open_hi=True)
     D = persistence_diagram(W, scale=scale)
-    value = float(np.sum((D[:, 0] - D[:, 1]) ** p) ** (1.0 / p))
-    V = len(D) + 1
+    V, gap = len(D) + 1, D[:, 0] - D[:, 1]
+    if p == np.inf:   # the max norm; (V - 1)^(1/inf) = 1 (the sum formula would give 1.0 for any layer)
+        value = float(gap.max())
+        return {"np": value, "normalized": value, "n_vertices": V, "diagram": D}
+    value = float(np.sum(gap ** p) ** (1.0 / p))
     return {"np": value, "normalized": value / (V - 1) ** (1.0 / p), "n_vertices": V, "diagram": D}
 
 

@@ -9,7 +9,6 @@ on weight and bias (bias 0), so ``train.fit`` leaves it as built.
 from __future__ import annotations
 
 import math
-import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -19,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import config
-from .arrays import as_array
+from .arrays import as_array, as_count, as_fraction
 
 __all__ = ["VARIANTS", "FIXED_VARIANTS", "klein_grid", "filter_bank", "check_bank", "freeze_first_layer",
            "variant_model", "AppendedFilters", "appended_model", "train_curve", "steps_to_threshold"]
@@ -36,15 +35,15 @@ def _check_variant(name: str) -> str:
 
 def _widths(widths) -> tuple[int, int, int]:
     w = tuple(widths) if hasattr(widths, "__len__") else ()
-    if len(w) != 3 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in w):
+    if len(w) != 3:
         raise ValueError(f"widths must be three positive integers (a, b, c) of M(a, b, c), got {widths!r}.")
-    return tuple(int(v) for v in w)
+    return tuple(as_count(v, f"widths[{i}]") for i, v in enumerate(w))
 
 
 def klein_grid(n: int) -> tuple[int, int]:
     """The (n1, n2) grid of a Klein-bottle bank of n filters: n1 * n2 = n, 2 <= n1 <= n2, as square as
     possible (t1 takes n1 values in [0, pi), t2 takes n2 values in [0, 2 pi))."""
-    n = int(n)
+    n = as_count(n, "n (filters)")
     n1 = max((d for d in range(2, math.isqrt(max(n, 0)) + 1) if n % d == 0), default=0)
     if not n1:
         raise ValueError(f"n={n}: the Klein-bottle bank is an n1 x n2 grid of (t1, t2) with n1, n2 >= 2, "
@@ -61,9 +60,7 @@ def filter_bank(name: str, n: int = 64, *, seed: int = 0) -> torch.Tensor:
     """
     from . import filters
 
-    name, n = _check_variant(name), int(n)
-    if n < 1:
-        raise ValueError(f"n={n}: a filter bank needs at least one filter.")
+    name, n = _check_variant(name), as_count(n, "n (filters)")
     if name == "normal":
         raise ValueError("The 'normal' variant trains conv1, so it has no fixed filter bank; "
                          f"ask for one of {', '.join(FIXED_VARIANTS)}.")
@@ -72,7 +69,7 @@ def filter_bank(name: str, n: int = 64, *, seed: int = 0) -> torch.Tensor:
     elif name == "klein":
         w = torch.as_tensor(filters.klein_bottle_filters(*klein_grid(n)), dtype=torch.float64)
     else:
-        w = torch.randn(n, 3, 3, generator=torch.Generator().manual_seed(int(seed)), dtype=torch.float64)
+        w = torch.randn(n, 3, 3, generator=torch.Generator().manual_seed(as_count(seed, "seed", minimum=0)), dtype=torch.float64)
     w = w - w.mean(dim=(1, 2), keepdim=True)
     return (w / w.flatten(1).norm(dim=1).view(-1, 1, 1)).float()
 
@@ -121,7 +118,7 @@ def variant_model(name: str, *, widths: Sequence[int] = (64, 32, 64), bank=None,
     if name == "normal" and bank is not None:
         raise ValueError("The 'normal' variant trains conv1 from a random start; a bank only makes "
                          "sense for a fixed variant (circle, klein, gaussian).")
-    with config.seeded(int(seed)):
+    with config.seeded(seed):
         model = CNN(a, b, c, in_channels=in_channels, dropout=dropout, input_size=input_size)
     if name != "normal":
         freeze_first_layer(model, filter_bank(name, a, seed=seed) if bank is None else bank)
@@ -138,7 +135,8 @@ class AppendedFilters(nn.Module):
     def __init__(self, bank, in_channels: int = 1):
         super().__init__()
         self.register_buffer("weight", check_bank(bank, in_channels=in_channels))
-        self.in_channels, self.out_channels = int(in_channels), int(in_channels) + len(self.weight)
+        self.in_channels = as_count(in_channels, "in_channels")
+        self.out_channels = self.in_channels + len(self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
@@ -163,9 +161,9 @@ def appended_model(name: str, *, widths: Sequence[int] = (64, 32, 64), bank=None
             raise ValueError("The 'normal' baseline appends no channels; do not pass a bank.")
         return variant_model("normal", widths=widths, seed=seed, dropout=dropout, in_channels=in_channels,
                              input_size=input_size)
-    bank = filter_bank(name, widths[0] if n_filters is None else int(n_filters), seed=seed) if bank is None else bank
+    bank = filter_bank(name, widths[0] if n_filters is None else as_count(n_filters, "n_filters"), seed=seed) if bank is None else bank
     appended = AppendedFilters(bank, in_channels=in_channels)
-    with config.seeded(int(seed)):
+    with config.seeded(seed):
         net = CNN(*widths, in_channels=appended.out_channels, dropout=dropout, input_size=input_size)
     model = nn.Sequential(OrderedDict(appended=appended, net=net))
     model.variant = name
@@ -186,13 +184,10 @@ def train_curve(model: nn.Module, X, y, *, iterations: int, val=None, eval_every
     """
     from .train import as_tensors, evaluate, fit
 
-    iterations, eval_every = int(iterations), int(eval_every)
-    if iterations < 1 or eval_every < 1:
-        raise ValueError(f"iterations and eval_every must be >= 1 (evaluate every so many steps), got "
-                         f"{iterations} and {eval_every}.")
-    if stop_at is not None and (val is None or not 0 < float(stop_at) <= 1):
-        raise ValueError(f"stop_at={stop_at!r} needs held-out data `val=(X, y)` and must be an accuracy "
-                         f"fraction in (0, 1] (e.g. 0.9).")
+    iterations, eval_every = as_count(iterations, "iterations"), as_count(eval_every, "eval_every")
+    stop_at = None if stop_at is None else as_fraction(stop_at, "stop_at (an accuracy)", open_lo=True)
+    if stop_at is not None and val is None:
+        raise ValueError(f"stop_at={stop_at!r} needs held-out data `val=(X, y)` to measure the accuracy on.")
     dev = config.device(device) if not isinstance(device, torch.device) else device
     Xv, yv = as_tensors(*val, device=dev, name="val") if val is not None else (None, None)
     out = {"step": [], "val_acc": [], "last_step": 0, "stopped": False}
@@ -223,11 +218,16 @@ def steps_to_threshold(steps, acc, threshold: float) -> tuple[int, bool]:
 
     steps (T,) increasing ints (the answer is only as fine as the evaluation grid); acc (T,) fractions.
     """
-    steps = as_array(steps, "steps", ndim=1, axes="(T evaluated steps,)", dtype=np.int64)
+    steps = as_array(steps, "steps", ndim=1, axes="(T evaluated steps,)")
     acc = as_array(acc, "acc", ndim=1, axes="(T accuracies,)")
+    threshold = as_fraction(threshold, "threshold (an accuracy)", open_lo=True)
     if len(steps) != len(acc):
         raise ValueError(f"steps and acc must have the same length, got {len(steps)} and {len(acc)}.")
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold={threshold} must be an accuracy fraction in (0, 1] (e.g. 0.9).")
+    if np.any(steps != np.round(steps)) or np.any(steps < 0) or np.any(np.diff(steps) <= 0):
+        raise ValueError(f"steps must be increasing whole numbers >= 0 (the evaluated steps in order); got "
+                         f"{steps.tolist()[:6]}. Sort steps and acc together: o = np.argsort(steps).")
+    if np.any(acc < 0) or np.any(acc > 1):
+        raise ValueError(f"acc must hold accuracy fractions in [0, 1] (0.95, not 95); got max {acc.max():g}.")
+    steps = steps.astype(np.int64)
     hit = np.flatnonzero(acc >= threshold)
     return (int(steps[hit[0]]), True) if hit.size else (int(steps[-1]), False)

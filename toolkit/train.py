@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import config
-from .arrays import as_labels
+from .arrays import as_count, as_labels
 
 __all__ = ["fit", "evaluate", "predict", "as_tensors"]
 
@@ -60,13 +60,19 @@ def _autocast(dev: torch.device):
     return torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
 
 
-def _prepare(model, X, y, device, what="Labels y go"):
-    """(device, X, y) with the labels checked against the model's number of outputs (X alone if y is None)."""
+def _prepare(model, X, y, device, what="Labels y go", labels=True):
+    """(device, X, y) with the labels checked against the model's number of outputs; a Dataset X gives
+    its own y; labels=False: X alone (y None). Missing labels where they are needed raise ValueError."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
     p = next(iter(model.parameters()), None)
     dev = config.device(device) if device is not None or p is None else p.device
-    if y is None:
+    if hasattr(X, "X") and hasattr(X, "y") and y is None:
+        X, y = X.X, X.y
+    if y is None and labels:
+        raise ValueError(f"{'y_val' if what.startswith('y_val') else 'y'} is None: pass the labels (N,) "
+                         f"class indices, or a toolkit.data.Dataset as X (its .y is used).")
+    if not labels or y is None:
         return dev, as_tensors(X, device=dev), None
     X, y = as_tensors(X, y, device=dev)
     was = model.training
@@ -94,7 +100,7 @@ def _outputs(model, X, batch_size: int, dev) -> list:
 
 
 def _scores(model, X, y, dev, batch_size=2048) -> tuple[float, float]:
-    batch_size = config.whole(batch_size, "batch_size")
+    batch_size = as_count(batch_size, "batch_size")
     outs, ys = _outputs(model, X, batch_size, dev), y.split(batch_size)
     loss = sum(float(F.cross_entropy(o, t, reduction="sum")) for o, t in zip(outs, ys))
     return loss / len(y), sum(int((o.argmax(1) == t).sum()) for o, t in zip(outs, ys)) / len(y)
@@ -108,8 +114,8 @@ def evaluate(model: nn.Module, X, y, *, batch_size: int = 2048, device=None) -> 
 
 def predict(model: nn.Module, X, *, batch_size: int = 2048, device=None) -> torch.Tensor:
     """The model's outputs (log-probabilities, (N, classes)) as a float32 CPU tensor."""
-    dev, X, _ = _prepare(model, X, None, device)
-    return torch.cat(_outputs(model, X, config.whole(batch_size, "batch_size"), dev)).cpu()
+    dev, X, _ = _prepare(model, X, None, device, labels=False)
+    return torch.cat(_outputs(model, X, as_count(batch_size, "batch_size"), dev)).cpu()
 
 
 def _loop(update: Callable, gens: list, N: int, batch_size: int, total: int, dev, *, lr: float,
@@ -180,20 +186,20 @@ def fit(model: nn.Module, X, y, *, epochs: int = 1, batch_size: int = 128, lr: f
     the epoch), "step" (optimizer steps so far), "seconds"; with validation data "val_loss", "val_acc",
     and with ``eval_every`` "curve_step", "curve_val_loss", "curve_val_acc".
     """
-    epochs = config.whole(epochs, "epochs") if iterations is None else None
-    iterations = None if iterations is None else config.whole(iterations, "iterations")
-    batch_size = config.whole(batch_size, "batch_size")
-    eval_every = None if eval_every is None else config.whole(eval_every, "eval_every")
+    epochs = as_count(epochs, "epochs") if iterations is None else None
+    iterations = None if iterations is None else as_count(iterations, "iterations")
+    batch_size = as_count(batch_size, "batch_size")
+    eval_every = None if eval_every is None else as_count(eval_every, "eval_every")
     lr, weight_decay = _rate(lr, "lr", positive=True), _rate(weight_decay, "weight_decay")
     l1, activity_l1 = _rate(l1, "l1"), _rate(activity_l1, "activity_l1")
-    seed = config.whole(seed, "seed", minimum=0)
+    seed = as_count(seed, "seed", minimum=0)
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be a function on_step(step, model), got {type(on_step).__name__}.")
     dev = config.device(device)
     dev, X, y = _prepare(model.to(dev) if isinstance(model, nn.Module) else model, X, y, dev)
     has_val = X_val is not None
     if has_val:
-        if y_val is None:
+        if y_val is None and not hasattr(X_val, "y"):
             raise ValueError("X_val was given without y_val.")
         _, X_val, y_val = _prepare(model, X_val, y_val, dev, what="y_val goes")
         if X_val.shape[1:] != X.shape[1:]:
