@@ -349,6 +349,48 @@ def write_course(course: Path, notebooks: list[Path] | None = None, home: Path |
     return names
 
 
+# What the students' branch holds: the package and its install files, the docs, the Colab setting and tool.
+# Never the instructor notebooks, the release/grading tools, the plain keys (tools/exercise_keys.py) or tests.
+BRANCH_FILES = ("README.md", "pyproject.toml", "environment.yml", "constraints.txt", "LICENSE", ".gitignore",
+                "tools/notebook_setup.py", "tools/colab_links.py")
+BRANCH_DIRS = ("toolkit", "docs", "data")
+
+
+def student_branch(out: Path, repo: str, branch: str = "student") -> list[str]:
+    """Write the tree of the students' branch to ``out``: the files in BRANCH_FILES / BRANCH_DIRS tracked
+    by git, and the hand-out (``student_notebook``) as ``notebooks/``, every Colab badge and setup cell
+    pointed at ``repo``@``branch``. Returns the files written. Publish it with git (docs/INSTRUCTOR.md)."""
+    import shutil
+    import subprocess
+
+    import nbformat
+
+    out = Path(out).resolve()
+    if out == ROOT or ROOT in out.parents and not str(out.relative_to(ROOT)).startswith("build"):
+        raise SystemExit(f"--student-branch {out}: write it outside the kit or under build/")
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    if out.exists():
+        shutil.rmtree(out)
+    written = []
+    for f in tracked:
+        if f in BRANCH_FILES or f.split("/")[0] in BRANCH_DIRS:
+            (out / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, out / f)
+            written.append(f)
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nbformat.write(student_notebook(nbformat.read(p, as_version=4), p.stem), out / "notebooks" / p.name)
+        written.append(f"notebooks/{p.name}")
+    spec = __import__("importlib.util").util.spec_from_file_location("colab_links", ROOT / "tools" / "colab_links.py")
+    colab_links = __import__("importlib.util").util.module_from_spec(spec)
+    spec.loader.exec_module(colab_links)
+    colab_links.set_repo(repo, branch, out)
+    bad = colab_links.check(out)
+    if bad:
+        raise SystemExit("\n".join(bad))
+    return written
+
+
 def main() -> int:
     import nbformat
 
@@ -358,7 +400,22 @@ def main() -> int:
                     help="write the instructor's nbgrader course directory instead (see --course)")
     ap.add_argument("--course", default="build/nbgrader", help="nbgrader course directory (default: "
                     "build/nbgrader); must not lie inside the hand-out folder")
+    ap.add_argument("--student-branch", metavar="DIR", help="write the tree of the students' branch to DIR "
+                    "(the hand-out as notebooks/, the package, no instructor notebook or key); needs --repo")
+    ap.add_argument("--repo", help="owner/name of the GitHub repository students open (with --student-branch)")
+    ap.add_argument("--branch", default="student", help="the students' branch (default: student)")
     args = ap.parse_args()
+    if args.student_branch:
+        if not args.repo:
+            ap.error("--student-branch needs --repo owner/name (make student-branch REPO=owner/name)")
+        out = Path(args.student_branch)
+        out = out if out.is_absolute() else ROOT / out
+        files = student_branch(out, args.repo, args.branch)
+        print(f"students' branch tree ({len(files)} files) -> {out}; Colab links -> {args.repo}@{args.branch}.\n"
+              f"Publish it (docs/INSTRUCTOR.md, 'Handing out on Colab'):\n  cd {out} && git init -q && "
+              f"git checkout -q -b {args.branch} && git add -A && git commit -qm 'hand-out' && "
+              f"git push --force git@github.com:{args.repo}.git {args.branch}")
+        return 0
     if args.nbgrader:
         course, hand_out = (ROOT / args.course).resolve(), (ROOT / args.out).resolve()
         if course == hand_out or hand_out in course.parents:
