@@ -237,9 +237,9 @@ def parse_letter(answer: Any, letters, what: str = "your answer") -> str:
     letters = [str(l).lower() for l in letters]
     shown = ", ".join(f'"{l}"' for l in letters)
     if answer is None:
-        raise Wrong(f"{what} is None: set it to one letter ({shown}) as a string before running the cell.")
+        raise Wrong(f"{what} is None: set it to one letter, one of {shown} (a string), before running the cell.")
     if not isinstance(answer, str):
-        raise Wrong(f"Set {what} to one letter as a string ({shown}); got {_describe(answer)}.")
+        raise Wrong(f"Set {what} to one letter, one of {shown}, as a string; got {_describe(answer)}.")
     key = answer.strip().strip("()[].:,;'\" ").strip().lower()
     if key not in letters:
         raise Wrong(f"{what} = {answer!r} is not one of the options {shown}. Give one letter as a string.")
