@@ -2,10 +2,14 @@
 #   make course   - set up, then execute every notebook at classroom size -> build/ (+ a results table)
 #   make test     - set up, then run the whole test suite in fast mode (what CI runs)
 #   make lab      - set up, then open JupyterLab on the notebooks
-#   make student  - write the student release (solutions stripped) to student/: what you hand out
+#   make student  - write the hand-out to student/: nbgrader's release notebooks (solutions stripped, locked
+#                   test cells, nbgrader metadata), the same as build/nbgrader/release/: what you hand out
 #   make grade-release - write the instructor's nbgrader course directory to build/nbgrader/ (PRIVATE:
 #                   solutions and hidden tests) and generate one assignment per notebook in it
+#   make student-branch REPO=owner/name [BRANCH=student] - write the students' branch to build/student-branch/
+#                   (the hand-out as notebooks/, Colab links -> REPO@BRANCH, no instructor notebook or key)
 #   make colab-links REPO=owner/name [BRANCH=main] - point every Colab badge and install line at a fork
+#   make release-check - the student-release and real-nbgrader tests (pytest -m release; minutes)
 #   make bench    - run the speed benchmarks (prints measured ratios)
 #   make browser-check - run every notebook in JupyterLab in headless Chromium; check widgets, progress bars,
 #                   plots redrawn in place (tools/browser_check.py; needs Chromium)
@@ -25,7 +29,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 SHARED_MNIST ?= ../shared/data/mnist-t10k
 
-.PHONY: env course test lab student grade-release colab-links bench browser-check colab-sim long-filters site site-check clean
+.PHONY: env course test lab student grade-release student-branch release-check colab-links bench browser-check colab-sim long-filters site site-check clean
 
 env: $(STAMP)
 
@@ -55,6 +59,20 @@ lab: env
 
 student: env
 	$(PY) tools/release.py --out student
+
+# BRANCH given on the command line, else "student" (not colab-links' default "main": the kit's own branch)
+student-branch: env
+	@test -n "$(REPO)" || { echo "usage: make student-branch REPO=owner/name [BRANCH=student]"; exit 2; }
+	$(PY) tools/release.py --student-branch build/student-branch --repo "$(REPO)" \
+		--branch "$(if $(filter command line,$(origin BRANCH)),$(BRANCH),student)"
+
+# The hand-out and nbgrader tests (marker `release`): every student notebook run, the real nbgrader grading
+# solved, adversarial and stub submissions of 01, 04 and 05.
+release-check: env
+	rm -rf build/test-data build/test-build
+	TOOLKIT_FAST=1 TOOLKIT_OFFLINE=1 TOOLKIT_STRICT_CHECKS=1 TOOLKIT_DATA=$(CURDIR)/build/test-data \
+	TOOLKIT_BUILD=$(CURDIR)/build/test-build MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_DISABLE=1 \
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 -m release tests
 
 GRADE_DIR ?= build/nbgrader
 grade-release: env

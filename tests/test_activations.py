@@ -334,6 +334,8 @@ def test_ex03_q2_q3(monkeypatch):
     from toolkit.exercises import ExerciseFailed, ex03
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+    for q in (ex03.q2, ex03.q3):
+        monkeypatch.setattr(q, "_forbid", None)  # the toolkit's own function as the reference answer (students may not: #22)
 
     def best(acts, clusters, cid, k=5, n_best=5):
         return A.cluster_neurons(acts, clusters, k=k, n_best=n_best).best_of(cid)

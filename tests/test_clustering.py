@@ -245,6 +245,7 @@ def test_ex03_q1_accepts_right_rejects_single_point_bug(monkeypatch):
     from toolkit.exercises import ExerciseFailed, ex03
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+    monkeypatch.setattr(ex03.q1, "_forbid", None)  # the toolkit's own function as the reference answer (students may not: #22)
     assert ex03.q1(C.purity)
     assert ex03.q1(lambda c, l: [C.purity(c, l)[k] for k in sorted(set(c))])  # a list is fine too
     with pytest.raises(ExerciseFailed, match="100%|purity"):

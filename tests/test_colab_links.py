@@ -62,3 +62,24 @@ def test_check_finds_a_stray_link(kit_copy):
 def test_bad_repo_is_refused(repo, kit_copy):
     with pytest.raises(ValueError, match="owner/name"):
         colab_links.set_repo(repo, "main", kit_copy)
+
+
+@pytest.mark.release
+def test_students_branch_holds_the_hand_out_and_no_key(tmp_path):
+    """`make student-branch REPO=... BRANCH=student`: notebooks/ is the nbgrader hand-out, every Colab link and
+    install line opens the students' branch, and no instructor notebook, solution or plain key is in it."""
+    spec = importlib.util.spec_from_file_location("release", ROOT / "tools" / "release.py")
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    out = tmp_path / "student-branch"
+    files = release.student_branch(out, "my-school/topo-course", "student")
+    assert "toolkit/exercises/__init__.py" in files and "pyproject.toml" in files
+    assert not (out / "tools" / "release.py").exists() and not (out / "tools" / "exercise_keys.py").exists()
+    assert not (out / "tests").exists()
+    assert colab_links.check(out) == []
+    for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(out / "notebooks" / p.name, as_version=4)
+        text = "\n".join(c.source for c in nb.cells)
+        assert "### BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "Model reasoning" not in text
+        assert "blob/student/notebooks" in nb.cells[0].source
+        assert any(c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells), "not gradable"

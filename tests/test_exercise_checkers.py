@@ -169,7 +169,7 @@ def test_ex01_q3_float32_and_nan_positions(monkeypatch, capsys):
 def test_ex01_q2_prediction_is_graded_against_the_measurement(monkeypatch, capsys):
     """The judgement exercise: a prediction graded against net A's accuracy measured now (fast size)."""
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
-    acc_all, acc_own, frac_own = ex01.measured_net_A_accuracy()
+    acc_all, acc_own, frac_own = ex01._measure_net_A()
     assert 0 <= acc_all <= 1 and 0.3 < frac_own < 0.7
     # the reasoned estimate passes; the two naive guesses (as good as on 0-4; chance) fail
     assert ex01.q2(acc_own * frac_own) is True
@@ -182,3 +182,315 @@ def test_ex01_q2_prediction_is_graded_against_the_measurement(monkeypatch, capsy
                      (-0.2, "between 0 and 1"), (True, "bool")):
         assert ex01.q2(bad) is False
         assert msg in capsys.readouterr().out
+
+
+# ---- #22: checker bugs, both ways (the right answer passes, float32 included; the wrong one fails) ----
+def _fails(ex, answer, capsys, *needles):
+    assert ex.check(answer) is False
+    out = capsys.readouterr().out
+    for n in needles:
+        assert n in out, out
+    assert f"check.{ex.name}.hint()" in out          # the hint pointer names the object the student has
+    return out
+
+
+@pytest.fixture
+def lenient(monkeypatch):
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
+
+
+def test_ex01_q1_argmax_over_the_wrong_dim_is_explained(lenient, capsys):
+    _fails(ex01.q1, lambda lp, y: (lp.argmax(dim=0) == y).float().mean().item(), capsys, "dim=1")
+
+
+def _np_layer(W, dtype=np.float64):
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    A = (np.abs(W) / np.abs(W).max()).astype(dtype)
+    n_out, n_in = A.shape
+    G = np.zeros((n_out + n_in,) * 2, dtype=dtype)
+    G[:n_out, n_out:] = 2 - A                       # max spanning tree of A = min spanning tree of 2 - A
+    T = minimum_spanning_tree(G).toarray()
+    pers = 1 - (2 - T[T > 0])
+    return np.float32(np.sqrt(np.sum(pers.astype(dtype) ** 2)) / np.sqrt(n_out + n_in - 1))
+
+
+def test_ex02_q4_accepts_float32_and_rejects_wrong(lenient, capsys):
+    from toolkit.exercises import ex02
+    assert ex02.q4(lambda W: _np_layer(W, np.float32)) is True
+    _fails(ex02.q4, lambda W: 1.01 * _np_layer(W), capsys, "normalized")
+
+
+def _corr_match(W_a, W_b):
+    from scipy.optimize import linear_sum_assignment
+    A = W_a - W_a.mean(1, keepdims=True)
+    B = W_b - W_b.mean(1, keepdims=True)
+    A /= np.linalg.norm(A, axis=1, keepdims=True)
+    B /= np.linalg.norm(B, axis=1, keepdims=True)
+    return linear_sum_assignment(A @ B.T, maximize=True)[1]
+
+
+def test_ex02_q1_rejects_a_raw_dot_product_matcher(lenient, capsys):
+    from scipy.optimize import linear_sum_assignment
+    from toolkit.exercises import ex02
+    assert ex02.q1(_corr_match) is True
+    assert ex02.q1(lambda a, b: _corr_match(a.astype(np.float32), b.astype(np.float32))) is True
+    raw = lambda a, b: linear_sum_assignment(a @ b.T, maximize=True)[1]
+    _fails(ex02.q1, raw, capsys, "matched to the wrong partner")
+
+
+def _cka(X, Y):
+    X, Y = X - X.mean(0), Y - Y.mean(0)
+    return np.linalg.norm(Y.T @ X) ** 2 / (np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y))
+
+
+def test_ex02_q2_rejects_a_constant_and_an_input_overwrite(lenient, capsys):
+    from toolkit.exercises import ex02
+    assert ex02.q2(_cka) is True
+    assert ex02.q2(lambda X, Y: np.float32(_cka(X.astype(np.float32), Y.astype(np.float32)))) is True
+
+    def one_and_overwrite(X, Y):
+        Y[...] = X[:, :Y.shape[1]] if X.shape[1] >= Y.shape[1] else Y
+        X[...] = 0.0
+        return 1.0
+    _fails(ex02.q2, one_and_overwrite, capsys)
+
+    def centred_in_place(X, Y):
+        X -= X.mean(0)
+        Y -= Y.mean(0)
+        return _cka(X, Y)
+    _fails(ex02.q2, centred_in_place, capsys, "changed the arrays")
+
+
+def test_ex03_q2_wrong_axis_is_named(lenient, capsys):
+    from toolkit.exercises import ex03
+
+    def right(acts, clusters, cluster_id, k=5, n_best=5):
+        top = np.argsort(-acts, axis=1)[:, :k]
+        return np.argsort(-np.bincount(top[clusters == cluster_id].ravel(), minlength=acts.shape[1]))[:n_best]
+
+    def axis0(acts, clusters, cluster_id, k=5, n_best=5):
+        top = np.argsort(-acts, axis=0)[:k, :]
+        return np.argsort(-np.bincount(top.ravel()))[:n_best]
+    assert ex03.q2(right) is True
+    _fails(ex03.q2, axis0, capsys, "axis")
+
+
+def _density(F, k, p, dtype=np.float64):
+    from sklearn.neighbors import NearestNeighbors
+    F = np.asarray(F, dtype=dtype)
+    dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)
+    return F[np.argsort(dist[:, k])[:max(1, int(round(p * len(F))))]]
+
+
+def test_ex05_q2_accepts_float32_and_rejects_wrong(lenient, capsys):
+    from toolkit.exercises import ex05
+    assert ex05.q2(_density) is True
+    assert ex05.q2(lambda F, k, p: _density(F, k, p, np.float32)) is True
+    _fails(ex05.q2, lambda F, k, p: _density(F, k - 1, p) if k > 1 else _density(F, k, p), capsys, "Off by one")
+    _fails(ex05.q2, lambda F, k, p: _density(F, k, p) + 0.01, capsys, "rows of F")
+
+
+def test_ex06_q3_rejects_text(lenient, capsys):
+    from toolkit.exercises import ex06
+
+    def right(steps, acc, threshold):
+        for s, a in zip(steps, acc):
+            if a >= threshold:
+                return int(s)
+        return None
+    assert ex06.q3(right) is True
+    assert ex06.q3(lambda s, a, t: (lambda r: None if r is None else np.int64(r))(right(s, a, t))) is True
+    _fails(ex06.q3, lambda s, a, t: (lambda r: None if r is None else str(r))(right(s, a, t)), capsys, "not '50'")
+
+
+LETTER_EXERCISES = [("ex04", "q4", "b"), ("ex05", "q4", "B"), ("ex06", "q2", "b")]
+
+
+@pytest.mark.parametrize("module,qid,right", LETTER_EXERCISES)
+def test_one_letter_parser(module, qid, right, lenient, capsys):
+    """ "b", "B", "(B)", " b. " pass everywhere; another letter, two letters, a word, None fail."""
+    ex = getattr(importlib.import_module(f"toolkit.exercises.{module}"), qid)
+    for form in (right.lower(), right.upper(), f"({right.upper()})", f" {right.lower()}. ", f"{right})"):
+        assert ex.check(form) is True, form
+    for bad in ("a", "bc", "because", None, 2, ""):
+        assert ex.check(bad) is False, bad
+    capsys.readouterr()
+
+
+def test_ex02_q3_and_ex03_q4_accept_their_keys_only(lenient, capsys):
+    from toolkit.exercises import ex02, ex03
+    keys = _plain_keys()
+    right02 = {alt: next(iter(keys[f"ex02.q3.{alt}"])) for alt in ex02.ALTERNATIVES}
+    assert ex02.q3(right02) is True
+    assert ex02.q3({k: f"({v.upper()})" for k, v in right02.items()}) is True
+    swapped = dict(right02, images=right02["chance"], chance=right02["images"])
+    _fails(ex02.q3, swapped, capsys, "2 of 4 controls")
+    r03 = "".join(sorted(keys["ex03.q4"]))
+    assert ex03.q4(r03) is True and ex03.q4(", ".join(r03)) is True and ex03.q4(set(r03)) is True
+    _fails(ex03.q4, r03[:-1], capsys, "missing")
+    _fails(ex03.q4, r03 + "a", capsys, "no control")
+
+
+# ---- toolkit wrappers: the toolkit's own function does not pass its exercise ----------------------------
+def _wrappers():
+    from toolkit import activations, alignment, clustering, filters, homology, mapper, neural_persistence, pretraining, train
+    from toolkit.exercises import ex02, ex03, ex04, ex05, ex06
+    return [
+        ("01.q1 train.evaluate", ex01.q1,
+         lambda lp, y: train.evaluate(torch.nn.Identity(), lp, y)[1]),
+        ("02.q1 alignment.match_neurons", ex02.q1, lambda a, b: alignment.match_neurons(a, b)),
+        ("02.q2 alignment.linear_cka", ex02.q2, lambda X, Y: alignment.linear_cka(X, Y)),
+        ("02.q4 layer_neural_persistence", ex02.q4,
+         lambda W: neural_persistence.layer_neural_persistence(W)["normalized"]),
+        ("03.q1 clustering.purity", ex03.q1, lambda c, l: clustering.purity(c, l)),
+        ("03.q3 activations.transformed_images", ex03.q3,
+         lambda x, W, n: activations.transformed_images(x[None], W, n)[0]),
+        ("04.q1 mapper.interval_limits", ex04.q1,
+         lambda lo, hi, r, g: np.stack(mapper.interval_limits(lo, hi, r, g), axis=1)),
+        ("04.q3 mapper.graph_cycles", ex04.q3, lambda G: mapper.graph_cycles(G)),
+        ("05.q2 filters.density_filtration", ex05.q2, lambda F, k, p: filters.density_filtration(F, k, p)),
+        ("05.q3 homology.circle_score", ex05.q3, lambda d: homology.circle_score([np.zeros((0, 2)), d])),
+        ("06.q3 pretraining.steps_to_threshold", ex06.q3,
+         lambda s, a, t: (lambda r: r[0] if r[1] else None)(pretraining.steps_to_threshold(s, a, t))),
+    ]
+
+
+@pytest.mark.parametrize("i", range(11), ids=lambda i: ["01.q1", "02.q1", "02.q2", "02.q4", "03.q1", "03.q3",
+                                                         "04.q1", "04.q3", "05.q2", "05.q3", "06.q3"][i])
+def test_toolkit_wrapper_does_not_pass(i, lenient, capsys):
+    label, ex, wrapper = _wrappers()[i]
+    assert ex.check(wrapper) is False, label
+    out = capsys.readouterr().out
+    assert "toolkit's own" in out and "yourself" in out, out
+
+
+def test_a_copy_of_the_toolkit_function_is_caught_too(lenient, capsys):
+    import inspect
+    from toolkit import mapper
+    from toolkit.exercises import ex04
+    ns = dict(vars(mapper))
+    exec(inspect.getsource(mapper.graph_cycles), ns)          # the toolkit's code pasted into the notebook
+    _fails(ex04.q3, ns["graph_cycles"], capsys, "toolkit's own")
+
+
+def test_a_hanging_function_times_out(lenient, capsys, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_CHECK_TIMEOUT", "1")
+
+    def hang(lp, y):
+        while True:
+            pass
+    _fails(ex01.q1, hang, capsys, "did not finish within 1 s")
+
+    def hang_and_swallow(lp, y):          # `except Exception` does not swallow the time limit
+        while True:
+            try:
+                while True:
+                    pass
+            except Exception:  # noqa: BLE001
+                pass
+    _fails(ex01.q1, hang_and_swallow, capsys, "did not finish")
+
+
+def test_kernel_patched_isclose_does_not_pass_a_wrong_answer(lenient, capsys, monkeypatch):
+    """is_close/expect_* use numpy functions bound at import; the grader's fresh interpreter does the rest."""
+    monkeypatch.setattr(np, "isclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    _fails(ex01.q1, lambda lp, y: 0.5, capsys)
+
+
+# ---- keys out of reach ---------------------------------------------------------------------------------
+def _keys_module():
+    spec = importlib.util.spec_from_file_location("exercise_keys", ROOT / "tools" / "exercise_keys.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _plain_keys():
+    k = _keys_module()
+    return {e: k.right_options(e) for e in k.KEYS}
+
+
+def test_sealed_tables_agree_with_the_instructor_keys():
+    """tools/exercise_keys.py (instructor-only) and the sealed tables agree; every option opens its own text."""
+    k = _keys_module()
+    for e, options in k.KEYS.items():
+        mod = importlib.import_module(f"toolkit.exercises.{e.split('.')[0]}")
+        assert sorted(mod._SEALED[e]) == k.sealed(e), f"{e}: run `python tools/exercise_keys.py --write`"
+        for opt, (ok, text) in options.items():
+            assert exercises.sealed_verdict(mod._SEALED[e], e, opt) == (ok, text)
+
+
+def test_keys_agree_with_the_instructor_notebooks():
+    """The right options are those the instructor notebooks' solution cells give."""
+    keys = _plain_keys()
+    sol = {}
+    for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for c in nbformat.read(p, as_version=4).cells:
+            if c.cell_type == "code" and BEGIN in c.source:
+                sol[p.name[:2]] = sol.get(p.name[:2], "") + c.source.split(BEGIN)[1].split(END)[0]
+    assert re.search(r'choice = "(\w)"', sol["04"]).group(1) in keys["ex04.q4"]
+    assert re.search(r'prediction = "(\w)"', sol["05"]).group(1).lower() in keys["ex05.q4"]
+    assert re.search(r'answer = "(\w)"', sol["06"]).group(1) in keys["ex06.q2"]
+    assert set(re.search(r'answer = "(\w+)"', sol["03"]).group(1)) == keys["ex03.q4"]
+    for alt in ("images", "chance", "initialization", "ceiling"):
+        assert re.search(rf'"{alt}": "(\w)"', sol["02"]).group(1) in keys[f"ex02.q3.{alt}"]
+
+
+def _installed_exercise_files():
+    import toolkit
+    return sorted(Path(toolkit.__file__).parent.rglob("*.py"))
+
+
+def test_no_key_can_be_read_from_the_installed_package():
+    """Grep every file of the installed package, and walk every checker object (module attributes,
+    closures, defaults, constants of their code), for the feedback texts of the right options and for
+    the measurement helpers that return an answer."""
+    k = _keys_module()
+    right_texts = [text for e, opts in k.KEYS.items() for o, (ok, text) in opts.items() if ok]
+    all_texts = [text for opts in k.KEYS.values() for _, text in opts.values()]
+    files = _installed_exercise_files()
+    assert files
+    for f in files:
+        src = f.read_text()
+        for t in all_texts:
+            assert t[:60] not in src, f"{f.name} holds a judgement feedback text in plain: {t[:60]!r}"
+        for word in ("_Q4_RIGHT", "_ALTERNATIVES", "_Q2_FEEDBACK", "_Q4_WHY", 'choice != "b"', "key != \"B\"",
+                     "measured_net_A_accuracy", "def circle_graph"):
+            assert word not in src, f"{f.name}: {word}"
+
+    seen = set()
+
+    def strings(obj, depth=0):
+        if depth > 6 or id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, str):
+            yield obj
+        elif isinstance(obj, dict):
+            for kk, v in obj.items():
+                yield from strings(kk, depth + 1)
+                yield from strings(v, depth + 1)
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            for v in obj:
+                yield from strings(v, depth + 1)
+        elif isinstance(obj, Exercise):
+            yield from strings(vars(obj), depth + 1)
+        elif callable(obj) and hasattr(obj, "__code__"):
+            code = obj.__code__
+            yield from strings(code.co_consts, depth + 1)
+            yield from strings(obj.__defaults__ or (), depth + 1)
+            for cell in obj.__closure__ or ():
+                try:
+                    yield from strings(cell.cell_contents, depth + 1)
+                except ValueError:
+                    pass
+        elif hasattr(obj, "co_consts"):
+            yield from strings(obj.co_consts, depth + 1)
+
+    for name in MODULES:
+        mod = importlib.import_module(f"toolkit.exercises.{name}")
+        found = set(strings(vars(mod)))
+        for t in right_texts:
+            assert not any(t[:40] in s for s in found), f"{name}: a right option's text is readable"
+        assert not any(n.startswith("measured") or n == "circle_graph" for n in dir(mod)), name

@@ -181,3 +181,51 @@ def test_student_errors_of_any_kind_are_reported(capsys, monkeypatch):
         assert EX(f) is False
         out = capsys.readouterr().out
         assert name in out and "Traceback" not in out
+
+
+def test_seal_opens_only_with_its_own_option():
+    from toolkit.exercises import seal, sealed_verdict, unseal
+
+    blob = seal("1|right because ...", "exX.q1", "b")
+    assert unseal(blob, "exX.q1", "b") == "1|right because ..." and unseal(blob, "exX.q1", " B ") is not None
+    assert unseal(blob, "exX.q1", "a") is None and unseal(blob, "exY.q1", "b") is None
+    table = [blob, seal("0|no: ...", "exX.q1", "a")]
+    assert sealed_verdict(table, "exX.q1", "b") == (True, "right because ...")
+    assert sealed_verdict(table, "exX.q1", "a") == (False, "no: ...")
+    with pytest.raises(Wrong):
+        sealed_verdict(table, "exX.q1", "z")
+
+
+@pytest.mark.parametrize("form", ["b", "B", "(b)", " B. ", "b)", "[b]"])
+def test_parse_letter_forms(form):
+    from toolkit.exercises import parse_letter
+
+    assert parse_letter(form, "abcd") == "b"
+
+
+@pytest.mark.parametrize("bad", [None, 2, "e", "bc", "", "because", ["b"]])
+def test_parse_letter_refuses(bad):
+    from toolkit.exercises import parse_letter
+
+    with pytest.raises(Wrong, match="one"):
+        parse_letter(bad, "abcd")
+
+
+def test_forbidden_function_and_time_limit_in_call_student(capsys, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
+
+    def helper(x):
+        return x * x
+
+    ex = Exercise("q9", _square_checker, hint="", forbid=lambda: [helper])
+    assert ex(lambda x: x * x) is True
+    assert ex(lambda x: helper(x)) is False                        # calls the "toolkit's own" function
+    assert "toolkit's own" in capsys.readouterr().out
+    monkeypatch.setenv("TOOLKIT_CHECK_TIMEOUT", "0.5")
+
+    def slow(x):
+        while True:
+            pass
+    assert EX(slow) is False
+    assert "did not finish within 0.5 s" in capsys.readouterr().out
+    assert EX(lambda x: x * x) is True                             # the alarm is gone afterwards

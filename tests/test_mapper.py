@@ -252,6 +252,7 @@ def test_ex04_checkers_accept_solutions_and_reject_wrong_answers(monkeypatch):
     from toolkit.exercises import ExerciseFailed, ex04
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
+    monkeypatch.setattr(ex04.q3, "_forbid", None)  # the toolkit's own function as the reference answer (students may not: #22)
 
     def cover(lo, hi, r, g):
         L = (hi - lo) / (r - (r - 1) * g)
@@ -262,7 +263,7 @@ def test_ex04_checkers_accept_solutions_and_reject_wrong_answers(monkeypatch):
     with pytest.raises(ExerciseFailed, match="overlap"):              # touching, not overlapping
         ex04.q1(lambda lo, hi, r, g: np.stack([lo + np.arange(r) * (hi - lo) / r,
                                                lo + np.arange(1, r + 1) * (hi - lo) / r], axis=1))
-    truth = ex04.circle_graph().summary()                              # computed, not typed in
+    truth = ex04._circle_graph().summary()                             # computed, not typed in
     assert ex04.q2({k: truth[k] for k in ("nodes", "edges", "components", "cycles")})
     with pytest.raises(ExerciseFailed, match="nodes"):
         ex04.q2({"nodes": truth["nodes"] + 2, "edges": 8, "components": 1, "cycles": 1})

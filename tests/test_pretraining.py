@@ -229,7 +229,9 @@ def test_ex06_q1_accepts_solution_and_rejects_mistakes():
             ex06.q1(bad)
 
 
-def test_ex06_q3_accepts_solution_and_rejects_mistakes():
+def test_ex06_q3_accepts_solution_and_rejects_mistakes(monkeypatch):
+    monkeypatch.setattr(ex06.q3, "_forbid", None)  # the toolkit's own function as the reference answer (students may not: #22)
+
     def reach(steps, acc, t):
         step, reached = P.steps_to_threshold(steps, acc, t)
         return step if reached else None

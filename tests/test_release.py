@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,31 +44,75 @@ def test_markers_move_inside_the_function_body():
     assert release.markers_inside_functions(other) == other
 
 
-def _hidden_code(qid, answer):
-    src = release.hidden_test(qid, "ex01", answer, ROOT / "toolkit", "Exercise")
+def _hidden_code(qid, answer, module="ex01"):
+    src = release.hidden_test(qid, module, answer, ROOT / "toolkit", "Exercise")
     return "\n".join(l for l in src.split("\n") if "HIDDEN TESTS" not in l)
 
 
-def test_hidden_test_uses_a_fresh_checker_that_kernel_patches_do_not_reach(monkeypatch, capsys):
+def _kernel(code: str) -> dict:
+    """A namespace as a notebook kernel has one: functions defined there live in __main__ (by value)."""
+    ns = {"__name__": "__main__"}
+    exec(code, ns)
+    return ns
+
+
+RIGHT = "def accuracy(lp, y):\n    return (lp.argmax(1) == y).float().mean().item()\n"
+WRONG = "def accuracy(lp, y):\n    return 0.5\n"
+
+
+def test_hidden_test_grades_in_a_fresh_interpreter(monkeypatch, capsys):
+    """Right passes; patches of the kernel's checkers, toolkit or numpy do not make a wrong answer pass."""
     import toolkit.exercises
     import toolkit.exercises.ex01 as check
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
-    right = lambda lp, y: (lp.argmax(1) == y).float().mean().item()
-    wrong = lambda lp, y: 0.5
-    exec(_hidden_code("q1", "accuracy"), {"accuracy": right})               # the right answer passes
-    monkeypatch.setattr(check.q1, "_checker", lambda a: None)                # the student's "fix"
+    exec(_hidden_code("q1", "accuracy"), _kernel(RIGHT))                        # the right answer passes
+    monkeypatch.setattr(check.q1, "_checker", lambda a: None)                    # the student's "fixes"
     monkeypatch.setattr(toolkit.exercises.Exercise, "check", lambda self, a: True)
-    assert check.q1(wrong) is True                                           # fooled in the kernel ...
-    with pytest.raises(AssertionError, match="did not accept"):              # ... not in the hidden test
-        exec(_hidden_code("q1", "accuracy"), {"accuracy": wrong})
-    with pytest.raises(AssertionError):                                      # answer never defined
-        exec(_hidden_code("q1", "accuracy"), {})
+    monkeypatch.setattr(np, "isclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    ns = _kernel(WRONG)
+    assert check.q1(ns["accuracy"]) is True                                      # fooled in the kernel ...
+    with pytest.raises(AssertionError, match="did not accept"):                  # ... not in the grader
+        exec(_hidden_code("q1", "accuracy"), ns)
     monkeypatch.undo()
+    # the student's own function patches numpy when called: the checker's comparison was bound before
+    sneaky = "import numpy as np\ndef accuracy(lp, y):\n    np.isclose = lambda *a, **k: True\n    return 0.5\n"
+    with pytest.raises(AssertionError):
+        exec(_hidden_code("q1", "accuracy"), _kernel(sneaky))
+    assert "Not yet" in capsys.readouterr().out
+
+
+def test_hidden_test_names_the_graded_variable(monkeypatch, capsys):
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
-    for name in ("answer", "spec", "exercise", "pkg", "name", "e"):              # any variable name works
-        exec(_hidden_code("q1", name), {name: right})
-    assert "Not done yet" in capsys.readouterr().out
+    ns = _kernel(RIGHT.replace("def accuracy", "def acc"))                       # renamed, check.q1(acc) edited
+    with pytest.raises(AssertionError, match="`accuracy`"):
+        exec(_hidden_code("q1", "accuracy"), ns)
+    out = capsys.readouterr().out
+    assert "Graded: the name `accuracy`" in out and "renamed" in out
+    for name in ("answer", "spec", "exercise", "pkg", "name", "e", "payload", "r"):   # any name works
+        exec(_hidden_code("q1", name), _kernel(RIGHT.replace("def accuracy", f"def {name}")))
+
+
+def test_hidden_test_time_limit_and_toolkit_wrapper(monkeypatch, capsys):
+    monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
+    monkeypatch.setenv("TOOLKIT_CHECK_TIMEOUT", "2")
+    hang = "def accuracy(lp, y):\n    while True:\n        pass\n"
+    with pytest.raises(AssertionError):
+        exec(_hidden_code("q1", "accuracy"), _kernel(hang))
+    assert "did not finish within 2 s" in capsys.readouterr().out
+    # a function that swallows even the checker's time limit: the grader's process limit stops it
+    monkeypatch.setenv("TOOLKIT_GRADER_TIMEOUT", "8")
+    stubborn = ("def accuracy(lp, y):\n    while True:\n        try:\n            while True:\n"
+                "                pass\n        except BaseException:\n            pass\n")
+    with pytest.raises(AssertionError):
+        exec(_hidden_code("q1", "accuracy"), _kernel(stubborn))
+    assert "Time limit" in capsys.readouterr().out
+    monkeypatch.delenv("TOOLKIT_GRADER_TIMEOUT")
+    wrapper = "from toolkit import mapper\ndef cycles(G):\n    return mapper.graph_cycles(G)\n"
+    with pytest.raises(AssertionError):
+        exec(_hidden_code("q3", "cycles", "ex04"), _kernel(wrapper))
+    assert "toolkit's own `mapper.graph_cycles`" in capsys.readouterr().out
 
 
 def test_course_directory_never_inside_the_hand_out(tmp_path):
@@ -84,7 +129,7 @@ def test_course_directory_never_inside_the_hand_out(tmp_path):
 def test_hand_out_holds_no_solution_line(path):
     """No line of any solution (other than a kept `def` signature) reaches the student notebook."""
     nb = nbformat.read(path, as_version=4)
-    student = "\n".join(c.source for c in release.student_notebook(nb).cells)
+    student = "\n".join(c.source for c in release.student_notebook(nb, path.stem).cells)
     for i in release.exercise_cells(nb):
         block = nb.cells[i].source.split(release.BEGIN)[1].split(release.END)[0]
         for line in block.split("\n"):
@@ -112,9 +157,19 @@ def test_notebook_has_graded_exercises_and_no_outputs(path):
         assert "check." in nb.cells[i].source.split(release.END)[-1] or \
             "check." in nb.cells[i + 1].source, f"{path.name}: exercise cell {i} has no checker call after it"
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit without outputs"
-    assert "### BEGIN SOLUTION" not in "".join(c.source for c in release.student_notebook(nb).cells)
+    hand_out = release.student_notebook(nb, path.stem)
+    text = "".join(c.source for c in hand_out.cells)
+    assert "### BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "_grade_q" not in text
+    # the hand-out is gradable: nbgrader metadata on every answer and test cell, tests locked
+    grades = [c.metadata["nbgrader"] for c in hand_out.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert sum(1 for g in grades if g["grade_id"].endswith("_test") and g["locked"]) == len(ex)
+    # one manually graded reasoning cell (1 point) per notebook, empty for the student
+    reasoning = [c for c in hand_out.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_reasoning")]
+    assert len(reasoning) >= 1 and all(c.cell_type == "markdown" and c.source == release.TEXT_STUB and
+                                       c.metadata["nbgrader"]["points"] == 1 for c in reasoning)
 
 
+@pytest.mark.release
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_student_notebook_fails_only_with_not_implemented(path, kernel_ipc_ip):
     """Run the whole student notebook (errors allowed): every error must be a NotImplementedError,
@@ -122,7 +177,7 @@ def test_student_notebook_fails_only_with_not_implemented(path, kernel_ipc_ip):
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    nb = release.student_notebook(nbformat.read(path, as_version=4))
+    nb = release.student_notebook(nbformat.read(path, as_version=4), path.stem)
     n_ex = len(release.exercise_cells(nbformat.read(path, as_version=4)))
     km = KernelManager(kernel_name="python3", transport="ipc", ip=kernel_ipc_ip)   # see conftest.kernel_ipc_ip
     NotebookClient(nb, km=km, timeout=600, kernel_name="python3", allow_errors=True,
@@ -163,10 +218,19 @@ def test_nbgrader_source_notebook_metadata_and_errors():
 def test_every_exercise_gets_a_compiling_test_cell(path):
     nb = nbformat.read(path, as_version=4)
     src = release.nbgrader_notebook(nb, path.stem)
-    tests = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    tests = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert len(tests) == len(release.exercise_cells(nb))
     for c in tests:
         compile(c.source, f"{path.stem}:{c.metadata['nbgrader']['grade_id']}", "exec")
-    answers = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    answers = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
     for c in answers:   # markers are balanced, so nbgrader's ClearSolutions accepts every cell
         assert c.source.count(release.BEGIN) == c.source.count(release.END) >= 1
+
+
+def test_value_templates_stay_outside_the_solution():
+    """A value exercise keeps its template in the hand-out (the dict to fill, with its keys)."""
+    for name, template in (("02_heatmaps", 'controls = {"images": None, "chance": None'),
+                           ("04_mapper", 'prediction = {"nodes": None, "edges": None')):
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in release.student_notebook(nb, name).cells)
+        assert template in text, name

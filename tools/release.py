@@ -3,19 +3,24 @@
     python tools/release.py [--out student]                    # make student: the hand-out
     python tools/release.py --nbgrader [--course build/nbgrader] # make grade-release: instructor only
 
-Student hand-out (``student/``): between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's
-markers) a solution that is one function keeps its ``def`` line and gets the body ``# YOUR CODE HERE`` +
-``raise NotImplementedError()``; any other solution becomes those two lines. Outputs are cleared. The
-hand-out holds no solution and nothing that grades.
+Student hand-out (``student/``): nbgrader's release notebooks, made in-process with nbgrader's own
+preprocessors from the source notebooks below (the same notebooks as ``nbgrader generate_assignment``
+writes to release/, tests/test_nbgrader.py compares them): between ``### BEGIN SOLUTION`` and ``### END
+SOLUTION`` a solution that is one function keeps its ``def`` line and gets the body ``# YOUR CODE HERE`` +
+``raise NotImplementedError()``; any other solution becomes those two lines (a template written before
+the markers, e.g. a dict to fill, stays); each exercise is followed by its locked test cell (hidden part
+removed), manually graded reasoning cells read "YOUR ANSWER HERE". Outputs are cleared. The hand-out
+holds no solution and no key, and it carries nbgrader's metadata, so a submission can be autograded.
 
 nbgrader course directory (``build/nbgrader/``, PRIVATE: it holds the solutions): ``nbgrader_config.py``
 and ``source/<notebook>/<notebook>.ipynb``, one assignment per notebook, named after it. In the source
 notebooks the solution markers of a one-function solution are moved INSIDE the function body, so that
 nbgrader's ClearSolutions keeps the signature and writes the same stub as the hand-out. After every
 exercise a locked, autograded test cell (1 point) is inserted; its hidden part (removed from what
-students get) loads the instructor's checker afresh from the instructor's toolkit folder, recorded here
-when the course directory is written, and asserts that it accepts the student's answer. So a student who
-patches ``check.q1`` or ``toolkit`` in their kernel changes nothing the grader uses.
+students get) sends the student's answer to a fresh Python interpreter that imports the instructor's
+checker from the instructor's toolkit folder (recorded here when the course directory is written) and
+runs it under a time limit. So a student who patches ``check.q1``, ``toolkit`` or numpy in their kernel
+changes nothing the grader uses, and a function that never returns costs its point, not the grading run.
 """
 from __future__ import annotations
 
@@ -123,13 +128,32 @@ def exercise_cells(nb) -> list[int]:
     return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and BEGIN in c.source]
 
 
-def student_notebook(nb):
-    nb = copy.deepcopy(nb)
-    for c in nb.cells:
-        if c.cell_type == "code":
-            c.source = strip_solutions(c.source)
-            c.outputs, c.execution_count = [], None
+TEXT_STUB = "YOUR ANSWER HERE"
+
+
+def release_notebook(source_nb):
+    """What nbgrader's ``generate_assignment`` makes of a source notebook, without its database: locked
+    cells locked, solutions replaced by the stub, hidden tests removed, outputs cleared, checksums
+    computed. The hand-out keeps nbgrader's metadata, so ``nbgrader autograde`` can grade it."""
+    try:
+        from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput,
+                                            ClearSolutions, ComputeChecksums, LockCells)
+    except ImportError as e:  # pragma: no cover - nbgrader is in the `test` extra, which `make` installs
+        raise SystemExit(f"make student needs nbgrader (pip install -e '.[test]'): {e}") from None
+    nb = copy.deepcopy(source_nb)
+    resources: dict = {}
+    steps = [LockCells(), ClearSolutions(code_stub={"python": "\n".join(STUB_LINES)}, text_stub=TEXT_STUB),
+             ClearOutput(), CheckCellMetadata(), ComputeChecksums(), ClearHiddenTests(), ClearMarkScheme(),
+             ComputeChecksums(), CheckCellMetadata()]
+    for pp in steps:
+        nb, resources = pp.preprocess(nb, resources)
     return nb
+
+
+def student_notebook(nb, notebook_name: str = "", home: Path | None = None):
+    """The student hand-out of an instructor notebook: nbgrader's release notebook (see
+    :func:`release_notebook`) of :func:`nbgrader_notebook`."""
+    return release_notebook(nbgrader_notebook(nb, notebook_name or "ex", home))
 
 
 def checker_module(nb, notebook_name: str) -> str:
@@ -154,34 +178,64 @@ def check_call(nb, i: int) -> tuple[int, str, str]:
                      f"or the next one): the grader needs one to know what to grade")
 
 
+# The grader's fresh interpreter: imports the instructor's checker (and with it numpy / torch) BEFORE it
+# unpickles the student's answer, so nothing the student did in their kernel (or does in their code) changes
+# the functions the checker compares with; exit 0 = accepted, 3 = rejected (the checker printed why).
+RUNNER = r"""
+import importlib, os, pickle, sys
+home, module, qid = sys.argv[1:4]
+sys.path.insert(0, os.path.dirname(home))
+os.environ["TOOLKIT_STRICT_CHECKS"] = "0"
+import numpy, torch, toolkit
+if os.path.realpath(os.path.dirname(toolkit.__file__)) != os.path.realpath(home):
+    sys.exit("grader: imported toolkit from %s, not the instructor's %s" % (toolkit.__file__, home))
+exercise = getattr(importlib.import_module("toolkit.exercises." + module), qid)
+answer = pickle.loads(sys.stdin.buffer.read())
+sys.exit(0 if exercise.check(answer) is True else 3)
+"""
+
+
 def hidden_test(qid: str, module: str, answer: str, home: Path, title: str) -> str:
-    """Source of the locked test cell of one exercise: a visible comment, then the hidden test, which
-    loads the instructor's checker afresh from ``home`` (the toolkit folder) and asserts it accepts
-    ``answer`` (an expression of the notebook's namespace)."""
-    return f'''# Autograded test of {title} ({POINTS} point). Leave this cell as it is: when grading, the
-# instructor's copy of this cell runs the instructor's checker on your answer.
+    """Source of the locked test cell of one exercise: a visible comment naming the graded name, then the
+    hidden test. The hidden test sends ``answer`` (an expression of the notebook's namespace) with
+    cloudpickle to a fresh Python interpreter that runs the instructor's checker from ``home`` (the toolkit
+    folder) under a time limit, and asserts that it accepted the answer."""
+    return f'''# Autograded test of {title}: {POINTS} point. The grader checks `{answer}` (keep that name for your
+# answer), in a fresh Python process with the instructor's checker. Leave this cell as it is.
 ### BEGIN HIDDEN TESTS
-def _grade_{qid}(student_answer):
-    # The instructor's checker, imported afresh from the instructor's toolkit folder under a private name,
-    # not from this kernel, where `check` or `toolkit` may have been changed.
-    import importlib, importlib.util, sys
-    pkg, home = "_grader_toolkit", {str(home)!r}
-    for name in [m for m in sys.modules if m == pkg or m.startswith(pkg + ".")]:
-        del sys.modules[name]
-    spec = importlib.util.spec_from_file_location(pkg, home + "/__init__.py", submodule_search_locations=[home])
-    sys.modules[pkg] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sys.modules[pkg])
-    exercise = importlib.import_module(pkg + ".exercises.{module}").{qid}
+def _grade_{qid}(get_answer):
+    import os, subprocess, sys
     try:
-        answer = student_answer()
+        answer = get_answer()
     except NameError as e:
-        print(f"[{qid}] Not done yet: {{e}}. Replace `raise NotImplementedError()` in the exercise cell "
-              f"with your code and run it.")
+        print(f"[check.{qid}] Graded: the name `{answer}` ({title}). Your notebook defines no `{answer}` "
+              f"({{e}}). If you renamed it, give your answer the name `{answer}` again; if the exercise "
+              f"still says `raise NotImplementedError()`, replace that with your code and run the cell.")
         return False
-    return exercise.check(answer)
+    try:
+        import cloudpickle
+        payload = cloudpickle.dumps(answer)
+    except Exception as e:  # noqa: BLE001
+        print(f"[check.{qid}] Your `{answer}` could not be sent to the grader ({{type(e).__name__}}: {{e}}). "
+              f"Define it with plain Python, NumPy and torch objects.")
+        return False
+    fast = os.environ.get("TOOLKIT_FAST", "0").strip().lower() in ("1", "true", "yes", "on")
+    limit = float(os.environ.get("TOOLKIT_GRADER_TIMEOUT", 240 if fast else 900))
+    env = dict(os.environ, PYTHONPATH={str(Path(home).parent)!r})
+    try:
+        r = subprocess.run([sys.executable, "-c", {RUNNER!r}, {str(home)!r}, {module!r}, {qid!r}],
+                           input=payload, capture_output=True, timeout=limit, env=env)
+    except subprocess.TimeoutExpired:
+        print(f"[check.{qid}] Time limit: checking your `{answer}` took more than {{limit:g}} s and was "
+              f"stopped (an endless loop?). No point for this exercise.")
+        return False
+    print(r.stdout.decode(errors="replace")[-6000:])
+    if r.returncode not in (0, 3):
+        print(f"[check.{qid}] The grader failed (exit {{r.returncode}}):", r.stderr.decode(errors="replace")[-3000:])
+    return r.returncode == 0
 
 
-assert _grade_{qid}(lambda: {answer}) is True, "{qid}: the instructor's checker did not accept the answer (see its message above)"
+assert _grade_{qid}(lambda: {answer}) is True, "check.{qid}: the instructor's checker did not accept `{answer}` (its message is above)"
 ### END HIDDEN TESTS'''
 
 
@@ -236,6 +290,26 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ["TOOLKIT_STRICT_CHECKS"] = "0"   # checkers print feedback; the test cells decide the points
 
+# A submission without nbgrader's grade cells (e.g. a notebook copied from elsewhere, or one whose cell
+# metadata was lost) would be graded 0 in silence: stop loudly instead, naming the student and notebook.
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, NbGraderPreprocessor,
+                                    OverwriteCells, OverwriteKernelspec)
+
+
+class RequireGradeCells(NbGraderPreprocessor):
+    def preprocess(self, nb, resources):
+        if not any(cell.metadata.get("nbgrader", {{}}).get("grade") for cell in nb.cells):
+            info = resources.get("nbgrader", {{}})
+            raise ValueError(
+                f"student {{info.get('student')!r}}, notebook {{info.get('notebook')!r}}: the submission has no "
+                f"nbgrader grade cells, so nothing in it can be graded. Was it handed out from `make student` / "
+                f"release/ (nbgrader's hand-out)? Ask the student to copy their answers into that notebook.")
+        return nb, resources
+
+
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RequireGradeCells,
+                                      OverwriteCells, CheckCellMetadata]
+
 # Seconds per cell: the longest cell trains nets. Fast size (TOOLKIT_FAST=1): a few seconds per cell;
 # classroom size (the default) on a 2-core CPU: minutes (docs/INSTRUCTOR.md, "Grading").
 FAST = os.environ.get("TOOLKIT_FAST", "0").strip().lower() in ("1", "true", "yes", "on")
@@ -275,6 +349,48 @@ def write_course(course: Path, notebooks: list[Path] | None = None, home: Path |
     return names
 
 
+# What the students' branch holds: the package and its install files, the docs, the Colab setting and tool.
+# Never the instructor notebooks, the release/grading tools, the plain keys (tools/exercise_keys.py) or tests.
+BRANCH_FILES = ("README.md", "pyproject.toml", "environment.yml", "constraints.txt", "LICENSE", ".gitignore",
+                "tools/notebook_setup.py", "tools/colab_links.py")
+BRANCH_DIRS = ("toolkit", "docs", "data")
+
+
+def student_branch(out: Path, repo: str, branch: str = "student") -> list[str]:
+    """Write the tree of the students' branch to ``out``: the files in BRANCH_FILES / BRANCH_DIRS tracked
+    by git, and the hand-out (``student_notebook``) as ``notebooks/``, every Colab badge and setup cell
+    pointed at ``repo``@``branch``. Returns the files written. Publish it with git (docs/INSTRUCTOR.md)."""
+    import shutil
+    import subprocess
+
+    import nbformat
+
+    out = Path(out).resolve()
+    if out == ROOT or ROOT in out.parents and not str(out.relative_to(ROOT)).startswith("build"):
+        raise SystemExit(f"--student-branch {out}: write it outside the kit or under build/")
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    if out.exists():
+        shutil.rmtree(out)
+    written = []
+    for f in tracked:
+        if f in BRANCH_FILES or f.split("/")[0] in BRANCH_DIRS:
+            (out / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, out / f)
+            written.append(f)
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nbformat.write(student_notebook(nbformat.read(p, as_version=4), p.stem), out / "notebooks" / p.name)
+        written.append(f"notebooks/{p.name}")
+    spec = __import__("importlib.util").util.spec_from_file_location("colab_links", ROOT / "tools" / "colab_links.py")
+    colab_links = __import__("importlib.util").util.module_from_spec(spec)
+    spec.loader.exec_module(colab_links)
+    colab_links.set_repo(repo, branch, out)
+    bad = colab_links.check(out)
+    if bad:
+        raise SystemExit("\n".join(bad))
+    return written
+
+
 def main() -> int:
     import nbformat
 
@@ -284,7 +400,22 @@ def main() -> int:
                     help="write the instructor's nbgrader course directory instead (see --course)")
     ap.add_argument("--course", default="build/nbgrader", help="nbgrader course directory (default: "
                     "build/nbgrader); must not lie inside the hand-out folder")
+    ap.add_argument("--student-branch", metavar="DIR", help="write the tree of the students' branch to DIR "
+                    "(the hand-out as notebooks/, the package, no instructor notebook or key); needs --repo")
+    ap.add_argument("--repo", help="owner/name of the GitHub repository students open (with --student-branch)")
+    ap.add_argument("--branch", default="student", help="the students' branch (default: student)")
     args = ap.parse_args()
+    if args.student_branch:
+        if not args.repo:
+            ap.error("--student-branch needs --repo owner/name (make student-branch REPO=owner/name)")
+        out = Path(args.student_branch)
+        out = out if out.is_absolute() else ROOT / out
+        files = student_branch(out, args.repo, args.branch)
+        print(f"students' branch tree ({len(files)} files) -> {out}; Colab links -> {args.repo}@{args.branch}.\n"
+              f"Publish it (docs/INSTRUCTOR.md, 'Handing out on Colab'):\n  cd {out} && git init -q && "
+              f"git checkout -q -b {args.branch} && git add -A && git commit -qm 'hand-out' && "
+              f"git push --force git@github.com:{args.repo}.git {args.branch}")
+        return 0
     if args.nbgrader:
         course, hand_out = (ROOT / args.course).resolve(), (ROOT / args.out).resolve()
         if course == hand_out or hand_out in course.parents:
@@ -300,8 +431,10 @@ def main() -> int:
     for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(p, as_version=4)
         n = len(exercise_cells(nb))
-        nbformat.write(student_notebook(nb), out / p.name)
-        print(f"{p.name}: {n} exercise(s) stubbed -> {out / p.name}")
+        nbformat.write(student_notebook(nb, p.stem), out / p.name)
+        print(f"{p.name}: {n} exercise(s) stubbed, locked test cells -> {out / p.name}")
+    print(f"Hand out {out}: nbgrader's release notebooks (the same as `nbgrader generate_assignment`), "
+          f"gradable with `make grade-release` + `nbgrader autograde` (docs/INSTRUCTOR.md, Grading)")
     return 0
 
 

@@ -16,7 +16,7 @@ notebooks (``notebooks/`` of the kit and the nbgrader source written by ``make g
 states *what* it tests; an answer that the checker computes live (a prediction graded against a run, see
 ex01.q2) cannot be read from here either.
 
-A checker is a function ``checker(answer) -> None`` that raises :class:`Wrong` with a message for the
+A checker is a function ``checker(answer) -> None`` (or a text printed after the success message) that raises :class:`Wrong` with a message for the
 student when the answer is wrong. :class:`Exercise` wraps it so that the student never sees a traceback
 from inside the toolkit: an exception raised by the student's own code (called through
 :func:`call_student`) is reported as such, a ``NotImplementedError`` (the release's stub) says the exercise
@@ -40,20 +40,45 @@ With ``TOOLKIT_STRICT_CHECKS=1`` (set by the test run) a wrong answer raises :cl
 stub re-raises ``NotImplementedError``, so that executed instructor notebooks prove their solutions and
 student notebooks stop exactly at the first unsolved exercise.
 
-Grading (nbgrader, ``make grade-release``): the hidden test cell after each exercise imports this package
-afresh from the instructor's toolkit folder under a private name and calls ``Exercise.check``; patches a
-student makes to ``check`` or ``toolkit`` in their kernel do not reach it (docs/INSTRUCTOR.md, "Grading").
+Grading (nbgrader, ``make grade-release``): the hidden test cell after each exercise sends the student's
+answer (cloudpickle) to a fresh Python interpreter that imports the instructor's checker and runs it under a
+time limit; patches a student makes in their kernel (to ``check``, ``toolkit``, ``np.isclose``...) do not
+reach it, and a function that never returns costs the point, not the grading run (docs/INSTRUCTOR.md,
+"Grading").
+
+Also here:
+
+- every call of the student's code runs under a time limit (:data:`CALL_TIMEOUT` seconds, the
+  ``TOOLKIT_CHECK_TIMEOUT`` variable; Unix main thread) and under a profiler that notices a call of the
+  toolkit's own version of the function the exercise asks for (``Exercise(..., forbid=...)``): "write it
+  yourself";
+- judgement keys are not stored: :func:`seal` / :func:`unseal` keep each option's feedback encrypted with a
+  key derived from the option itself, so the package tells no more than trying the option in the checker
+  does; :func:`parse_letter` is the one parser of letter answers ("b", "B", "(b)", "b.").
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import signal
+import sys
 import textwrap
+import threading
 import traceback
 from typing import Any, Callable
 
 from .. import config
 
 __all__ = ["Wrong", "ExerciseFailed", "Exercise", "expect_callable", "expect_array", "expect_number",
-           "expect_close", "expect_choice", "is_close", "call_student", "RTOL", "ATOL"]
+           "expect_close", "expect_choice", "is_close", "call_student", "parse_letter", "parse_letters",
+           "seal", "unseal", "RTOL", "ATOL", "CALL_TIMEOUT"]
+
+# The numeric functions the checkers compare with, bound when this module is imported (before any student
+# code runs in the grader's fresh interpreter): a later `np.isclose = ...` does not reach the comparison.
+import numpy as _np  # noqa: E402
+
+_isclose, _asarray, _isnan, _isinf = _np.isclose, _np.asarray, _np.isnan, _np.isinf
 
 
 class Wrong(Exception):
@@ -79,19 +104,169 @@ RTOL = 1e-4
 ATOL = 1e-8
 
 
+#: seconds one call of the student's code may take (``TOOLKIT_CHECK_TIMEOUT`` overrides)
+CALL_TIMEOUT = 60.0
+
+
+class _Timeout(BaseException):
+    """The student's code ran past the time limit (a BaseException: ``except Exception`` does not eat it)."""
+
+
+class _CallsToolkit(BaseException):
+    """The student's function called the toolkit's own version of the exercise."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+_forbidden: list = []          # callables of the exercise being checked (set by Exercise.check)
+
+
+def _code_key(code) -> tuple:
+    """What makes two code objects the same function: bytecode, constants, names, variable names and the
+    function's name (so a pasted copy of the toolkit's function matches, an independent short function
+    with the same arithmetic, e.g. ``lambda x: x * x``, does not)."""
+    return (code.co_code, code.co_consts, code.co_names, code.co_varnames, code.co_name)
+
+
+def _timeout_s() -> float:
+    try:
+        return float(os.environ.get("TOOLKIT_CHECK_TIMEOUT", CALL_TIMEOUT))
+    except ValueError:
+        return CALL_TIMEOUT
+
+
 def call_student(fn: Callable, *args, **kwargs):
     """Call the student's function; separate their exceptions from the checker's own.
 
     ``NotImplementedError`` (the release's stub) passes through; any other exception of the student's
     code, ``RecursionError`` and ``MemoryError`` included, becomes an internal error that
-    :meth:`Exercise.check` reports as "your code raised ...", never as a toolkit traceback.
+    :meth:`Exercise.check` reports as "your code raised ...", never as a toolkit traceback. The call runs
+    under a time limit (:data:`CALL_TIMEOUT`, on Unix in the main thread) and, while an exercise is being
+    checked, under a profiler that notices a call of the toolkit's own version of the exercise (its code
+    object, or a copy of its code).
     """
+    codes = {}
+    for f in _forbidden:
+        code = getattr(f, "__code__", None)
+        if code is not None:
+            codes[_code_key(code)] = f"{f.__module__.replace('toolkit.', '')}.{f.__name__}"
+    hit: list[str] = []
+
+    def profile(frame, event, arg):
+        if event == "call" and not hit:
+            name = codes.get(_code_key(frame.f_code))
+            if name is not None:
+                hit.append(name)
+
+    limit = _timeout_s()
+    use_alarm = (limit > 0 and hasattr(signal, "setitimer")
+                 and threading.current_thread() is threading.main_thread())
+    old_handler = None
+    if use_alarm:
+        def on_alarm(signum, frame):
+            raise _Timeout()
+        old_handler = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit)
+    old_profile = sys.getprofile()
+    if codes:
+        sys.setprofile(profile)
     try:
-        return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
     except NotImplementedError:
         raise
     except Exception as e:  # noqa: BLE001 - any error in student code is reported, not raised
+        if hit:
+            raise _CallsToolkit(hit[0]) from None
         raise _StudentCodeError(e) from e
+    finally:
+        if codes:
+            sys.setprofile(old_profile)
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+    if hit:
+        raise _CallsToolkit(hit[0])
+    return result
+
+
+# ---- judgement answers: letters, and keys that are not stored ---------------------------------------
+_SALT = b"nn-topology-course/judgement/v1"
+
+
+def _keystream(exercise: str, option: str, n: int) -> bytes:
+    out, i = b"", 0
+    seed = _SALT + b"|" + exercise.encode() + b"|" + option.strip().lower().encode()
+    while len(out) < n:
+        out += hashlib.sha256(seed + b"|" + str(i).encode()).digest()
+        i += 1
+    return out[:n]
+
+
+def seal(text: str, exercise: str, option: str) -> str:
+    """Encrypt ``text`` with a key derived from ``option`` (and the exercise): only someone who tries that
+    option can read it. Used for the feedback of each option of a judgement exercise, so the package does
+    not say which option is right (tools/exercise_keys.py holds the plain texts, instructor-only)."""
+    raw = b"nnt:" + text.encode()
+    return base64.b64encode(bytes(a ^ b for a, b in zip(raw, _keystream(exercise, option, len(raw))))).decode()
+
+
+def unseal(blob: str, exercise: str, option: str) -> str | None:
+    """The text :func:`seal` sealed for ``option``; None if ``blob`` was sealed for another option."""
+    raw = base64.b64decode(blob)
+    plain = bytes(a ^ b for a, b in zip(raw, _keystream(exercise, option, len(raw))))
+    if not plain.startswith(b"nnt:"):
+        return None
+    try:
+        return plain[4:].decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def sealed_verdict(table: dict, exercise: str, option: str) -> tuple[bool, str]:
+    """(right?, feedback) of ``option`` from a table of sealed texts (see tools/exercise_keys.py): the
+    text of the option that opens is "1|..." for a right option and "0|..." for a wrong one."""
+    for blob in table.values() if isinstance(table, dict) else table:
+        text = unseal(blob, exercise, option)
+        if text is not None:
+            return text.startswith("1|"), text[2:]
+    raise Wrong(f"{option!r} is not one of the options.")
+
+
+def parse_letter(answer: Any, letters, what: str = "your answer") -> str:
+    """The one parser of one-letter answers: "b", "B", " (b) ", "b." and "b)" all give "b" (lower case).
+    Raises :class:`Wrong` naming the letters for anything else (None, numbers, two letters, words)."""
+    letters = [str(l).lower() for l in letters]
+    shown = ", ".join(f'"{l}"' for l in letters)
+    if answer is None:
+        raise Wrong(f"{what} is None: set it to one letter, one of {shown} (a string), before running the cell.")
+    if not isinstance(answer, str):
+        raise Wrong(f"Set {what} to one letter, one of {shown}, as a string; got {_describe(answer)}.")
+    key = answer.strip().strip("()[].:,;'\" ").strip().lower()
+    if key not in letters:
+        raise Wrong(f"{what} = {answer!r} is not one of the options {shown}. Give one letter as a string.")
+    return key
+
+
+def parse_letters(answer: Any, letters, what: str = "your answer") -> set[str]:
+    """Several letters: "bcd", "b, c, d", "(b)(c)", ["b", "c"] or {"b", "c"} -> {"b", "c", "d"}."""
+    letters = [str(l).lower() for l in letters]
+    if answer is None or isinstance(answer, (bool, int, float, dict)) or hasattr(answer, "dtype"):
+        raise Wrong(f"Answer with the letters of every option you choose, as a string such as 'ab' or a set "
+                    f"such as {{'a', 'b'}}; got {_describe(answer)}.")
+    try:
+        items = list(answer) if not isinstance(answer, str) else [answer]
+        text = " ".join(str(x) for x in items).lower()
+    except Exception:  # noqa: BLE001
+        raise Wrong("Answer with letters, e.g. 'ab' or {'a', 'b'}.") from None
+    chosen = {ch for ch in text if ch.isalpha()}
+    unknown = sorted(chosen - set(letters))
+    if unknown:
+        raise Wrong(f"{unknown} are not options; choose among {letters}.")
+    if not chosen:
+        raise Wrong("Choose at least one option.")
+    return chosen
 
 
 def expect_callable(answer: Any, what: str = "a function") -> Callable:
@@ -162,11 +337,11 @@ def expect_array(answer: Any, shape: tuple | None = None, what: str = "an array"
         if len(shape) != arr.ndim or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
             want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
             raise Wrong(f"Expected {what} of shape {want}, got shape {tuple(arr.shape)}.")
-    if not allow_nan and np.isnan(arr).any():
-        raise Wrong(f"Your answer ({what}) contains NaN at {int(np.isnan(arr).sum())} place(s). "
+    if not allow_nan and _isnan(arr).any():
+        raise Wrong(f"Your answer ({what}) contains NaN at {int(_isnan(arr).sum())} place(s). "
                     f"Look for a division by zero or a mean over nothing.")
-    if not allow_inf and np.isinf(arr).any():
-        raise Wrong(f"Your answer ({what}) contains infinity at {int(np.isinf(arr).sum())} place(s). "
+    if not allow_inf and _isinf(arr).any():
+        raise Wrong(f"Your answer ({what}) contains infinity at {int(_isinf(arr).sum())} place(s). "
                     f"Look for a division by zero or an overflow.")
     return arr
 
@@ -192,9 +367,7 @@ def expect_number(answer: Any, what: str = "a number", *, integer: bool = False,
 def is_close(got: Any, want: Any, rtol: float = RTOL, atol: float = ATOL):
     """Elementwise ``|got - want| <= atol + rtol * |want|`` (NumPy arrays or numbers), where NaN matches
     only NaN and +-inf only the same infinity. Returns a boolean array (or bool for scalars)."""
-    import numpy as np
-
-    return np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    return _isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def expect_close(answer: Any, want: Any, what: str = "your answer", *, rtol: float = RTOL,
@@ -233,8 +406,11 @@ class Exercise:
     """One graded exercise: ``ex(answer)`` checks, ``ex.hint()``, ``ex.solution()``."""
 
     def __init__(self, name: str, checker: Callable[[Any], None], hint: str, solution: str = "",
-                 success: str = "Correct!"):
+                 success: str = "Correct!", forbid: Callable[[], list] | None = None):
+        """``forbid``: a function returning the toolkit functions the student must not call (the toolkit's
+        own version of the exercise); calling one while being checked is "write it yourself"."""
         self.name = name
+        self._forbid = forbid
         self._checker = checker
         self._hint = textwrap.dedent(hint).strip()
         self._solution = textwrap.dedent(solution or "").strip()
@@ -248,8 +424,19 @@ class Exercise:
 
     def check(self, answer: Any) -> bool:
         """Check an answer; print feedback; return True when correct."""
+        global _forbidden
+        saved = _forbidden
+        _forbidden = list(self._forbid()) if self._forbid is not None else []
         try:
-            self._checker(answer)
+            extra = self._checker(answer)
+        except _CallsToolkit as e:
+            return self._fail(f"Your function calls the toolkit's own `{e.name}`, the function this exercise "
+                              f"asks you to write yourself. Write it with NumPy / torch / the libraries "
+                              f"named in the exercise instead; the toolkit's version is for later sections.")
+        except _Timeout:
+            return self._fail(f"Your code did not finish within {_timeout_s():g} s when the checker called "
+                              f"it (an endless loop, or far too much work for these small inputs?). "
+                              f"Interrupt the kernel if it still runs, then fix the loop.")
         except NotImplementedError:
             print(f"[{self.name}] Not done yet: replace `raise NotImplementedError` in the exercise "
                   f"cell with your code, run it, then run this check again.")
@@ -269,11 +456,13 @@ class Exercise:
             return self._fail(f"The checker could not use your answer ({_describe(answer)}): {what}. "
                               f"Does your code return the kind of result the exercise asks for? If you "
                               f"think it does, show this message to your instructor.", cause=e)
-        print(f"[{self.name}] {self._success}")
+        finally:
+            _forbidden = saved
+        print(f"[{self.name}] {self._success}" + (f" {extra}" if isinstance(extra, str) and extra else ""))
         return True
 
     def _fail(self, message: str, cause: BaseException | None = None) -> bool:
-        print(f"[{self.name}] Not yet. {message}\n(Try `{self.name}.hint()` for a hint.)")
+        print(f"[{self.name}] Not yet. {message}\n(Try `check.{self.name}.hint()` for a hint.)")
         if config.strict_checks():
             raise ExerciseFailed(f"{self.name}: {message}") from cause
         return False
@@ -284,6 +473,6 @@ class Exercise:
     def solution(self) -> None:
         if not self._solution:
             print(f"[{self.name}] No reference solution ships with the student kit; ask your instructor, "
-                  f"or try `{self.name}.hint()`.")
+                  f"or try `check.{self.name}.hint()`.")
             return
         print(f"[{self.name}] Solution:\n{self._solution}")

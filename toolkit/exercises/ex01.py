@@ -4,7 +4,8 @@
 
 q1  accuracy(log_probs, labels) -> one number in [0, 1]
 q2  a prediction, made before the run: net A's accuracy on all ten test digits (a number in [0, 1]);
-    graded against net A's accuracy measured when the check runs (no answer is stored here)
+    graded against net A's accuracy measured when the check runs (no answer is stored here; the
+    measurement is not a public function: the notebook measures net A after the prediction)
 q3  per_class_accuracy(preds, labels) -> array (10,), NaN for a digit no label has
 
 No reference solution ships with these checkers (the instructor's notebook holds them).
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import Exercise, Wrong, call_student, expect_array, expect_callable, expect_number, is_close
+from . import Exercise, Wrong, _StudentCodeError, call_student, expect_array, expect_callable, expect_number, is_close
 
 
 def _check_accuracy(answer):
@@ -23,7 +24,17 @@ def _check_accuracy(answer):
     logp = torch.log_softmax(torch.randn(50, 10, generator=g), 1)
     labels = torch.randint(0, 10, (50,), generator=g)
     want = float((logp.argmax(1) == labels).float().mean())
-    got = expect_number(call_student(f, logp.clone(), labels.clone()), "accuracy(log_probs, labels)")
+    try:
+        raw = call_student(f, logp.clone(), labels.clone())
+    except _StudentCodeError as e:
+        if isinstance(e.original, (RuntimeError, ValueError, IndexError)) and \
+                any(w in str(e.original) for w in ("size", "shape", "dimension")):
+            raise Wrong(f"Your function raised `{type(e.original).__name__}: {str(e.original)[:120]}` on 50 rows "
+                        f"of 10 log-probabilities and 50 labels. log_probs has one ROW per image and one "
+                        f"column per class: take the argmax over the classes (dim=1), which gives one "
+                        f"predicted class per image, the same length as labels.") from None
+        raise
+    got = expect_number(raw, "accuracy(log_probs, labels)")
     if is_close(got, 100 * want):
         raise Wrong("You returned a percentage; return a fraction between 0 and 1.")
     if is_close(got, 1 - want):
@@ -57,7 +68,7 @@ def _check_per_class(answer):
                     f"images whose LABEL is d (not the number predicted as d).")
 
 
-def measured_net_A_accuracy() -> tuple[float, float, float]:
+def _measure_net_A() -> tuple[float, float, float]:
     """Net A (trained on digits 0-4 only) on the test digits of the current size mode.
 
     Returns (accuracy on all ten digits, accuracy on digits 0-4, fraction of test images labelled 0-4),
@@ -73,6 +84,12 @@ def measured_net_A_accuracy() -> tuple[float, float, float]:
     return float(acc_all), float(acc_own), float(own.float().mean())
 
 
+def _forbid_q1():
+    from .. import train   # train.evaluate returns (loss, accuracy): not to be called in exercise 1
+
+    return [train.evaluate]
+
+
 #: how far a prediction of net A's ten-digit accuracy may be from the measured one (absolute, fraction)
 Q2_TOLERANCE = 0.1
 
@@ -83,7 +100,7 @@ def _check_prediction_A(answer):
         raise Wrong("Give the accuracy as a fraction between 0 and 1, not a percentage.")
     if not 0 <= p <= 1:
         raise Wrong(f"An accuracy lies between 0 and 1; you predicted {p}.")
-    acc_all, acc_own, frac_own = measured_net_A_accuracy()
+    acc_all, acc_own, frac_own = _measure_net_A()
     if abs(p - acc_all) <= Q2_TOLERANCE:
         return
     if p > acc_all:
@@ -95,7 +112,7 @@ def _check_prediction_A(answer):
 
 
 q1 = Exercise(
-    "q1", _check_accuracy,
+    "q1", _check_accuracy, forbid=_forbid_q1,
     hint="`log_probs.argmax(dim=1)` is the predicted class of each row; compare with `labels` and "
          "take the mean of the resulting booleans (as floats).")
 

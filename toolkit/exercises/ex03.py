@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Wrong, call_student, expect_callable
+from . import Exercise, Wrong, call_student, expect_callable, parse_letters, sealed_verdict
 
 __all__ = ["q1", "q2", "q3", "q4"]
 
@@ -42,6 +42,14 @@ def _numbers(answer, what: str) -> np.ndarray:
         raise Wrong(f"{what[0].upper() + what[1:]} contains NaN or inf; check for a division by zero or "
                     f"an empty selection.")
     return arr
+
+
+def _forbid():
+    """The toolkit's own versions of this notebook's exercises (a student calling them wrote nothing)."""
+    from .. import activations, clustering
+
+    return [clustering.purity, activations.top_k_neurons, activations.cluster_neurons,
+            activations.transformed_images]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -104,7 +112,7 @@ def _check_purity(fn):
 
 
 q1 = Exercise(
-    "q1", _check_purity,
+    "q1", _check_purity, forbid=_forbid,
     hint="""
     For each cluster id c: take the labels of ALL points with clusters == c, count them with
     np.bincount, and divide the largest count by the number of members.""",
@@ -133,8 +141,12 @@ def _check_best(fn):
         got = _numbers(ans, "the best neurons").ravel()
         if got.shape != (n_best,):
             raise Wrong(f"Expected {n_best} neuron indices for n_best={n_best}, got {got.size}.")
-        if not np.all(got == np.round(got)) or got.min() < 0 or got.max() >= H:
+        if not np.all(got == np.round(got)):
             raise Wrong(f"Return neuron indices (integers 0..{H - 1}), not activation values.")
+        if got.min() < 0 or got.max() >= H:
+            raise Wrong(f"Your indices reach {int(got.max())}, but there are only {H} neurons (0..{H - 1}). "
+                        f"Indices that large count points, not neurons: sort each point's activations "
+                        f"over the neurons (axis=1), not over the points (axis=0).")
         got = got.astype(int)
         if len(set(got)) != n_best:
             raise Wrong("Your neurons repeat; return n_best different neurons.")
@@ -149,7 +161,7 @@ def _check_best(fn):
 
 
 q2 = Exercise(
-    "q2", _check_best,
+    "q2", _check_best, forbid=_forbid,
     hint="""
     np.argsort(-acts, axis=1)[:, :k] gives each point's k most active neurons. Keep the rows of
     the cluster, count neuron indices with np.bincount(..., minlength=H), and take the n_best largest
@@ -183,7 +195,7 @@ def _check_transform(fn):
 
 
 q3 = Exercise(
-    "q3", _check_transform,
+    "q3", _check_transform, forbid=_forbid,
     hint="""
     W[neurons] is (len(neurons), 784); .mean(axis=0) averages them into one 784-pixel
     template; multiply the image by it pixel by pixel and clip at zero with np.maximum(..., 0).""",
@@ -204,42 +216,21 @@ Q4_OPTIONS = {
          "interval over them",
     "e": "c's bar plot: its best neurons stand clearly above all other neurons",
 }
-_Q4_RIGHT = {"b", "c", "d"}
-_Q4_WHY = {
-    "a": "(a) has no control: silencing ANY k neurons may cost accuracy, so a drop alone says nothing "
-         "about THESE neurons.",
-    "b": "(b) is the control for 'any k neurons would do': without it a drop proves nothing.",
-    "c": "(c) is the control for specificity: a cluster's best neurons might be neurons every digit "
-         "needs (raw top-k favours high-gain neurons), so they must hurt c more than another cluster's.",
-    "d": "(d): one net is one sample; a difference seen on one net can be luck of that net's training.",
-    "e": "(e) is correlation, not cause: a neuron can be often among the most active and still not be "
-         "needed (another neuron can carry the same information), and a high-gain neuron tops every bar plot.",
-}
 
 
 def _check_design(answer):
-    if answer is None or isinstance(answer, (bool, int, float, np.number, dict)):
-        raise Wrong("Answer with the letters of every comparison you need, as a string such as 'ab' or "
-                    "a set such as {'a', 'b'}.")
-    try:
-        letters = [str(x) for x in (answer if not isinstance(answer, str) else list(answer))]
-    except Exception:  # noqa: BLE001
-        raise Wrong("Answer with letters, e.g. 'ab' or {'a', 'b'}.") from None
-    chosen = {c.strip().lower() for c in letters if c.strip() not in ("", ",", ";")}
-    unknown = sorted(chosen - set(Q4_OPTIONS))
-    if unknown:
-        raise Wrong(f"{unknown} are not options; choose among {sorted(Q4_OPTIONS)}.")
-    if not chosen:
-        raise Wrong("Choose at least one option.")
-    wrong_in = sorted(chosen - _Q4_RIGHT)
-    missing = sorted(_Q4_RIGHT - chosen)
+    chosen = parse_letters(answer, Q4_OPTIONS, "your answer")
+    verdicts = {c: sealed_verdict(_SEALED["ex03.q4"], "ex03.q4", c) for c in sorted(Q4_OPTIONS)}
+    wrong_in = [c for c in sorted(chosen) if not verdicts[c][0]]
+    missing = [c for c in sorted(Q4_OPTIONS) if verdicts[c][0] and c not in chosen]
     if wrong_in or missing:
-        notes = [_Q4_WHY[c] for c in wrong_in]
+        notes = [verdicts[c][1] for c in wrong_in]
         if missing:
             notes.append(f"{len(missing)} comparison(s) you need {'is' if len(missing) == 1 else 'are'} "
                          f"missing: what could make a drop happen even if these neurons were not "
                          f"special for cluster c?")
         raise Wrong(" ".join(notes))
+    return " ".join(verdicts[c][1] for c in sorted(Q4_OPTIONS))
 
 
 q4 = Exercise(
@@ -249,5 +240,17 @@ q4 = Exercise(
     comparison still come out 'positive'? A test needs a control that would then come out the same,
     and enough independent nets to tell a difference from luck.""",
     solution="",
-    success="Correct: (b) rules out 'any k neurons', (c) rules out 'neurons every digit needs', (d) rules "
-            "out luck of one net; (a) has no control and (e) is correlation, not cause.")
+    success="Correct.")
+
+
+# Sealed feedback of the judgement options (tools/exercise_keys.py writes it; instructor-only
+# plain text there). Each blob opens only with its own option: see toolkit.exercises.seal.
+_SEALED = {
+    'ex03.q4': [
+        'QalCz6qZOXEAPqVSOgJ4NcDA7Agiwm4zq4+5/i7279XjeNkeBPwTBDNqTjWaHpjZl6oYaIU12+aqU193ylMIAYcHLRCLViyNM3EBH8zCv3tjZ3WMDqAbnIrOkHJGxQSrhWJsgZZ9EFyt9pVV6BRqE9jMxKdgFg==',
+        'SJ/lUwSAVf5perwH8I2cSSExt7NNSPQ4rZQYOzRKaKuJ4vpkIQA83bBmMIGoTDJq8ZJ8GcjLfXXjkvkBMdP151rZOQ+eFFv4ZYoI74DaLRjHxotSECFN/iKVGVaRG5L6exM=',
+        'k6sZsfKKuG61P61OgGnLP+vSMLbSuV/WYwktI7s1yDFiCs9tRkpTnE2BzhP1nO3k4bjaMFm5D1M+f+fKoPTGn0Iv7HRTHJgUzEox8PGjThjUaa41hpDWzX+yMLZjeAKjCY56yuiisNs67V2kpv1JfxedzxQBsTLWojYzjA8T/G64uKRlgzw7S5UIyMAr6r/pAZ6konPLI08pDVmbrDESpRMR3jObCWAcl/GuzbzKOmuiVCyRgimcsdJBSkc3',
+        'yusHCr1nwTcoznk7oiDCjPiWRTa6nbNSloZGqVrLUOBq03IHf023VE2A4kOe14y1f5DNTHVziy2AcBg08blp5LMoHhnLdL3oWLaTysWreIUWUdvtrspckU5DRRA6sc7ZAY4q37t7nR2zVlftwJ9bqA0tQ3LcD8k9UjLRsRNy3Xb0MhgKdUNAuG+TPbxzj8xve3/RDEZH+sQT7bx4M1XIdVjszGuXf0/1xuCHUpGdlb970I97S7+zXmFKx6vMA9RhNHKUKnw=',
+        'zw99cTRpPtiL5jdOljF0xfaoaaZJsPLqkFS2u/0XH8YjUzZg/x1+12+WhJPunM9YmcW3xBpupQgnGbWwbrznyCQECqLvZRKTRwgvSKi/q3fgzUUTxlF+AQ==',
+    ],
+}

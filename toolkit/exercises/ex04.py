@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Wrong, call_student, expect_array, expect_callable, expect_choice
+from . import Exercise, Wrong, call_student, expect_array, expect_callable, parse_letter, sealed_verdict
 from .. import mapper
 
 __all__ = ["q1", "q2", "q3", "q4", "CIRCLE", "Q4_OPTIONS"]
@@ -47,8 +47,9 @@ def _check_cover(answer) -> None:
                         f"{np.round(np.c_[left, right], 4).tolist()}; got {np.round(got, 4).tolist()}.")
 
 
-def circle_graph() -> "mapper.MapperResult":
-    """The Mapper graph exercise 2 asks about (computed, never typed in)."""
+def _circle_graph() -> "mapper.MapperResult":
+    """The Mapper graph exercise 2 asks about (computed when checking, never typed in; not public: the
+    notebook draws it after the prediction)."""
     X = mapper.noisy_circle(CIRCLE["n"], CIRCLE["noise"], seed=CIRCLE["seed"])
     return mapper.mapper_graph(X, lens=X[:, 1], resolution=CIRCLE["resolution"], gain=CIRCLE["gain"])
 
@@ -61,7 +62,7 @@ def _check_circle(answer) -> None:
     for k in keys:
         if not isinstance(answer[k], (int, np.integer)) or isinstance(answer[k], bool):
             raise Wrong(f"answer[{k!r}] should be a whole number, got {answer[k]!r}.")
-    truth = circle_graph().summary()
+    truth = _circle_graph().summary()
     if answer["nodes"] != truth["nodes"]:
         raise Wrong(f"{answer['nodes']} nodes is not it. Count, interval by interval from the bottom, how "
                     f"many separate arcs of the circle lie at those heights: the top and bottom intervals "
@@ -84,7 +85,7 @@ def _check_cycles(answer) -> None:
         "two disjoint squares": nx.disjoint_union(nx.cycle_graph(4), nx.cycle_graph(4)),
         "the complete graph K4": nx.complete_graph(4), "a single node": nx.empty_graph(1),
         "a random graph (20 nodes, 30 edges)": nx.gnm_random_graph(20, 30, seed=1),
-        "the Mapper graph of exercise 2": circle_graph().graph,
+        "the Mapper graph of exercise 2": _circle_graph().graph,
     }
     for what, G in graphs.items():
         raw = call_student(fn, G.copy())
@@ -104,7 +105,7 @@ def _check_cycles(answer) -> None:
 
 
 q1 = Exercise(
-    "q1", _check_cover,
+    "q1", _check_cover, forbid=lambda: [mapper.interval_limits],
     hint="""All r intervals have the same length L, consecutive ones share gain * L, the first starts at lo
     and the last ends at hi: (r - 1) * (1 - gain) * L + L = hi - lo. Interval k starts at
     lo + k * (1 - gain) * L.""",
@@ -120,7 +121,7 @@ q2 = Exercise(
     success="Correct! With the height as lens, Mapper recovers the circle: one component, one cycle.")
 
 q3 = Exercise(
-    "q3", _check_cycles,
+    "q3", _check_cycles, forbid=lambda: [mapper.graph_cycles],
     hint="""A spanning forest of a graph with V nodes and C components has V - C edges; every further edge
     closes one independent cycle. networkx: G.number_of_edges(), G.number_of_nodes(),
     nx.number_connected_components(G).""",
@@ -137,21 +138,14 @@ Q4_OPTIONS = {
     "c": "how good Mapper is: the same points, so the same clusters",
     "d": "nothing: k-means on 10 probabilities gives clusters unrelated to the digits",
 }
-_Q4_WHY = {
-    "a": "k-means here never sees the images, only the 10 output probabilities. A confident net puts each "
-         "digit near one corner of the probability simplex, the corner of its PREDICTED class; k-means "
-         "finds those corners, whatever the images look like.",
-    "c": "Mapper builds a graph from overlapping cover sets and clusters inside each; k-means splits the "
-         "space into 10 Voronoi cells. Same points, different method: nothing forces the same clusters.",
-    "d": "The probabilities are far from random: for most digits one of them is close to 1. Clusters of "
-         "such points are anything but unrelated to the digits.",
-}
 
 
-def _check_q4(answer) -> None:
-    choice = expect_choice(answer, list(Q4_OPTIONS), "one letter")
-    if choice != "b":
-        raise Wrong(f"Not {choice!r}: {_Q4_WHY[choice]}")
+def _check_q4(answer):
+    choice = parse_letter(answer, Q4_OPTIONS, "choice")
+    ok, why = sealed_verdict(_SEALED["ex04.q4"], "ex04.q4", choice)
+    if not ok:
+        raise Wrong(f"Not {choice!r}: {why}")
+    return why
 
 
 q4 = Exercise(
@@ -160,8 +154,16 @@ q4 = Exercise(
     class does that one entry name: the true digit or the predicted one? What would 10 k-means centres
     settle on?""",
     solution="",
-    success=("Right: k-means(10) on the probabilities recovers the net's predicted classes (the table's "
-             "'ARI vs predictions' column shows how closely), so its 'ARI vs digits' measures the net, not "
-             "a clustering method. Judge Mapper against k-means on the same points AND against both "
-             "references."))
+    success="Right:")
 
+
+# Sealed feedback of the judgement options (tools/exercise_keys.py writes it; instructor-only
+# plain text there). Each blob opens only with its own option: see toolkit.exercises.seal.
+_SEALED = {
+    'ex04.q4': [
+        '7DXWMgocyOVptEFx12Gp+bPzEzRGT7XJedwJI4joJiZFy5zOLSKS0MFSESAwtYXAOzV89meV7dtIMbNLVkRdaW6lOr7jIbF4P9rZHoiiZVvb4xQHfRPFEq0zqOGyX8FFkqKVFSwe9C26WvrslyaFLte8WhIDIcEZb25UEbzpzFkAAr3PhElp4CRpPKegPUo4EfaDULgJ/fv5lqbDpei3q5t0ChR9be7pN9ucmg2Sa4lXNv1EzBVmh75ssN4ZThUhbT4=',
+        'ApQvfHT9sA4b3VFwx1+BAyY6YgYPLdwruB1oBlR1MTF9QpCCSvwNMHSyf6/33TKq1tchbJNPDF9nL57sY8e/lemDjBYVzWn0RcYkdu+0qCcvL6XRtpExAjZZBHbfrdLmbnHRSYDStdkhjEu8x2MMomKWazuUtSJAw2lSDeqi46XqEMDA23ftKv39p5LT0sBIlJfl+Mf2ZFzzQX3/+j8veYdl7N9o8sg+QjPIyBSGsK4J7QhC0ynysawa+d0+mI4WrJcl4i2ofbKReNzJ8YL+l+OZcMEM8WC7CKTTihHfH4FQfshqoC5uMHLZMavEYz0yXDq/PNnk',
+        'RVSgBBPAGv1FkxaR77OEfjfoQyA4ix0RUNCdU+zhkHBNxacj/xXJtxOKOgiq0qEDG3UU6Z74h5VyfEMOuEx0rBWR971JTBjlhgFK/EWIYBCHjtrJeOcB/iRYi7j+ikSXG1TNGUlI1Fh8PIf0Yx9PJuln2Ze7u//QorXYXw3UIyqDxJjOO8IRXhZM/HizcMBRVQyFPla7AGU2',
+        'qPdMSbbEz/l34h06cll7J8piOqEUI8M2fdM05zAvMH4zOHE1z1WKuDOD4rG1nAIEAjasaJojT1EiqUPDIn3aIzyO7mdy6NDTLitCmKR0nzEIrXwHWoIG8IpMIp8HPu6W5zGDEN2BIRo/CM2PvYBliow1QJTUCUy7rpMrehsuriBGunbu1cMAoOQNjkeqfg6wi4VogWGD9svylleHUF+5a44QLb2/6pzDKc9oXwYpFQfOhXttIbL3O5tI5RJhxCo8PRNCB/BBPXWXsrDyl9DJNmXjMUzEzBAxoZAybX+dVMQBYMwQUtAyurTDB/XAFELtRP0aucNN1LflWb+w++L6mbAkE4Ihs7P6wPWsVRieZdAVCluWOYUF',
+    ],
+}

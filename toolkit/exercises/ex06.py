@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import Exercise, Wrong, call_student, expect_callable
+from . import Exercise, Wrong, call_student, expect_callable, parse_letter, sealed_verdict
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -83,6 +83,8 @@ def _check_iters(answer) -> None:
             continue
         if got is None:
             raise Wrong(f"With threshold {thr} the answer is {want} ({why}); you returned None.")
+        if isinstance(got, (str, bytes, bool, np.bool_)):
+            raise Wrong(f"Return the step as a number (an int), not {got!r} ({type(got).__name__}).")
         try:
             got_v = float(got)
         except (TypeError, ValueError):
@@ -92,7 +94,7 @@ def _check_iters(answer) -> None:
         if got_v != want:
             raise Wrong(f"With threshold {thr} the answer is {want} ({why}); you returned {got!r}.")
     got = call_student(fn, [1, 2, 3], [0.5, 0.6, 0.7], 0.6)
-    if got is None or float(got) != 2:
+    if got is None or isinstance(got, (str, bytes, bool)) or float(got) != 2:
         raise Wrong("Your function must also accept plain Python lists: ([1, 2, 3], [0.5, 0.6, 0.7], 0.6) "
                     f"-> 2, got {got!r}.")
 
@@ -105,25 +107,12 @@ q1 = Exercise(
     solution="")
 
 
-_Q2_FEEDBACK = {
-    "a": "The interval does exclude 0, but it compares nets that were not equally trained: the circle nets "
-         "were also ahead on MNIST (96% vs 93%). A gap on the other domain can come from training progress "
-         "alone. The control is to compare at the same MNIST accuracy.",
-    "c": "The interval [+1, +7] lies entirely above 0, so its width is not the problem. The problem is what "
-         "it compares: nets at different MNIST accuracy.",
-    "d": "The paper measured M(64,32,64) on SVHN after 40,000 steps; a different setting cannot refute it, "
-         "and a gap measured on unmatched nets says little about transfer in the first place.",
-}
-
-
-def _check_judgement(answer) -> None:
-    if not isinstance(answer, str):
-        raise Wrong(f"Set `answer` to one letter, \"a\", \"b\", \"c\" or \"d\"; got a {type(answer).__name__}.")
-    letter = answer.strip().strip("().").lower()
-    if letter not in ("a", "b", "c", "d"):
-        raise Wrong(f"Set `answer` to one of \"a\", \"b\", \"c\", \"d\"; got {answer!r}.")
-    if letter != "b":
-        raise Wrong(_Q2_FEEDBACK[letter])
+def _check_judgement(answer):
+    letter = parse_letter(answer, "abcd", "answer")
+    ok, why = sealed_verdict(_SEALED["ex06.q2"], "ex06.q2", letter)
+    if not ok:
+        raise Wrong(why)
+    return why
 
 
 q2 = Exercise(
@@ -131,12 +120,29 @@ q2 = Exercise(
     hint="Two things differ between the groups: the first layer, and how far each net got on MNIST in the "
          "same number of steps. Which option removes the second difference?",
     solution="",
-    success="Correct: the circle nets were further along on MNIST, so the transfer gap mixes the first layer "
-            "with training progress. Matching the MNIST accuracy (section 4's protocol) removes that.")
+    success="Correct:")
+
+
+def _forbid_q3():
+    from .. import pretraining
+
+    return [pretraining.steps_to_threshold]
 
 
 q3 = Exercise(
-    "q3", _check_iters,
+    "q3", _check_iters, forbid=_forbid_q3,
     hint="Loop over `zip(steps, acc)` and return the first step whose accuracy is >= threshold; after "
          "the loop return None. (NumPy: `np.flatnonzero(np.asarray(acc) >= threshold)`.)",
     solution="")
+
+
+# Sealed feedback of the judgement options (tools/exercise_keys.py writes it; instructor-only
+# plain text there). Each blob opens only with its own option: see toolkit.exercises.seal.
+_SEALED = {
+    'ex06.q2': [
+        '0GEa3tLw+ARaomTxzmVjuZ5ti8kraAdQT41/R21fi8nHAF4uJVnKCz1GN5zq49PYnA9n5nrrgG+eHH3X4APgQzeyqkWsA/CjTQl9hffxQ9tFPlB6Kpv9+1oLoNEPbjR7TVqpgp61d83VPG4y+3577wjCcOA2sFCuy0JIw12EiDUBegeypfoBbuL7dU/gMPiB3451z7rPCmYR9vFk4K3xeP+eTeJcIlBmlksF8jFLDFvCgpfE6OxsqGG5Nq/5N26Y+WV/UxGgbI089qkHaDkyYlWhx9n5xk2XxIBUZY+AOuxuLyXr7JQ0Os7mh0Acmz6/AURufMFgFOljUbQgsEIsWUMq9lM=',
+        '6QCH1PG55UXO1r3lffYcCd9CtiiRmW9dfbF83/4iHyPvjisIm3nn6DraD73o4fEdxuuWC38XNml7paSQxKjjO0Iq0kNOZzJK0JQQzU+razURGeqzFZgXJHFW49VcOuvPlvGrOviM8BM4FHsmwrga8vWWosl7/IVBpFPBt6r+rZWXsL5hgIOgxnSLjicnwWFPJK7sIQ9g+VIyfjdVTrXBRs2Hzp4NnoSjZ8uTHJ5S563TR08NyDLWYPtz',
+        'rFw8Y/wgZxXb+E0wlIpVgXo5XiWCyrH8aOu4c+JrhDJPg9K/e9AK+nGqfvpIA3n5m5f/U9dFx3EUxE6s6uyflWPf+ACzpn5ic+3dcxk2LD55lfwssVp0wqTsAH2+ZQDWFBz9I+ehjTecx0WGEMIK2bzRKlZgGFSlL3Ea4yke6M2TXbivPXRPicdTv8r+pEF6zeHbLVV26tfgMe+SZtFIG/O36XI6OPlpKiTJchg4+xFtgqp//w==',
+        'xVLLvR0RneQBa05756bPNEZQn58MGUkD7WQfL8r8l8fvjUQk0tYCG/KVJxPEggnKroj9bZH1gGjI28uqlYfZsJyjuweabMA1RGfVcJwFNRW0rmlKy5R1Vwt9Hu3EhvR2RLCm6Bl9AkqT8uV1xlTN7ufa7yjepld4EARKaNYXQQFaJxnqY2JtXchOOM+R2DFjmubLYvmL',
+    ],
+}
