@@ -1,6 +1,7 @@
 # The course kit's commands. Each target creates/updates the environment first (.venv, Python 3.11).
 #   make course   - set up, then execute every notebook at classroom size -> build/ (+ a results table)
-#   make test     - set up, then run the whole test suite in fast mode (what CI runs)
+#   make test     - set up, then run the daily test suite in fast mode: ruff, unit tests, each notebook once
+#                   (CI runs it, then release-check and site-check)
 #   make lab      - set up, then open JupyterLab on the notebooks
 #   make student  - write the hand-out to student/: nbgrader's release notebooks (solutions stripped, locked
 #                   test cells, nbgrader metadata), the same as build/nbgrader/release/: what you hand out
@@ -45,11 +46,17 @@ course: env
 	@if [ -d "$(SHARED_MNIST)" ]; then $(PY) -m toolkit.data import-idx "$(SHARED_MNIST)"; fi
 	$(PY) tools/run_course.py --out build
 
+LINTED := toolkit tests tools benchmarks notebooks
+# The daily suite: ruff (lint + format check), the unit tests and every notebook once through nbval. The
+# hand-out/nbgrader runs (release-check) and the website (site-check) are CI's next steps.
 test: env
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	rm -rf build/test-data build/test-build
 	TOOLKIT_FAST=1 TOOLKIT_OFFLINE=1 TOOLKIT_STRICT_CHECKS=1 TOOLKIT_DATA=$(CURDIR)/build/test-data \
 	TOOLKIT_BUILD=$(CURDIR)/build/test-build MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_DISABLE=1 \
-	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 --nbval-lax --nbval-current-env tests notebooks
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 --nbval-lax --nbval-current-env \
+	  -m 'not release and not site' tests notebooks
 
 # Jupyter refuses to run as root unless told (containers, some lab machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
