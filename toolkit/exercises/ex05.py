@@ -183,7 +183,8 @@ q3 = Exercise(
 # ----------------------------------------------------------------------------------------------------
 #: The choices of the judgement exercise q4 (four clumps of filters at 0, 90, 180 and 270 degrees).
 Q4_CHOICES = {
-    "A": "a circle: one dominant loop (longest/next >= 3), born early (death/birth >= 3), all 16 sectors",
+    "A": "a circle: one dominant loop (longest/next >= 3), born early (death/birth >= 2.5 in the circle's "
+         "plane), all 16 sectors",
     "B": "not a circle: one dominant loop (longest/next >= 3), but born late (death/birth < 2) and with "
          "empty sectors",
     "C": "not a circle: no dominant loop (longest/next < 2) and born late (death/birth < 2)",
