@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 BRANCH_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 COLAB = re.compile(r"https://colab\.research\.google\.com/github/([^/\s)]+/[^/\s)]+)/blob/([^\s)]+?)/notebooks/")
+# a committed file a notebook fetches on Colab (e.g. 05's docs/data/long_filters.npz): repository and branch
+RAW = re.compile(r"https://raw\.githubusercontent\.com/([^/\s\"]+/[^/\s\"]+)/([^\s\"]+?)/(?=docs/|\")")
 INSTALL = re.compile(r"git\+https://github\.com/([^/\s\"@]+/[^/\s\"@]+?)(?:@([^\s\"]+))?\"")
 
 
@@ -71,6 +73,9 @@ def set_repo(repo: str, branch: str = "main", root: Path = ROOT) -> list[str]:
             else:
                 lines[1:1] = ["", setup.colab_badge(p.name, repo, branch)]
             head.source = "\n".join(lines)
+        for c in nb.cells:
+            if c.cell_type == "code":
+                c.source = RAW.sub(f"https://raw.githubusercontent.com/{repo}/{branch}/", c.source)
         if nbformat.writes(nb) != before:
             nbformat.write(nb, p)
             changed.append(str(p.relative_to(root)))
@@ -102,6 +107,9 @@ def check(root: Path = ROOT) -> list[str]:
             for m in COLAB.finditer(c.source):
                 if (m.group(1), m.group(2)) != (repo, branch):
                     bad.append(f"{p.name}: a Colab link opens {m.group(1)}@{m.group(2)}, not {repo}@{branch}")
+            for m in RAW.finditer(c.source):
+                if (m.group(1), m.group(2)) != (repo, branch):
+                    bad.append(f"{p.name}: a file is fetched from {m.group(1)}@{m.group(2)}, not {repo}@{branch}")
             for m in INSTALL.finditer(c.source):
                 if m.group(1) != repo or (m.group(2) or "main") != branch:
                     bad.append(f"{p.name}: an install line uses {m.group(1)}, not {repo}")
