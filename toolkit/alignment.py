@@ -87,7 +87,7 @@ def linear_cka(X, Y) -> float:
         raise ValueError("CKA needs at least 2 inputs (rows).")
     # CKA is scale invariant: bring both to max |entry| in [0.5, 1) by a power of two (exact, so the same
     # numbers as unscaled), which keeps 1e200-sized or 1e-200-sized activations from overflowing to inf/NaN
-    X, Y = (Z * 2.0 ** -np.frexp(np.abs(Z).max())[1] if np.abs(Z).max() > 0 else Z for Z in (X, Y))
+    X, Y = (np.ldexp(Z, -np.frexp(np.abs(Z).max())[1]) if np.abs(Z).max() > 0 else Z for Z in (X, Y))
     X = X - X.mean(0)
     Y = Y - Y.mean(0)
     if min(np.abs(X).max(), np.abs(Y).max()) < 1e-12:
