@@ -1,13 +1,18 @@
 """Speed of toolkit.ensemble.fit_ensemble against n sequential toolkit.train.fit runs.
 
-    python benchmarks/bench_ensemble.py                        # small CPU default: 8 x M(16,8,16), 20 steps
-    python benchmarks/bench_ensemble.py --n 100 --width 64 32 64 --iterations 50 --device cuda   # GPU
+    python benchmarks/bench_ensemble.py                        # small CPU default: 8 x M(16,8,16),
+    20 steps
+    python benchmarks/bench_ensemble.py --n 100 --width 64 32 64 --iterations 50 --device cuda   #
+    GPU
 
-Prints seconds per optimizer step (all n copies) for: n sequential ``fit`` calls, the 'loop' strategy
+Prints seconds per optimizer step (all n copies) for: n sequential ``fit`` calls, the 'loop'
+strategy
 and the 'vmap' strategy, and the speed-up ratios (sequential time / ensemble time; > 1 = faster).
 It also checks that the copies match the sequential fits (max parameter difference).
-Inputs are MNIST-shaped random tensors (speed does not depend on the pixel values), so this needs no data.
+Inputs are MNIST-shaped random tensors (speed does not depend on the pixel values), so this needs
+no data.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +39,9 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--samples", type=int, default=2048)
     ap.add_argument("--device", default=None)
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's)"
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -47,7 +54,7 @@ def main(argv=None):
     T, n = args.iterations, args.n
     kw = dict(iterations=T, batch_size=args.batch_size, progress=False, device=dev)
 
-    fit_ensemble(make, min(n, 2), X, y, **{**kw, "iterations": 2})       # warm-up (kernels, allocator)
+    fit_ensemble(make, min(n, 2), X, y, **{**kw, "iterations": 2})  # warm-up (kernels, allocator)
     _sync(dev)
     t0 = time.perf_counter()
     seq = []
@@ -58,8 +65,10 @@ def main(argv=None):
         seq.append(m)
     _sync(dev)
     t_seq = time.perf_counter() - t0
-    print(f"device={dev}  threads={torch.get_num_threads()}  n={n}  M{tuple(args.width)}  "
-          f"iterations={T}  batch={args.batch_size}")
+    print(
+        f"device={dev}  threads={torch.get_num_threads()}  n={n}  M{tuple(args.width)}  "
+        f"iterations={T}  batch={args.batch_size}"
+    )
     print(f"  sequential fit : {t_seq / T * 1000:8.1f} ms per step of all {n} copies")
     for strategy in ("loop", "vmap"):
         _sync(dev)
@@ -67,10 +76,16 @@ def main(argv=None):
         res = fit_ensemble(make, n, X, y, strategy=strategy, **kw)
         _sync(dev)
         t = time.perf_counter() - t0
-        diff = max((p - q).abs().max().item() for m, r in zip(seq, res.models)
-                   for p, q in zip(m.parameters(), r.parameters()))
-        print(f"  ensemble {strategy:5s}: {t / T * 1000:8.1f} ms per step   speed-up x{t_seq / t:5.2f}   "
-              f"max |weight difference| vs sequential {diff:.1e}")
+        diff = max(
+            (p - q).abs().max().item()
+            for m, r in zip(seq, res.models)
+            for p, q in zip(m.parameters(), r.parameters())
+        )
+        print(
+            f"  ensemble {strategy:5s}: {t / T * 1000:8.1f} ms per step   speed-up "
+            f"x{t_seq / t:5.2f}   "
+            f"max |weight difference| vs sequential {diff:.1e}"
+        )
 
 
 if __name__ == "__main__":

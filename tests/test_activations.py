@@ -1,4 +1,6 @@
-"""Tests of toolkit.activations: recording with hooks, top-k neurons per cluster, transformed images."""
+"""Tests of toolkit.activations: recording with hooks, top-k neurons per cluster, transformed
+images."""
+
 import numpy as np
 import pytest
 import torch
@@ -116,8 +118,7 @@ def test_record_generic_module():
 
 # ---------------------------------------------------------------- top-k neurons
 def test_top_k_neurons_order_and_ties():
-    A_ = np.array([[0.1, 0.9, 0.5, 0.9],
-                   [3.0, -1.0, 2.0, 0.0]])
+    A_ = np.array([[0.1, 0.9, 0.5, 0.9], [3.0, -1.0, 2.0, 0.0]])
     top = A.top_k_neurons(A_, k=3)
     np.testing.assert_array_equal(top, [[1, 3, 2], [0, 2, 3]])  # tie 0.9/0.9: lower index first
     assert top.dtype == np.int64
@@ -136,10 +137,9 @@ def test_top_k_bad_input():
 
 def test_cluster_neurons_counts_by_hand():
     # 4 points, 5 neurons, k=2. Cluster 0 = points 0,1 ; cluster 1 = points 2,3.
-    acts = np.array([[5, 4, 0, 0, 0],
-                     [5, 0, 4, 0, 0],
-                     [0, 0, 0, 5, 4],
-                     [0, 0, 0, 5, 4]], dtype=float)
+    acts = np.array(
+        [[5, 4, 0, 0, 0], [5, 0, 4, 0, 0], [0, 0, 0, 5, 4], [0, 0, 0, 5, 4]], dtype=float
+    )
     cn = A.cluster_neurons(acts, [0, 0, 1, 1], k=2, n_best=2)
     assert cn.ids == [0, 1]
     np.testing.assert_array_equal(cn.sizes, [2, 2])
@@ -152,8 +152,14 @@ def test_cluster_neurons_counts_by_hand():
 
 def test_shared_best_neurons_flagged():
     best = np.array([[1, 2], [2, 3], [4, 1]])
-    cn = A.ClusterNeurons(ids=["a", "b", "c"], sizes=np.ones(3), counts=np.zeros((3, 5)), best=best, k=1,
-                          top=np.zeros((3, 1)))
+    cn = A.ClusterNeurons(
+        ids=["a", "b", "c"],
+        sizes=np.ones(3),
+        counts=np.zeros((3, 5)),
+        best=best,
+        k=1,
+        top=np.zeros((3, 1)),
+    )
     assert cn.shared() == {1: ["a", "c"], 2: ["a", "b"]}
 
 
@@ -220,11 +226,12 @@ def test_transformed_images_formula(mlp):
 
 
 def _planted_mlp(H=10):
-    """An MLP whose hidden neuron j looks exactly at the pixels of class j's images (a planted toy)."""
+    """An MLP whose hidden neuron j looks exactly at the pixels of class j's images (a planted
+    toy)."""
     m = MLP(hidden=H)
     protos = np.zeros((H, 784), dtype=np.float32)
     for j in range(H):
-        protos[j, j * 78:(j + 1) * 78] = 1.0
+        protos[j, j * 78 : (j + 1) * 78] = 1.0
     with torch.no_grad():
         m.fc1.weight.copy_(torch.from_numpy(protos))
         m.fc1.bias.zero_()
@@ -239,7 +246,7 @@ def test_zscore_removes_gain():
     rng = np.random.default_rng(0)
     acts = rng.normal(size=(300, 6))
     acts[:, 2] = np.abs(acts[:, 2]) * 50 + 10  # a high-gain neuron: top-1 for every point when raw
-    acts[:, 5] = 3.0                            # a constant (dead) neuron
+    acts[:, 5] = 3.0  # a constant (dead) neuron
     assert (A.top_k_neurons(acts, 1)[:, 0] == 2).all()
     z = A.zscore(acts)
     np.testing.assert_allclose(z[:, :5].mean(0), 0, atol=1e-12)
@@ -257,7 +264,7 @@ def test_random_neurons():
     assert A.random_neurons(4, 0).size == 0
     with pytest.raises(ValueError, match="k=5"):
         A.random_neurons(6, 5, exclude=[0, 1])
-    for bad in (True, 2.5, -1, "3"):   # 2.0 is a count (arrays.as_count); 2.5 is never truncated
+    for bad in (True, 2.5, -1, "3"):  # 2.0 is a count (arrays.as_count); 2.5 is never truncated
         with pytest.raises((TypeError, ValueError), match="k must"):
             A.random_neurons(6, bad)
 
@@ -283,7 +290,9 @@ def test_ablate_conv_channels():
     X = torch.randn(8, 1, 28, 28)
     y = A.record(cnn, X).predictions
     assert A.ablate(cnn, [], X, y, layer="conv1") == 1.0
-    silent = A.ablate(cnn, [0, 1, 2, 3], X, y, layer="conv1")  # every channel: output = f(biases only)
+    silent = A.ablate(
+        cnn, [0, 1, 2, 3], X, y, layer="conv1"
+    )  # every channel: output = f(biases only)
     assert 0.0 <= silent <= 1.0
 
 
@@ -307,6 +316,7 @@ def test_ablate_bad_input():
 
 def test_plots_run(mlp, X):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -318,12 +328,19 @@ def test_plots_run(mlp, X):
     W = layer_weight(mlp, "fc1")
     counts = np.bincount(cn.best.ravel(), minlength=cn.H)
     images = {"mean image": W[0], "neuron 1 weights": W[1]}
-    for fig in (P.plot_neuron_bars(cn), P.plot_frequency_heatmaps(cn),
-                P.plot_image_rows({"original": X[:3].numpy(), "own": A.transformed_images(X[:3], W, [0, 1])}),
-                P.plot_cluster_view(cn.frequency[0], cn.best[0], int(cn.best[0, 0]), images, k=3),
-                P.plot_best_counts({"raw": counts, "z": counts})):
+    for fig in (
+        P.plot_neuron_bars(cn),
+        P.plot_frequency_heatmaps(cn),
+        P.plot_image_rows(
+            {"original": X[:3].numpy(), "own": A.transformed_images(X[:3], W, [0, 1])}
+        ),
+        P.plot_cluster_view(cn.frequency[0], cn.best[0], int(cn.best[0, 0]), images, k=3),
+        P.plot_best_counts({"raw": counts, "z": counts}),
+    ):
         assert fig.axes
-    assert len(P.plot_cluster_view(cn.frequency[0], cn.best[0], 0, images).axes) == 3  # bars + 2 images
+    assert (
+        len(P.plot_cluster_view(cn.frequency[0], cn.best[0], 0, images).axes) == 3
+    )  # bars + 2 images
     with pytest.raises(ValueError, match="1-D"):
         P.plot_best_counts({"raw": np.array([[0, 12]])})
     plt.close("all")
@@ -335,7 +352,9 @@ def test_ex03_q2_q3(monkeypatch):
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
     for q in (ex03.q2, ex03.q3):
-        monkeypatch.setattr(q, "_forbid", None)  # the toolkit's own function as the reference answer (students may not: #22)
+        monkeypatch.setattr(
+            q, "_forbid", None
+        )  # the toolkit's own function as the reference answer (students may not: #22)
 
     def best(acts, clusters, cid, k=5, n_best=5):
         return A.cluster_neurons(acts, clusters, k=k, n_best=n_best).best_of(cid)
@@ -368,23 +387,32 @@ def test_ex03_never_passes_nan_none_strings_overflow(monkeypatch):
         "NaN": lambda c, l: {int(k): float("nan") for k in np.unique(c)},
         "None": lambda c, l: None,
         "strings": lambda c, l: {int(k): "1.0" for k in np.unique(c)},
-        "overflow": lambda c, l: {int(k): 10 ** 400 for k in np.unique(c)},
+        "overflow": lambda c, l: {int(k): 10**400 for k in np.unique(c)},
         "bools": lambda c, l: {int(k): True for k in np.unique(c)},
         "raises": lambda c, l: 1 / 0,
     }
     for what, fn in bad_answers.items():
         with pytest.raises(ExerciseFailed):
             ex03.q1(fn)
-    for fn in (lambda *a: None, lambda *a: ["5", "17", "33"], lambda *a: [np.nan] * a[4],
-               lambda *a: np.array([True] * a[4])):
+    for fn in (
+        lambda *a: None,
+        lambda *a: ["5", "17", "33"],
+        lambda *a: [np.nan] * a[4],
+        lambda *a: np.array([True] * a[4]),
+    ):
         with pytest.raises(ExerciseFailed):
             ex03.q2(fn)
-    for fn in (lambda x, W, n: None, lambda x, W, n: np.full(784, np.nan),
-               lambda x, W, n: [str(v) for v in np.maximum(x * W[n].mean(0), 0)]):
+    for fn in (
+        lambda x, W, n: None,
+        lambda x, W, n: np.full(784, np.nan),
+        lambda x, W, n: [str(v) for v in np.maximum(x * W[n].mean(0), 0)],
+    ):
         with pytest.raises(ExerciseFailed):
             ex03.q3(fn)
     # float32 transform passes
-    assert ex03.q3(lambda x, W, n: np.maximum(x.astype(np.float32) * W[n].astype(np.float32).mean(0), 0))
+    assert ex03.q3(
+        lambda x, W, n: np.maximum(x.astype(np.float32) * W[n].astype(np.float32).mean(0), 0)
+    )
 
 
 def test_ex03_q4_judgement(monkeypatch):
@@ -392,7 +420,18 @@ def test_ex03_q4_judgement(monkeypatch):
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
     assert ex03.q4("bcd") and ex03.q4({"B", "c", "d"}) and ex03.q4("b, c, d")
-    for wrong in ("a", "bc", "bcde", "abcd", "", None, float("nan"), 3, "xyz", ["b", "c", "d", "q"]):
+    for wrong in (
+        "a",
+        "bc",
+        "bcde",
+        "abcd",
+        "",
+        None,
+        float("nan"),
+        3,
+        "xyz",
+        ["b", "c", "d", "q"],
+    ):
         with pytest.raises(ExerciseFailed):
             ex03.q4(wrong)
     assert not getattr(ex03.q4, "_solution", "")  # no reference text ships

@@ -1,4 +1,5 @@
 """toolkit.arrays: the one input check every public function uses."""
+
 import numpy as np
 import pytest
 import torch
@@ -16,12 +17,18 @@ def test_tensors_lists_and_arrays_become_float64_copies():
     assert as_array([[1, 2], [3, 4]], ndim=(2, 3)).shape == (2, 2)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.ones(5), r"W must be 2-D \(n_out, n_in\); got shape \(5,\). For one feature"),
-    (np.ones((2, 3, 4)), r"got shape \(2, 3, 4\). Flatten"),
-    (np.zeros((0, 3)), "at least 1 entries"),
-    (np.array([[1.0, np.nan], [np.inf, 0]]), r"2 NaN or infinite values \(in 2 rows, e.g. row 0\)"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.ones(5), r"W must be 2-D \(n_out, n_in\); got shape \(5,\). For one feature"),
+        (np.ones((2, 3, 4)), r"got shape \(2, 3, 4\). Flatten"),
+        (np.zeros((0, 3)), "at least 1 entries"),
+        (
+            np.array([[1.0, np.nan], [np.inf, 0]]),
+            r"2 NaN or infinite values \(in 2 rows, e.g. row 0\)",
+        ),
+    ],
+)
 def test_bad_arrays_name_the_argument(bad, match):
     with pytest.raises(ValueError, match=match):
         as_array(bad, "W", axes="(n_out, n_in)")
@@ -57,25 +64,48 @@ def test_cluster_labels_allow_minus_one_only_when_asked():
         as_labels([0, -2], name="clusters", unclustered=True)
 
 
-@pytest.mark.parametrize("v, want", [(3, 3), (np.int64(4), 4), (10.0, 10), (np.float32(2.0), 2),
-                                     (torch.tensor(5), 5), (np.array(6), 6)])
+@pytest.mark.parametrize(
+    "v, want",
+    [
+        (3, 3),
+        (np.int64(4), 4),
+        (10.0, 10),
+        (np.float32(2.0), 2),
+        (torch.tensor(5), 5),
+        (np.array(6), 6),
+    ],
+)
 def test_as_count_accepts_whole_numbers(v, want):
     from toolkit.arrays import as_count
+
     out = as_count(v, "n")
     assert out == want and type(out) is int
 
 
-@pytest.mark.parametrize("v, err", [(2.5, ValueError), (float("nan"), ValueError), (True, TypeError),
-                                    ("3", TypeError), (None, TypeError), (0, ValueError), (-1, ValueError),
-                                    (torch.tensor(2.5), ValueError), (np.bool_(True), TypeError)])
+@pytest.mark.parametrize(
+    "v, err",
+    [
+        (2.5, ValueError),
+        (float("nan"), ValueError),
+        (True, TypeError),
+        ("3", TypeError),
+        (None, TypeError),
+        (0, ValueError),
+        (-1, ValueError),
+        (torch.tensor(2.5), ValueError),
+        (np.bool_(True), TypeError),
+    ],
+)
 def test_as_count_refuses_and_names_the_argument(v, err):
     from toolkit.arrays import as_count
+
     with pytest.raises(err, match="n_clusters"):
         as_count(v, "n_clusters")
 
 
 def test_as_count_bounds():
     from toolkit.arrays import as_count
+
     assert as_count(0, "seed", minimum=0) == 0
     assert as_count(-5, "offset", minimum=None) == -5
     with pytest.raises(ValueError, match="<= 9"):
@@ -84,10 +114,16 @@ def test_as_count_bounds():
 
 def test_as_fraction():
     from toolkit.arrays import as_fraction
+
     assert as_fraction(0.95, "level") == 0.95
     assert as_fraction(np.float32(0.5), "p") == 0.5
-    for bad, err in [(95, ValueError), (float("nan"), ValueError), (True, TypeError), ("0.5", TypeError),
-                     (-0.1, ValueError)]:
+    for bad, err in [
+        (95, ValueError),
+        (float("nan"), ValueError),
+        (True, TypeError),
+        ("0.5", TypeError),
+        (-0.1, ValueError),
+    ]:
         with pytest.raises(err, match="level"):
             as_fraction(bad, "level")
     with pytest.raises(ValueError, match="percentage"):
@@ -101,8 +137,16 @@ def test_as_membership_lives_in_arrays_and_refuses_fractional_or_negative_indice
     from toolkit import activations, arrays
 
     assert activations.as_membership is arrays.as_membership
-    assert {k: v.tolist() for k, v in arrays.as_membership([[0, 2.0], [1]], n=3).items()} == {0: [0, 2], 1: [1]}
-    for bad in ([[0.5, 1.7], [2]], [[-1, 0], [1]], {0: [0, 1], 1: [True]}, {0: np.array([0, np.nan])}):
+    assert {k: v.tolist() for k, v in arrays.as_membership([[0, 2.0], [1]], n=3).items()} == {
+        0: [0, 2],
+        1: [1],
+    }
+    for bad in (
+        [[0.5, 1.7], [2]],
+        [[-1, 0], [1]],
+        {0: [0, 1], 1: [True]},
+        {0: np.array([0, np.nan])},
+    ):
         with pytest.raises(ValueError, match="point indices, whole numbers >= 0"):
             arrays.as_membership(bad, n=3)
 

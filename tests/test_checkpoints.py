@@ -22,8 +22,12 @@ def _train_counter():
 def test_second_call_loads_instead_of_training(tmp_path):
     calls, train = _train_counter()
     cfg = {"hidden": 8, "seed": 0}
-    m1, r1 = checkpoints.train_or_load("m-seed0", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False)
-    m2, r2 = checkpoints.train_or_load("m-seed0", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    m1, r1 = checkpoints.train_or_load(
+        "m-seed0", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False
+    )
+    m2, r2 = checkpoints.train_or_load(
+        "m-seed0", cfg, lambda: MLP(8), train, folder=tmp_path, verbose=False
+    )
     assert len(calls) == 1 and not r1["loaded"] and r2["loaded"]
     assert torch.equal(m1.fc1.weight, m2.fc1.weight)
     assert r2["history"]["loss"] == r1["history"]["loss"]
@@ -34,21 +38,32 @@ def test_second_call_loads_instead_of_training(tmp_path):
 
 def test_another_config_is_another_file(tmp_path):
     calls, train = _train_counter()
-    checkpoints.train_or_load("m-seed0", {"a": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
-    checkpoints.train_or_load("m-seed0", {"a": 2}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    checkpoints.train_or_load(
+        "m-seed0", {"a": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False
+    )
+    checkpoints.train_or_load(
+        "m-seed0", {"a": 2}, lambda: MLP(8), train, folder=tmp_path, verbose=False
+    )
     assert len(calls) == 2 and len(list(tmp_path.glob("*.pt"))) == 2
-    assert checkpoints.config_key("m-seed0", {"a": 1, "b": 2}) == checkpoints.config_key("m-seed0", {"b": 2, "a": 1})
+    assert checkpoints.config_key("m-seed0", {"a": 1, "b": 2}) == checkpoints.config_key(
+        "m-seed0", {"b": 2, "a": 1}
+    )
 
 
 def test_checkpoint_from_other_code_is_explained_and_kept(tmp_path):
     calls, train = _train_counter()
-    checkpoints.train_or_load("m-seed0", {"v": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+    checkpoints.train_or_load(
+        "m-seed0", {"v": 1}, lambda: MLP(8), train, folder=tmp_path, verbose=False
+    )
     # the code now builds a different model for the same config
     with pytest.raises(checkpoints.CheckpointMismatch, match="retrain=True"):
-        checkpoints.train_or_load("m-seed0", {"v": 1}, lambda: MLP(9), train, folder=tmp_path, verbose=False)
+        checkpoints.train_or_load(
+            "m-seed0", {"v": 1}, lambda: MLP(9), train, folder=tmp_path, verbose=False
+        )
     # retrain keeps the old weights as a backup instead of overwriting them
-    m, r = checkpoints.train_or_load("m-seed0", {"v": 1}, lambda: MLP(9), train, folder=tmp_path,
-                                     retrain=True, verbose=False)
+    m, r = checkpoints.train_or_load(
+        "m-seed0", {"v": 1}, lambda: MLP(9), train, folder=tmp_path, retrain=True, verbose=False
+    )
     assert not r["loaded"] and m.hidden == 9
     assert len(list(tmp_path.glob("*.pt.bak-*"))) == 1
 
@@ -59,7 +74,9 @@ def test_corrupt_checkpoint_is_explained(tmp_path):
     pt, _ = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     pt.write_bytes(b"truncated")
     with pytest.raises(checkpoints.CheckpointMismatch, match="corrupt"):
-        checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+        checkpoints.train_or_load(
+            "m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False
+        )
 
 
 def test_weights_only_loading_refuses_pickled_code(tmp_path):
@@ -68,7 +85,9 @@ def test_weights_only_loading_refuses_pickled_code(tmp_path):
     pt, _ = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     torch.save({"evil": object()}, pt)  # arbitrary objects are not loadable with weights_only
     with pytest.raises(checkpoints.CheckpointMismatch):
-        checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+        checkpoints.train_or_load(
+            "m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False
+        )
 
 
 def test_bad_names_and_configs(tmp_path):
@@ -76,7 +95,9 @@ def test_bad_names_and_configs(tmp_path):
         with pytest.raises(ValueError, match="naming scheme f'{family}-seed{seed}'.*net_name"):
             checkpoints.checkpoint_paths(bad, {}, tmp_path)
         with pytest.raises(ValueError, match="naming scheme"):
-            checkpoints.train_or_load(bad, {}, lambda: MLP(8), lambda m: {}, folder=tmp_path, verbose=False)
+            checkpoints.train_or_load(
+                bad, {}, lambda: MLP(8), lambda m: {}, folder=tmp_path, verbose=False
+            )
     assert checkpoints.net_name("heatmaps_varied-h100", 3) == "heatmaps_varied-h100-seed3"
     assert checkpoints.net_name("filters_mnist", 0) == "filters_mnist-seed0"
     with pytest.raises(ValueError, match="naming scheme"):
@@ -89,11 +110,14 @@ def test_bad_names_and_configs(tmp_path):
 
 
 def _fit_cfg(cfg, tmp_path, train, hidden=8, **kw):
-    return checkpoints.train_or_load("m-seed0", cfg, lambda: MLP(hidden), train, folder=tmp_path, verbose=False, **kw)
+    return checkpoints.train_or_load(
+        "m-seed0", cfg, lambda: MLP(hidden), train, folder=tmp_path, verbose=False, **kw
+    )
 
 
 def test_retrain_twice_within_a_second_keeps_every_version(tmp_path):
-    """Fast nets train in well under a second: backups named to the second once overwrote each other."""
+    """Fast nets train in well under a second: backups named to the second once overwrote each
+    other."""
     calls, train = _train_counter()
     torch.manual_seed(0)
     versions = [_fit_cfg({}, tmp_path, train)[0].fc1.weight.detach().clone()]
@@ -110,7 +134,8 @@ def test_retrain_twice_within_a_second_keeps_every_version(tmp_path):
     for p in pts:
         j = p.with_name(p.name.replace(".pt.bak", ".json.bak"))
         assert json.loads(j.read_text())["weights_sha256"] == checkpoints.weights_hash(
-            torch.load(p, weights_only=True))
+            torch.load(p, weights_only=True)
+        )
 
 
 def test_unwritable_folder_is_reported_before_training(tmp_path):
@@ -139,7 +164,9 @@ def test_a_failed_save_returns_the_trained_model_with_a_warning(tmp_path, monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(checkpoints.torch, "save", disk_full)
-    with pytest.warns(UserWarning, match="could not be saved to .*No space left.*loads the earlier"):
+    with pytest.warns(
+        UserWarning, match="could not be saved to .*No space left.*loads the earlier"
+    ):
         m, r = _fit_cfg({}, tmp_path, train, retrain=True)
     assert len(calls) == 2 and r["path"] is None and not r["loaded"] and r["history"]["loss"]
     assert isinstance(m, MLP) and not m.training
@@ -168,7 +195,8 @@ def test_swapped_weights_are_refused(tmp_path):
 
 
 def test_a_record_without_weights_hash_is_refused(tmp_path):
-    """Format 2 requires the hash: a record without one (edited, or a format-1 copy renamed) is not loaded."""
+    """Format 2 requires the hash: a record without one (edited, or a format-1 copy renamed) is
+    not loaded."""
     calls, train = _train_counter()
     _, r1 = _fit_cfg({}, tmp_path, train)
     assert r1["verified"] and len(r1["weights_sha256"]) == 64
@@ -240,22 +268,32 @@ def test_backup_names_never_collide(tmp_path, monkeypatch, hard_links):
     pt, js = checkpoints.checkpoint_paths("m-seed0", {}, tmp_path)
     monkeypatch.setattr(checkpoints.time, "strftime", lambda fmt: "20260101-120000")
     if not hard_links:  # a file system without hard links (some network drives)
+
         def no_link(*a):
             raise OSError("hard links not supported")
+
         monkeypatch.setattr(checkpoints.os, "link", no_link)
     taken = js.with_name(js.name + ".bak-20260101-120000")
     taken.write_text("someone else's backup")
     _fit_cfg({}, tmp_path, train, retrain=True)
     _fit_cfg({}, tmp_path, train, retrain=True)
     assert taken.read_text() == "someone else's backup"
-    # the taken name is skipped for both files of a pair (same suffix), the next retrain takes the next one
+    # the taken name is skipped for both files of a pair (same suffix), the next retrain takes the
+    # next one
     for f in (pt, js):
-        assert sorted(p.name[len(f.name):] for p in tmp_path.glob(f.name + ".bak-*")
-                      if p != taken) == [".bak-20260101-120000-2", ".bak-20260101-120000-3"]
+        assert sorted(
+            p.name[len(f.name) :] for p in tmp_path.glob(f.name + ".bak-*") if p != taken
+        ) == [".bak-20260101-120000-2", ".bak-20260101-120000-3"]
 
 
-@pytest.mark.parametrize("edit", [lambda r: r["history"].update(loss=[0.0]), lambda r: r.pop("history"),
-                                  lambda r: r.update(train_seconds=1.0)])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda r: r["history"].update(loss=[0.0]),
+        lambda r: r.pop("history"),
+        lambda r: r.update(train_seconds=1.0),
+    ],
+)
 def test_an_edited_record_is_refused_not_trusted(tmp_path, edit):
     """Issue #23 item 1: the .json's history and accuracies were trusted after an edit (or a removed
     history crashed zoo.get raw); the record now carries its own hash."""
@@ -266,5 +304,7 @@ def test_an_edited_record_is_refused_not_trusted(tmp_path, edit):
     edit(record)
     js.write_text(json.dumps(record, indent=1))
     with pytest.raises(checkpoints.CheckpointMismatch, match="edited after it was saved"):
-        checkpoints.train_or_load("m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False)
+        checkpoints.train_or_load(
+            "m-seed0", {}, lambda: MLP(8), train, folder=tmp_path, verbose=False
+        )
     assert len(calls) == 1

@@ -1,9 +1,12 @@
 """Every project file that a notebook, a docstring or a doc cites exists in the repository.
 
-Students get the repository, nothing beside it: a notebook that says "see docs/X.md" or a docstring that
-cites "REFERENCES.md section 3" must point at a file they have. Paths are taken relative to the repository
+Students get the repository, nothing beside it: a notebook that says "see docs/X.md" or a docstring
+that
+cites "REFERENCES.md section 3" must point at a file they have. Paths are taken relative to the
+repository
 root (or to the citing file's folder); nothing may point outside the repository (``../``).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,14 +44,21 @@ CASES = sorted({(str(p.relative_to(ROOT)), c) for p, c in _citations()})
 
 
 def test_something_is_cited():
-    assert any(c.endswith("REFERENCES.md") for _, c in CASES), "the science summary is cited somewhere"
+    assert any(c.endswith("REFERENCES.md") for _, c in CASES), (
+        "the science summary is cited somewhere"
+    )
 
 
 @pytest.mark.parametrize("source, cited", CASES)
 def test_cited_file_exists(source, cited):
     if Path(cited).name in IGNORE:
         return
-    assert not cited.startswith("../"), f"{source} cites {cited}, outside the repository (students don't have it)"
+    assert not cited.startswith("../"), (
+        f"{source} cites {cited}, outside the repository (students don't have it)"
+    )
     here = (ROOT / source).parent
     found = (ROOT / cited).exists() or (here / cited).exists()
-    assert found, f"{source} cites {cited}, which is not in the repository (cite it from the repository root, e.g. docs/REFERENCES.md)"
+    assert found, (
+        f"{source} cites {cited}, which is not in the repository (cite it from the repository "
+        "root, e.g. docs/REFERENCES.md)"
+    )

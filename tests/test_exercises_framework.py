@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from toolkit.exercises import Exercise, ExerciseFailed, Wrong, call_student, expect_array, expect_callable
+from toolkit.exercises import (
+    Exercise,
+    ExerciseFailed,
+    Wrong,
+    call_student,
+    expect_array,
+    expect_callable,
+)
 
 
 def _square_checker(answer):
@@ -11,7 +18,9 @@ def _square_checker(answer):
         raise Wrong(f"square(3) should be 9, your function returned {got!r}.")
 
 
-EX = Exercise("q1", _square_checker, hint="Multiply x by itself.", solution="def square(x): return x * x")
+EX = Exercise(
+    "q1", _square_checker, hint="Multiply x by itself.", solution="def square(x): return x * x"
+)
 
 
 def test_correct_answer_passes(capsys):
@@ -80,7 +89,8 @@ def test_exercise_without_reference_solution(capsys):
     assert "No reference solution" in capsys.readouterr().out
 
 
-# ---- issue 16.4: malformed answers never pass; float32 does; nothing raises from inside the toolkit ----
+# ---- issue 16.4: malformed answers never pass; float32 does; nothing raises from inside the
+# toolkit ----
 import math
 
 import torch
@@ -88,23 +98,49 @@ import torch
 from toolkit.exercises import expect_choice, expect_close, expect_number, is_close
 
 
-@pytest.mark.parametrize("bad,msg", [
-    (None, "None"), ("3", "text"), (b"3", "text"), (float("nan"), "NaN"), (float("inf"), "infinity"),
-    (-math.inf, "infinity"), (10 ** 400, "too large"), ([1.0, 2.0], "one number"), (True, "bool"),
-    ({"a": 1}, "dict"), (2 + 1j, "complex"), ([1, [2, 3]], "numbers"), (object(), "numbers"),
-    (torch.tensor([1.0, 2.0]), "one number"), (np.array([]), "one number"),
-])
+@pytest.mark.parametrize(
+    "bad,msg",
+    [
+        (None, "None"),
+        ("3", "text"),
+        (b"3", "text"),
+        (float("nan"), "NaN"),
+        (float("inf"), "infinity"),
+        (-math.inf, "infinity"),
+        (10**400, "too large"),
+        ([1.0, 2.0], "one number"),
+        (True, "bool"),
+        ({"a": 1}, "dict"),
+        (2 + 1j, "complex"),
+        ([1, [2, 3]], "numbers"),
+        (object(), "numbers"),
+        (torch.tensor([1.0, 2.0]), "one number"),
+        (np.array([]), "one number"),
+    ],
+)
 def test_expect_number_refuses(bad, msg):
     with pytest.raises(Wrong, match=msg):
         expect_number(bad)
 
 
 def test_expect_number_accepts_every_numeric_form():
-    for v in (3, 3.0, np.float32(3), np.int64(3), np.array(3.0), np.array([3.0]), torch.tensor(3.0),
-              torch.tensor([3], dtype=torch.int64), torch.tensor(3.0, dtype=torch.bfloat16),
-              torch.tensor(3.0, requires_grad=True), [3.0]):
+    for v in (
+        3,
+        3.0,
+        np.float32(3),
+        np.int64(3),
+        np.array(3.0),
+        np.array([3.0]),
+        torch.tensor(3.0),
+        torch.tensor([3], dtype=torch.int64),
+        torch.tensor(3.0, dtype=torch.bfloat16),
+        torch.tensor(3.0, requires_grad=True),
+        [3.0],
+    ):
         assert expect_number(v) == 3.0
-    assert expect_number(float("nan"), allow_nan=True) != expect_number(float("nan"), allow_nan=True)
+    assert expect_number(float("nan"), allow_nan=True) != expect_number(
+        float("nan"), allow_nan=True
+    )
     assert expect_number(float("inf"), allow_inf=True) == float("inf")
     with pytest.raises(Wrong, match="whole number"):
         expect_number(2.5, integer=True)
@@ -112,9 +148,16 @@ def test_expect_number_accepts_every_numeric_form():
 
 
 def test_expect_array_refuses_nonfinite_and_odd_inputs():
-    for bad, msg in ((None, "None"), ("abc", "text"), ([[1, 2], [3]], "numbers"), ([1, None], "None"),
-                     (np.array([1.0, np.nan]), "NaN"), (np.array([np.inf]), "infinity"),
-                     ([10 ** 400, 1], "too large"), ({"a": 1}, "dict")):
+    for bad, msg in (
+        (None, "None"),
+        ("abc", "text"),
+        ([[1, 2], [3]], "numbers"),
+        ([1, None], "None"),
+        (np.array([1.0, np.nan]), "NaN"),
+        (np.array([np.inf]), "infinity"),
+        ([10**400, 1], "too large"),
+        ({"a": 1}, "dict"),
+    ):
         with pytest.raises(Wrong, match=msg):
             expect_array(bad)
     assert np.isnan(expect_array([1.0, np.nan], allow_nan=True)[1])
@@ -154,7 +197,7 @@ def test_expect_choice():
 def _fragile_checker(answer):
     f = expect_callable(answer)
     out = call_student(f, 3)
-    if out.shape != (3,):   # a checker that assumes an array: a forgotten `return` gives None
+    if out.shape != (3,):  # a checker that assumes an array: a forgotten `return` gives None
         raise Wrong("shape")
 
 
@@ -175,9 +218,12 @@ def test_student_errors_of_any_kind_are_reported(capsys, monkeypatch):
     def recurse(x):
         return recurse(x)
 
-    for f, name in ((recurse, "RecursionError"), (lambda x: torch.ones(2) @ torch.ones(3), "RuntimeError"),
-                    (lambda x: np.zeros(2, dtype=np.float64).astype("datetime64") + 1.5, "Error"),
-                    (lambda: 9, "TypeError")):
+    for f, name in (
+        (recurse, "RecursionError"),
+        (lambda x: torch.ones(2) @ torch.ones(3), "RuntimeError"),
+        (lambda x: np.zeros(2, dtype=np.float64).astype("datetime64") + 1.5, "Error"),
+        (lambda: 9, "TypeError"),
+    ):
         assert EX(f) is False
         out = capsys.readouterr().out
         assert name in out and "Traceback" not in out
@@ -187,7 +233,10 @@ def test_seal_opens_only_with_its_own_option():
     from toolkit.exercises import seal, sealed_verdict, unseal
 
     blob = seal("1|right because ...", "exX.q1", "b")
-    assert unseal(blob, "exX.q1", "b") == "1|right because ..." and unseal(blob, "exX.q1", " B ") is not None
+    assert (
+        unseal(blob, "exX.q1", "b") == "1|right because ..."
+        and unseal(blob, "exX.q1", " B ") is not None
+    )
     assert unseal(blob, "exX.q1", "a") is None and unseal(blob, "exY.q1", "b") is None
     table = [blob, seal("0|no: ...", "exX.q1", "a")]
     assert sealed_verdict(table, "exX.q1", "b") == (True, "right because ...")
@@ -219,13 +268,14 @@ def test_forbidden_function_and_time_limit_in_call_student(capsys, monkeypatch):
 
     ex = Exercise("q9", _square_checker, hint="", forbid=lambda: [helper])
     assert ex(lambda x: x * x) is True
-    assert ex(lambda x: helper(x)) is False                        # calls the "toolkit's own" function
+    assert ex(lambda x: helper(x)) is False  # calls the "toolkit's own" function
     assert "toolkit's own" in capsys.readouterr().out
     monkeypatch.setenv("TOOLKIT_CHECK_TIMEOUT", "0.5")
 
     def slow(x):
         while True:
             pass
+
     assert EX(slow) is False
     assert "did not finish within 0.5 s" in capsys.readouterr().out
-    assert EX(lambda x: x * x) is True                             # the alarm is gone afterwards
+    assert EX(lambda x: x * x) is True  # the alarm is gone afterwards

@@ -1,12 +1,16 @@
-"""Fault test: a training process killed (SIGKILL) during training or during the save, then run again.
+"""Fault test: a training process killed (SIGKILL) during training or during the save, then run
+again.
 
 Whatever the moment of the kill, a rerun never loads a corrupt or mismatched checkpoint, and every
 checkpoint saved earlier is still there (in place, or as a backup), byte for byte.
 
-Each kill runs the small script below in a fresh Python process (the reruns run in the test's own process). The script blocks at the chosen
-moment (inside training, inside ``torch.save`` after half of the bytes are written, or between the two
+Each kill runs the small script below in a fresh Python process (the reruns run in the test's own
+process). The script blocks at the chosen
+moment (inside training, inside ``torch.save`` after half of the bytes are written, or between the
+two
 renames that put a new checkpoint in place), touches a marker file, and waits to be killed.
 """
+
 import hashlib
 import json
 import os
@@ -20,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CHILD = r'''
+CHILD = r"""
 import io, json, os, sys, time
 from pathlib import Path
 import torch
@@ -77,18 +81,25 @@ model, rec = checkpoints.train_or_load("net-seed0", {"hidden": 8}, make, train, 
                                        folder=folder, verbose=False)
 print(json.dumps({"loaded": rec["loaded"], "verified": rec["verified"],
                   "sha": checkpoints.weights_hash(model.state_dict())}))
-'''
+"""
 
 
 def _env(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", TOOLKIT_DATA=str(tmp_path / "data"),
-               TOOLKIT_OFFLINE="1", TOOLKIT_DEVICE="cpu")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        OMP_NUM_THREADS="1",
+        TOOLKIT_DATA=str(tmp_path / "data"),
+        TOOLKIT_OFFLINE="1",
+        TOOLKIT_DEVICE="cpu",
+    )
     env.pop("TOOLKIT_FAST", None)
     return env
 
 
 def _run(tmp_path, retrain=False, init=0) -> dict:
-    """The rerun, in this process (a fresh process would only add torch's import time): as the child."""
+    """The rerun, in this process (a fresh process would only add torch's import time): as the
+    child."""
     import torch
 
     from toolkit import checkpoints
@@ -109,10 +120,21 @@ def _run(tmp_path, retrain=False, init=0) -> dict:
         torch.manual_seed(init)
         return MLP(8)
 
-    model, rec = checkpoints.train_or_load("net-seed0", {"hidden": 8}, make, train, retrain=retrain,
-                                           folder=tmp_path / "ckpt", verbose=False, device="cpu")
-    return {"loaded": rec["loaded"], "verified": rec["verified"],
-            "sha": checkpoints.weights_hash(model.state_dict())}
+    model, rec = checkpoints.train_or_load(
+        "net-seed0",
+        {"hidden": 8},
+        make,
+        train,
+        retrain=retrain,
+        folder=tmp_path / "ckpt",
+        verbose=False,
+        device="cpu",
+    )
+    return {
+        "loaded": rec["loaded"],
+        "verified": rec["verified"],
+        "sha": checkpoints.weights_hash(model.state_dict()),
+    }
 
 
 def _kill_at(tmp_path, mode, retrain=False, init=0) -> None:
@@ -121,9 +143,20 @@ def _kill_at(tmp_path, mode, retrain=False, init=0) -> None:
     script.write_text(CHILD)
     marker = tmp_path / "m"
     marker.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "ckpt"), mode, str(marker),
-                             "1" if retrain else "0", str(init)], env=_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            str(tmp_path / "ckpt"),
+            mode,
+            str(marker),
+            "1" if retrain else "0",
+            str(init),
+        ],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():
@@ -140,8 +173,11 @@ def _kill_at(tmp_path, mode, retrain=False, init=0) -> None:
 def _files(tmp_path) -> dict:
     """Every checkpoint file (not temporaries): name -> sha256 of its bytes."""
     folder = tmp_path / "ckpt"
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if not p.name.endswith(".tmp")}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if not p.name.endswith(".tmp")
+    }
 
 
 def _still_there(before: dict, after: dict) -> bool:
@@ -169,7 +205,8 @@ def test_kill_during_training_and_during_saving_loses_nothing(tmp_path):
     again = _run(tmp_path)
     assert again["loaded"] and again["verified"] and again["sha"] == v1["sha"]
 
-    # retraining killed between the two renames: the new .pt is in place without its .json. The rerun
+    # retraining killed between the two renames: the new .pt is in place without its .json. The
+    # rerun
     # does not load it (a .pt without its record); it trains anew and keeps every file as a backup.
     _kill_at(tmp_path, "kill-rename", retrain=True, init=4)
     mid = _files(tmp_path)

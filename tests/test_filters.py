@@ -1,4 +1,6 @@
-"""Tests of toolkit.filters: formulas against hand-computed filters, norms, density filtration, errors."""
+"""Tests of toolkit.filters: formulas against hand-computed filters, norms, density filtration,
+errors."""
+
 import numpy as np
 import pytest
 import torch
@@ -21,16 +23,16 @@ def test_dct_basis_hand_values_orthogonal_and_d_normalized():
     assert np.allclose(E[4], np.array([1, 0, -1, 0, 0, 0, -1, 0, 1]) / np.sqrt(8))
     assert np.allclose(E[7], np.array([1, -2, 1, -2, 4, -2, 1, -2, 1]) / np.sqrt(216))
     G = E @ E.T
-    assert np.allclose(G - np.diag(np.diag(G)), 0, atol=1e-12)   # Euclidean-orthogonal
-    assert np.allclose(fl.d_norm(E), 1.0)                          # each D-normalized
-    assert np.allclose(E.sum(1), 0)                                # mean zero
+    assert np.allclose(G - np.diag(np.diag(G)), 0, atol=1e-12)  # Euclidean-orthogonal
+    assert np.allclose(fl.d_norm(E), 1.0)  # each D-normalized
+    assert np.allclose(E.sum(1), 0)  # mean zero
 
 
 def test_d_norm_by_hand():
     f = np.zeros((3, 3))
-    f[1, 1] = 1.0                       # centre pixel: 4 neighbour pairs differ by 1
+    f[1, 1] = 1.0  # centre pixel: 4 neighbour pairs differ by 1
     assert fl.d_norm(f[None])[0] == pytest.approx(2.0)
-    g = np.array([[0, 0, 0], [0, 0, 0], [1, 1, 1.0]])   # bottom row: 3 vertical pairs differ by 1
+    g = np.array([[0, 0, 0], [0, 0, 0], [1, 1, 1.0]])  # bottom row: 3 vertical pairs differ by 1
     assert fl.d_norm(g.reshape(1, 9))[0] == pytest.approx(np.sqrt(3))
 
 
@@ -69,7 +71,7 @@ def test_primary_circle_filters_formula_and_angle():
     assert np.allclose(W[0], np.array([[1, 0, -1]] * 3) / np.sqrt(6))
     assert np.allclose(W[16], np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]]) / np.sqrt(6))
     assert np.allclose(W[32], -W[0])
-    a = 2 * np.pi / 8                  # j = 8 of 64: (x + y) / sqrt(12)
+    a = 2 * np.pi / 8  # j = 8 of 64: (x + y) / sqrt(12)
     x, y = fl.grid_xy()
     assert np.allclose(W[8], (x * np.cos(a) + y * np.sin(a)) / np.sqrt(6))
     F = W.reshape(64, 9)
@@ -85,7 +87,8 @@ def test_klein_bottle_filters_formula():
     F = K.reshape(64, 9)
     assert np.allclose(F.mean(1), 0) and np.allclose(np.linalg.norm(F, axis=1), 1)
     x, y = fl.grid_xy()
-    # t1 = 0, t2 = 0 (row 0): Q(x) = 2x^2 - 1 = columns [1, -1, 1]; centred: [1/3, -2/3, 1/3] per row
+    # t1 = 0, t2 = 0 (row 0): Q(x) = 2x^2 - 1 = columns [1, -1, 1]; centred: [1/3, -2/3, 1/3] per
+    # row
     q = np.array([[1, -2, 1]] * 3) / 3.0
     assert np.allclose(K[0], q / np.linalg.norm(q))
     # t2 = pi/2 (j = 2) is the primary circle: t1 = pi*i/8 -> W at angle t1
@@ -95,9 +98,10 @@ def test_klein_bottle_filters_formula():
     # symmetry F(t1 + pi, -t2) = F(t1, t2)
     assert np.allclose(fl.klein_bottle_filter(0.3 + np.pi, -1.1), fl.klein_bottle_filter(0.3, 1.1))
     # not the buggy Q = (2t)^2 - 1 of a published reproduction: for t1 = 0, t2 = pi the profile is
-    # -(2x^2 - 1) = [-1, 1, -1] (centred), which both formulas share up to scale; use t1 = pi/4 instead
+    # -(2x^2 - 1) = [-1, 1, -1] (centred), which both formulas share up to scale; use t1 = pi/4
+    # instead
     t = (x + y) / np.sqrt(2)
-    good = 2 * t ** 2 - 1
+    good = 2 * t**2 - 1
     good -= good.mean()
     assert np.allclose(fl.klein_bottle_filter(np.pi / 4, 0.0), good / np.linalg.norm(good))
 
@@ -108,10 +112,10 @@ def test_spatial_filters_from_models_mappings_and_arrays():
     net.add_module("conv1", conv)
     F = fl.spatial_filters(net, "conv1")
     assert F.shape == (8, 9)
-    assert np.allclose(F[1], conv.weight[0, 1].detach().numpy().ravel())      # (out 0, in 1)
+    assert np.allclose(F[1], conv.weight[0, 1].detach().numpy().ravel())  # (out 0, in 1)
     assert fl.spatial_filters([net, net]).shape == (16, 9)
     assert fl.spatial_filters({"conv1.weight": conv.weight}).shape == (8, 9)
-    assert fl.spatial_filters(torch.zeros(5, 4, 2, 3, 3)).shape == (40, 9)   # stacked ensemble
+    assert fl.spatial_filters(torch.zeros(5, 4, 2, 3, 3)).shape == (40, 9)  # stacked ensemble
 
 
 def test_spatial_filters_errors():
@@ -128,12 +132,12 @@ def test_spatial_filters_errors():
 
 def test_density_filtration_keeps_the_dense_cluster():
     rng = np.random.default_rng(1)
-    dense = rng.normal(scale=0.01, size=(60, 3))           # a tight cluster
-    sparse = rng.uniform(-5, 5, size=(40, 3))              # scattered outliers
+    dense = rng.normal(scale=0.01, size=(60, 3))  # a tight cluster
+    sparse = rng.uniform(-5, 5, size=(40, 3))  # scattered outliers
     X = np.concatenate([dense, sparse])
     kept, idx = fl.density_filtration(X, k=5, p=0.5, return_index=True)
     assert kept.shape == (50, 3)
-    assert (idx < 60).all()                                # only cluster points survive
+    assert (idx < 60).all()  # only cluster points survive
     assert np.allclose(kept, X[idx])
     # the densest first; p = 1 keeps everything
     d = fl.knn_density(X, 5)
@@ -162,7 +166,8 @@ def test_natural_image_patches_are_high_contrast_and_normalized():
         fl.natural_image_patches(top=0)
 
 
-# ---- the notebook's exercise checkers (toolkit/exercises/ex05.py) -------------------------------------
+# ---- the notebook's exercise checkers (toolkit/exercises/ex05.py)
+# -------------------------------------
 def _strict(monkeypatch):
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
 
@@ -177,10 +182,12 @@ def test_ex05_q1_accepts_solution_rejects_common_mistakes(monkeypatch, capsys):
         return (x * np.cos(a) + y * np.sin(a)) / np.sqrt(6)
 
     assert ex05.q1(good) is True
-    for bad, msg in [(lambda a: good(a) * np.sqrt(6), "sqrt\\(6\\)"),
-                     (lambda a: good(a).T, "transpose"),
-                     (lambda a: good(a)[:, ::-1], "sign"),
-                     (lambda a: good(a) + 0.1, "mean")]:
+    for bad, msg in [
+        (lambda a: good(a) * np.sqrt(6), "sqrt\\(6\\)"),
+        (lambda a: good(a).T, "transpose"),
+        (lambda a: good(a)[:, ::-1], "sign"),
+        (lambda a: good(a) + 0.1, "mean"),
+    ]:
         with pytest.raises(ExerciseFailed, match=msg):
             ex05.q1(bad)
     with pytest.raises(NotImplementedError):
@@ -196,15 +203,15 @@ def test_ex05_q2_density_checker(monkeypatch):
 
     def good(F, k, p):
         dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)
-        return F[np.argsort(dist[:, k])[:max(1, int(round(p * len(F))))]]
+        return F[np.argsort(dist[:, k])[: max(1, int(round(p * len(F))))]]
 
     def self_counted(F, k, p):
         dist, _ = NearestNeighbors(n_neighbors=k).fit(F).kneighbors(F)
-        return F[np.argsort(dist[:, k - 1])[:max(1, int(round(p * len(F))))]]
+        return F[np.argsort(dist[:, k - 1])[: max(1, int(round(p * len(F))))]]
 
     def sparse(F, k, p):
         dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)
-        return F[np.argsort(-dist[:, k])[:max(1, int(round(p * len(F))))]]
+        return F[np.argsort(-dist[:, k])[: max(1, int(round(p * len(F))))]]
 
     assert ex05.q2(good) is True
     with pytest.raises(ExerciseFailed, match="Off by one"):
@@ -215,14 +222,15 @@ def test_ex05_q2_density_checker(monkeypatch):
         ex05.q2(lambda F, k, p: F[:10])
 
 
-# ---- filter-space helpers used by the notebook (headless) ---------------------------------------------
+# ---- filter-space helpers used by the notebook (headless)
+# ---------------------------------------------
 def _noisy_circle_filters(n=300, noise=0.05, seed=0):
     rng = np.random.default_rng(seed)
     a = rng.uniform(0, 2 * np.pi, n)
     x, y = fl.grid_xy()
     W = np.cos(a)[:, None, None] * x + np.sin(a)[:, None, None] * y
     W = W.reshape(n, 9) + noise * rng.normal(size=(n, 9)) * np.sqrt(6)
-    junk = rng.normal(size=(n // 3, 9))                      # isotropic noise filters
+    junk = rng.normal(size=(n // 3, 9))  # isotropic noise filters
     return fl.normalize(np.concatenate([W, junk]))
 
 
@@ -234,19 +242,23 @@ def test_gradient_energy():
 
 
 def test_density_filtration_finds_the_circle_that_junk_filters_blur():
-    """The interactive demo of notebook 05: X(k, p) of filters, its circle evidence in the (e1, e2) plane."""
+    """The interactive demo of notebook 05: X(k, p) of filters, its circle evidence in the (e1,
+    e2) plane."""
     from toolkit import homology as ph
 
-    F = _noisy_circle_filters(600)      # 300 ring points: X(20, 0.5) cuts a 69-degree gap into the ring
+    F = _noisy_circle_filters(600)  # 300 ring points: X(20, 0.5) cuts a 69-degree gap into the ring
     X = fl.density_filtration(F, 20, 0.5)
     ev = ph.circle_evidence(X, plane=fl.dct_basis()[:2], n_landmarks=80)
     assert len(X) == 400 and ev.is_circle, ev
-    junk = ph.circle_evidence(fl.density_filtration(F, 20, 1.0), plane=fl.dct_basis()[:2], n_landmarks=80)
-    assert junk.death_birth < ev.death_birth                   # the junk filters blur the circle
+    junk = ph.circle_evidence(
+        fl.density_filtration(F, 20, 1.0), plane=fl.dct_basis()[:2], n_landmarks=80
+    )
+    assert junk.death_birth < ev.death_birth  # the junk filters blur the circle
 
 
 def test_plots_headless():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -257,7 +269,7 @@ def test_plots_headless():
     C = ph.circle_controls(60)["4 clumps"]
     fig = fp.plot_plane(C, np.eye(9)[:2], evidence=ph.circle_evidence(C, plane=np.eye(9)[:2]))
     assert "not a circle" in fig.axes[0].get_title()
-    assert len(fig.axes[0].patches) >= 8                       # the empty sectors are shaded
+    assert len(fig.axes[0].patches) >= 8  # the empty sectors are shaded
     fig = fp.plot_dct_projection(fl.primary_circle_filters(16), icons=8, title="ideal")
     assert len(fig.axes[0].artists) == 8 and "e1" in fig.axes[0].get_xlabel()
     _, ax = plt.subplots()
@@ -269,7 +281,9 @@ def test_plots_headless():
     # the one filter grid: (K, 3, 3), (K, 1, 3, 3) or (K, 9), arrays or tensors, with titles
     fig = plots.filter_grid(torch.zeros(5, 1, 3, 3), ncols=4, title="t")
     assert len(fig.axes) == 8 and len(fig.axes[0].images) == 1 and len(fig.axes[7].images) == 0
-    fig = plots.filter_grid(fl.primary_circle_filters(4).reshape(4, 9), titles=list("abcd"), cmap="gray")
+    fig = plots.filter_grid(
+        fl.primary_circle_filters(4).reshape(4, 9), titles=list("abcd"), cmap="gray"
+    )
     assert [a.get_title() for a in fig.axes] == list("abcd")
     with pytest.raises(ValueError, match="square"):
         plots.filter_grid(np.zeros((3, 8)))
@@ -278,6 +292,7 @@ def test_plots_headless():
 
 def test_show_predictions_takes_arrays():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -1,5 +1,8 @@
-"""Heatmaps (toolkit.heatmaps), alignment, CKA and selectivity (toolkit.alignment) and the image features of
-weight heatmaps (toolkit.weight_images). The merge test's nets and statistics are notebook 02's cells (nbval)."""
+"""Heatmaps (toolkit.heatmaps), alignment, CKA and selectivity (toolkit.alignment) and the image
+features of
+weight heatmaps (toolkit.weight_images). The merge test's nets and statistics are notebook 02's
+cells (nbval)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -58,11 +61,13 @@ def test_match_activations_and_permute_hidden_keep_the_function():
     p = np.random.default_rng(2).permutation(12)
     twin = hm.permute_hidden(net, p)
     with torch.no_grad():
-        assert torch.allclose(net(x), twin(x), atol=1e-5)           # same function
+        assert torch.allclose(net(x), twin(x), atol=1e-5)  # same function
     assert not np.allclose(layer_weight(net, "fc1"), layer_weight(twin, "fc1"))  # different heatmap
     np.testing.assert_array_equal(layer_weight(twin, "fc1"), layer_weight(net, "fc1")[p])
     # alignment undoes it, on weights and on activations
-    np.testing.assert_array_equal(al.match_neurons(layer_weight(twin, "fc1"), layer_weight(net, "fc1")), p)
+    np.testing.assert_array_equal(
+        al.match_neurons(layer_weight(twin, "fc1"), layer_weight(net, "fc1")), p
+    )
     Ha, Hb = (record(m, x, "fc1").flat("fc1", "pre") for m in (twin, net))
     np.testing.assert_array_equal(al.match_activations(Ha, Hb), p)
     with pytest.raises(ValueError, match="permutation of range"):
@@ -88,23 +93,24 @@ def test_linear_cka_properties():
     X = rng.normal(size=(2000, 6)) @ rng.normal(size=(6, 6))
     Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
     assert al.linear_cka(X, X) == pytest.approx(1.0)
-    assert al.linear_cka(X, 7.5 * X @ Q - 2.0) == pytest.approx(1.0)          # orthogonal + isotropic
-    assert al.linear_cka(X, X * np.array([1, 1, 1, 1, 1, 50.0])) < 0.9        # not anisotropic scaling
+    assert al.linear_cka(X, 7.5 * X @ Q - 2.0) == pytest.approx(1.0)  # orthogonal + isotropic
+    assert al.linear_cka(X, X * np.array([1, 1, 1, 1, 1, 50.0])) < 0.9  # not anisotropic scaling
     Y = rng.normal(size=(2000, 5))
-    assert al.linear_cka(X, Y) < 0.02                                          # independent
-    assert al.linear_cka(X, Y) == pytest.approx(al.linear_cka(Y, X))          # symmetric
+    assert al.linear_cka(X, Y) < 0.02  # independent
+    assert al.linear_cka(X, Y) == pytest.approx(al.linear_cka(Y, X))  # symmetric
     Z = np.hstack([X[:, :3], rng.normal(size=(2000, 3))])
     assert 0.1 < al.linear_cka(X, Z) < 0.99
 
 
 def test_linear_cka_gram_and_feature_paths_agree():
     rng = np.random.default_rng(4)
-    X, Y = rng.normal(size=(40, 30)), rng.normal(size=(40, 25))        # p + q > N: Gram path
+    X, Y = rng.normal(size=(40, 30)), rng.normal(size=(40, 25))  # p + q > N: Gram path
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
     want = np.linalg.norm(Yc.T @ Xc) ** 2 / (np.linalg.norm(Xc.T @ Xc) * np.linalg.norm(Yc.T @ Yc))
     assert al.linear_cka(X, Y) == pytest.approx(want)
     assert al.linear_cka(torch.tensor(X[:, :5]), Y[:, :5]) == pytest.approx(
-        al.linear_cka(X[:, :5], Y[:, :5]))
+        al.linear_cka(X[:, :5], Y[:, :5])
+    )
 
 
 def test_linear_cka_bad_input():
@@ -126,8 +132,8 @@ def test_seriate_makes_blocks_contiguous():
     order = al.seriate(M[shuffle])
     assert sorted(order) == list(range(24))
     labels = groups[shuffle][order]
-    assert np.count_nonzero(np.diff(labels)) == 2        # three contiguous blocks
-    assert list(al.seriate(M[:2])) == [0, 1]             # tiny inputs
+    assert np.count_nonzero(np.diff(labels)) == 2  # three contiguous blocks
+    assert list(al.seriate(M[:2])) == [0, 1]  # tiny inputs
     cols = al.seriate(M, axis=1)
     assert sorted(cols) == list(range(40))
     with pytest.raises(ValueError, match="axis"):
@@ -144,7 +150,7 @@ def test_layer_weight_errors_name_layer_and_shape():
         net.fc1.weight[0, 0] = float("nan")
     with pytest.raises(ValueError, match=r"'fc1'.*\(7, 784\).*NaN"):
         layer_weight(net, "fc1")
-    assert layer_weight(CNN(4, 2, 3), "conv1", flatten=True).shape == (4, 9)      # conv flattened
+    assert layer_weight(CNN(4, 2, 3), "conv1", flatten=True).shape == (4, 9)  # conv flattened
 
 
 def test_hidden_orders_and_alignment_need_equal_shapes():
@@ -163,14 +169,14 @@ def test_hidden_orders_and_alignment_need_equal_shapes():
 def test_plot_heatmap_odd_shapes(shape):
     W = np.random.default_rng(0).normal(size=shape)
     im = hm.plot_heatmap(W, bias=np.ones(shape[0]), row_order=np.arange(shape[0])[::-1])
-    assert im.get_clim()[0] == pytest.approx(-im.get_clim()[1])            # centred at 0
+    assert im.get_clim()[0] == pytest.approx(-im.get_clim()[1])  # centred at 0
     arr = im.get_array()
-    assert arr.shape[0] == shape[0] and arr.shape[1] > shape[1]              # bias column added
+    assert arr.shape[0] == shape[0] and arr.shape[1] > shape[1]  # bias column added
     with pytest.raises(ValueError, match="bias"):
         hm.plot_heatmap(W, bias=np.ones(shape[0] + 1))
     with pytest.raises(ValueError, match="row_order"):
         hm.plot_heatmap(W, row_order=[0] * (shape[0] + 1))
-    hm.plot_heatmap(np.zeros(shape))                                          # all-zero: no crash
+    hm.plot_heatmap(np.zeros(shape))  # all-zero: no crash
 
 
 def test_plot_neuron_images_and_panels():
@@ -187,7 +193,9 @@ def test_plot_neuron_images_and_panels():
             fig = hm.plot_layer_panels(panels, biases=True)
             assert len([a for a in fig.axes if a.images]) == 3
             assert [a.get_title() for a in fig.axes if a.images] == list(panels)
-    panels = hm.layer_panels(nets, "fc1", "aligned")      # A and B matched to C: rows of C's seriated order
+    panels = hm.layer_panels(
+        nets, "fc1", "aligned"
+    )  # A and B matched to C: rows of C's seriated order
     assert all(sorted(p["row_order"]) == list(range(7)) for p in panels.values())
     W = panels["C: fc1 7x784 (aligned)"]["W"]
     assert np.array_equal(panels["C: fc1 7x784 (aligned)"]["row_order"], al.seriate(W))
@@ -229,8 +237,13 @@ def test_plot_merge_alignment_takes_a_matching_computed_beforehand():
 
 
 def test_plot_per_seed_one_dot_per_row():
-    df = pd.DataFrame([dict(group=g, seed=s, x=0.5 + 0.1 * i + 0.01 * s, y=0.2)
-                       for i, g in enumerate(["a", "b"]) for s in range(3)])
+    df = pd.DataFrame(
+        [
+            dict(group=g, seed=s, x=0.5 + 0.1 * i + 0.01 * s, y=0.2)
+            for i, g in enumerate(["a", "b"])
+            for s in range(3)
+        ]
+    )
     fig = hm.plot_per_seed(df, "group", ["x", "y"], ["X", "Y"], xlim=(0, 1))
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "X"
     assert sum(len(line.get_xdata()) for line in fig.axes[0].lines) == 6
@@ -241,7 +254,7 @@ def test_plot_per_seed_one_dot_per_row():
 # --- image features of weight heatmaps ------------------------------------------------------------
 def _images():
     rng = np.random.default_rng(0)
-    checker = (np.indices((28, 28)).sum(0) % 2 * 2 - 1.0)
+    checker = np.indices((28, 28)).sum(0) % 2 * 2 - 1.0
     yy, xx = np.mgrid[:28, :28]
     blob = np.exp(-((yy - 14) ** 2 + (xx - 14) ** 2) / 30.0)
     return checker, blob, rng.normal(size=(200, 28, 28))
@@ -252,15 +265,17 @@ def test_morans_i_known_images():
     assert wi.morans_i(checker[None])[0] == pytest.approx(-1.0)
     assert wi.morans_i(blob[None])[0] > 0.95
     assert abs(wi.morans_i(noise).mean()) < 0.02
-    assert wi.morans_i(np.ones((1, 28, 28)))[0] == 0.0                      # constant: defined as 0
+    assert wi.morans_i(np.ones((1, 28, 28)))[0] == 0.0  # constant: defined as 0
     assert wi.morans_i(3 * blob[None] + 1)[0] == pytest.approx(wi.morans_i(blob[None])[0])
 
 
 def test_low_frequency_share_and_sparsity():
     checker, blob, noise = _images()
     assert wi.low_frequency_share(blob[None])[0] > 0.95
-    assert wi.low_frequency_share(noise).mean() == pytest.approx(np.pi * 0.1 ** 2, abs=0.01)   # white noise
-    assert wi.low_frequency_share(checker[None])[0] < 1e-9                  # all power at the Nyquist corner
+    assert wi.low_frequency_share(noise).mean() == pytest.approx(
+        np.pi * 0.1**2, abs=0.01
+    )  # white noise
+    assert wi.low_frequency_share(checker[None])[0] < 1e-9  # all power at the Nyquist corner
     one = np.zeros((1, 28, 28))
     one[0, 5, 5] = 2.0
     assert wi.hoyer_sparsity(one)[0] == pytest.approx(1.0)
@@ -273,7 +288,9 @@ def test_low_frequency_share_and_sparsity():
 def test_edge_strength_and_centre_share():
     checker, blob, noise = _images()
     assert wi.edge_strength(noise).mean() > 2 * wi.edge_strength(blob[None])[0]
-    assert wi.edge_strength(5 * blob[None])[0] == pytest.approx(wi.edge_strength(blob[None])[0])   # scale-free
+    assert wi.edge_strength(5 * blob[None])[0] == pytest.approx(
+        wi.edge_strength(blob[None])[0]
+    )  # scale-free
     assert wi.centre_share(blob[None])[0] > 0.99
     border = np.zeros((1, 28, 28))
     border[0, 0, :] = 1.0
@@ -291,7 +308,7 @@ def test_image_features_of_a_layer_and_bad_input():
     per = wi.image_features(torch.tensor(W), summary=None)
     assert all(v.shape == (12,) for v in per.values())
     assert f["morans_i"] == pytest.approx(np.median(per["morans_i"]))
-    assert abs(f["morans_i"]) < 0.1                                         # initial weights are noise
+    assert abs(f["morans_i"]) < 0.1  # initial weights are noise
     with pytest.raises(ValueError, match=r"\(3, 10\).*784"):
         wi.image_features(np.ones((3, 10)))
     bad = W.copy()
@@ -313,7 +330,8 @@ def test_selectivity_refuses_negative_activations():
 
 
 def test_linear_cka_is_finite_on_huge_and_tiny_inputs():
-    """Issue #23 item 7: 1e200-sized activations overflowed to -inf / NaN; CKA is scale invariant."""
+    """Issue #23 item 7: 1e200-sized activations overflowed to -inf / NaN; CKA is scale
+    invariant."""
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(40, 5)), rng.normal(size=(40, 3))
     want = al.linear_cka(X, Y)

@@ -1,4 +1,6 @@
-"""Tests of toolkit.homology on clouds of known topology, landmarks vs full Rips, and circle_evidence."""
+"""Tests of toolkit.homology on clouds of known topology, landmarks vs full Rips, and
+circle_evidence."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -20,7 +22,7 @@ def test_circle_has_one_dominant_h1_bar():
     assert len(d) == 2 and d.method == "rips"
     assert d[0].shape[1] == 2 and np.isinf(d[0][:, 1]).sum() == 1
     life = ph.bar_lengths(d, 1)
-    assert life[0] > 1.2                      # the unit circle's hole: dies near sqrt(3)
+    assert life[0] > 1.2  # the unit circle's hole: dies near sqrt(3)
     assert ph.circle_score(d) > 5
     assert betti(d, 0.5) == (1, 1)
 
@@ -43,8 +45,8 @@ def test_klein_bottle_cloud_told_from_torus_by_coefficients():
     X = ph.sample_cloud("klein", 400, seed=3)
     d2 = ph.persistence(X, maxdim=2, coeff=2, n_landmarks=150)
     d3 = ph.persistence(X, maxdim=2, coeff=3, n_landmarks=150)
-    assert betti(d2, 1.7) == (1, 2, 1)      # over Z/2 it looks like a torus ...
-    assert betti(d3, 1.7) == (1, 1, 0)      # ... over Z/3 it does not: a Klein bottle
+    assert betti(d2, 1.7) == (1, 2, 1)  # over Z/2 it looks like a torus ...
+    assert betti(d3, 1.7) == (1, 1, 0)  # ... over Z/3 it does not: a Klein bottle
 
 
 def test_ideal_filters_acceptance():
@@ -68,16 +70,16 @@ def test_landmark_leading_bar_matches_full_rips():
     assert fast.method == "maxmin" and len(fast.landmarks) == 60
     lf, ll = ph.bar_lengths(full, 1), ph.bar_lengths(fast, 1)
     assert ph.circle_score(full) > 3 and ph.circle_score(fast) > 3
-    assert ll[0] == pytest.approx(lf[0], rel=0.15)                # same scale, leading bar within 15%
+    assert ll[0] == pytest.approx(lf[0], rel=0.15)  # same scale, leading bar within 15%
     b_full = full[1][np.argmax(full[1][:, 1] - full[1][:, 0])]
     b_fast = fast[1][np.argmax(fast[1][:, 1] - fast[1][:, 0])]
-    assert b_fast[1] == pytest.approx(b_full[1], rel=0.1)         # same death (the hole's size)
+    assert b_fast[1] == pytest.approx(b_full[1], rel=0.1)  # same death (the hole's size)
 
 
 def test_maxmin_landmarks_cover_evenly():
     X = np.concatenate([np.zeros((100, 2)), np.array([[10.0, 0], [0, 10.0]])])
     L = ph.maxmin_landmarks(X, 3, seed=0)
-    assert {100, 101} <= set(L.tolist())     # the two far points are always picked
+    assert {100, 101} <= set(L.tolist())  # the two far points are always picked
     with pytest.raises(ValueError, match="n_landmarks"):
         ph.maxmin_landmarks(X, 0)
 
@@ -113,7 +115,9 @@ def test_ex05_q3_circle_score_checker(monkeypatch):
 
     def good(dgm1):
         life = np.sort(dgm1[:, 1] - dgm1[:, 0])[::-1]
-        return 0.0 if len(life) == 0 else float("inf") if len(life) == 1 else float(life[0] / life[1])
+        return (
+            0.0 if len(life) == 0 else float("inf") if len(life) == 1 else float(life[0] / life[1])
+        )
 
     assert ex05.q3(good) is True
     with pytest.raises(ExerciseFailed, match="death"):
@@ -140,9 +144,9 @@ def test_landmarks_make_1920_points_in_r9_fast():
     assert ph.circle_score(d) > 3 and ph.bar_lengths(d, 1)[0] > 0.8
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # circle_evidence: a circle test that clumps cannot fool (issue 13 point 1)
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 _E12 = np.eye(9)[:2]
 
 
@@ -155,9 +159,11 @@ def test_circle_evidence_noisy_uniform_circle_is_a_circle(controls):
     ev = ph.circle_evidence(controls["uniform circle"], plane=_E12)
     assert ev.is_circle, ev
     assert ev.death_birth > 5 and ev.occupied == 16 and ev.coverage == 1.0 and ev.in_plane > 0.95
-    assert ev.ratio > 10 and 0 < ev.birth < ev.death and ev.n_points == 240 and ev.n_landmarks == 200
+    assert (
+        ev.ratio > 10 and 0 < ev.birth < ev.death and ev.n_points == 240 and ev.n_landmarks == 200
+    )
     assert ev.reason.startswith("circle")
-    assert ph.circle_evidence(controls["uniform circle"]).is_circle       # PCA plane finds it too
+    assert ph.circle_evidence(controls["uniform circle"]).is_circle  # PCA plane finds it too
 
 
 def test_circle_evidence_ideal_filters_are_a_circle():
@@ -169,8 +175,8 @@ def test_circle_evidence_ideal_filters_are_a_circle():
 def test_circle_evidence_four_clumps_fool_the_ratio_but_not_the_evidence(controls):
     X = controls["4 clumps"]
     ev = ph.circle_evidence(X, plane=_E12)
-    assert ev.ratio > 3                       # the old circle score calls four clumps a circle ...
-    assert not ev.is_circle                   # ... the evidence does not
+    assert ev.ratio > 3  # the old circle score calls four clumps a circle ...
+    assert not ev.is_circle  # ... the evidence does not
     assert ev.death_birth < 2 and ev.occupied <= 9
     assert "death/birth" in ev.reason and "sectors under 1 %" in ev.reason
     assert ev.verdict == ph.NOT_A_CIRCLE and ev.control_pass >= 0.8 and ev.n_controls == 10
@@ -186,7 +192,7 @@ def test_circle_evidence_random_filters_are_off_the_plane():
     R = fl.normalize(np.random.default_rng(0).normal(size=(240, 9)))
     ev = ph.circle_evidence(R, plane=fl.dct_basis()[:2])
     assert not ev.is_circle and ev.in_plane < 0.6 and "off the plane" in ev.reason
-    assert ev.verdict == ph.NOT_A_CIRCLE                # off the plane is decisive at any n
+    assert ev.verdict == ph.NOT_A_CIRCLE  # off the plane is decisive at any n
 
 
 def test_circle_evidence_coverage_counts_sectors_by_hand():
@@ -238,11 +244,22 @@ def test_ex05_q3_accepts_float32_rejects_nan_none_strings(monkeypatch):
 
     def good32(dgm1):
         life = np.sort((dgm1[:, 1] - dgm1[:, 0]).astype(np.float32))[::-1]
-        return 0.0 if len(life) == 0 else float("inf") if len(life) == 1 else np.float32(life[0] / life[1])
+        return (
+            0.0
+            if len(life) == 0
+            else float("inf")
+            if len(life) == 1
+            else np.float32(life[0] / life[1])
+        )
 
     assert ex05.q3(good32) is True
-    for bad, msg in [(lambda d: float("nan"), "NaN"), (lambda d: None, "None"), (lambda d: "5.0", "str"),
-                     (lambda d: float("inf"), "score"), (lambda d: np.array([5.0, 1.0]), "one number")]:
+    for bad, msg in [
+        (lambda d: float("nan"), "NaN"),
+        (lambda d: None, "None"),
+        (lambda d: "5.0", "str"),
+        (lambda d: float("inf"), "score"),
+        (lambda d: np.array([5.0, 1.0]), "one number"),
+    ]:
         with pytest.raises(ExerciseFailed, match=msg):
             ex05.q3(bad)
 
@@ -267,38 +284,52 @@ def test_ex05_q4_judgement_four_clumps(monkeypatch):
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "1")
     ev = ph.circle_evidence(ph.circle_controls(240, seed=1)["4 clumps"], plane=_E12)
-    assert ev.ratio >= 3 and ev.death_birth < 2 and ev.occupied < 16     # choice B, measured
+    assert ev.ratio >= 3 and ev.death_birth < 2 and ev.occupied < 16  # choice B, measured
     assert ex05.q4("B") is True and ex05.q4(" b ") is True
-    for bad, msg in [("A", "sqrt\\(2\\)"), ("C", "dominant loop"), ("D", "square"), ("E", "not one of"),
-                     (None, "None"), (2, "string")]:
+    for bad, msg in [
+        ("A", "sqrt\\(2\\)"),
+        ("C", "dominant loop"),
+        ("D", "square"),
+        ("E", "not one of"),
+        (None, "None"),
+        (2, "string"),
+    ]:
         with pytest.raises(ExerciseFailed, match=msg):
             ex05.q4(bad)
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Issue 21 point 1: thick circles and circles of uneven density pass; the verdict is three-way
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 def test_thick_circle_of_the_trained_filters_size_passes():
-    """Issue 21: 115 points in R^9 with off-plane spread giving in-plane share 0.88 (as trained X(12, 0.3))
-    failed the old test (Rips in R^9: death/birth 2.4-2.6) 5 of 5 times; in the plane it is a circle."""
+    """Issue 21: 115 points in R^9 with off-plane spread giving in-plane share 0.88 (as trained
+    X(12, 0.3))
+    failed the old test (Rips in R^9: death/birth 2.4-2.6) 5 of 5 times; in the plane it is a
+    circle."""
     for seed in range(5):
         for unit in (False, True):
-            C = ph.circle_controls(115, noise=0.02, seed=seed, in_plane=0.88, unit=unit)["uniform circle"]
+            C = ph.circle_controls(115, noise=0.02, seed=seed, in_plane=0.88, unit=unit)[
+                "uniform circle"
+            ]
             ev = ph.circle_evidence(C, plane=_E12)
             assert ev.is_circle and ev.verdict == ph.CIRCLE, (seed, unit, ev)
             assert ev.in_plane == pytest.approx(0.88, abs=0.04)
-            old = ph.persistence(C, n_landmarks=200)[1]                 # what the old test measured: R^9
+            old = ph.persistence(C, n_landmarks=200)[1]  # what the old test measured: R^9
             b, e = old[np.argmax(old[:, 1] - old[:, 0])]
             assert e / b < 3 < ev.death_birth
 
 
 @pytest.mark.parametrize("n,in_plane", [(115, 0.88), (115, 0.8), (400, 0.8)])
 def test_circle_power_and_false_positive_rate(n, in_plane):
-    """The issue's acceptance: >= 80 % of thick circles pass and >= 95 % of thick clumps, arcs and blobs
+    """The issue's acceptance: >= 80 % of thick circles pass and >= 95 % of thick clumps, arcs and
+    blobs
     of the same size fail (20 clouds per control, seeds 20-39: not the seeds of the docstring table;
-    unit-norm points as normalized filters). Circles with the trained filters' uneven angular density (the
-    matched circle's kind) are held to 80 % at the trained core's thickness (0.88) and from 200 points on;
-    at 100-115 points and share 0.80 they pass 75-92 % (docstring table), which the three-way verdict's
+    unit-norm points as normalized filters). Circles with the trained filters' uneven angular
+    density (the
+    matched circle's kind) are held to 80 % at the trained core's thickness (0.88) and from 200
+    points on;
+    at 100-115 points and share 0.80 they pass 75-92 % (docstring table), which the three-way
+    verdict's
     matched circle measures for each cloud."""
     power = ph.circle_power(n, in_plane, reps=20, seed=20)
     assert power["uniform circle"] >= 0.8, power
@@ -314,9 +345,13 @@ def test_three_way_verdict():
     assert ph.circle_evidence(ctrl["uniform circle"], plane=_E12).verdict == ph.CIRCLE
     for name in ("4 clumps", "270° arc", "Gaussian blob"):
         ev = ph.circle_evidence(ctrl[name], plane=_E12)
-        assert ev.verdict == ph.NOT_A_CIRCLE and not ev.is_circle and ev.control_pass >= 0.8, (name, ev)
+        assert ev.verdict == ph.NOT_A_CIRCLE and not ev.is_circle and ev.control_pass >= 0.8, (
+            name,
+            ev,
+        )
         assert "matched circle passes" in str(ev)
-    # 14 points on a 270 degree arc: a matched circle of 14 points fails too, so the test cannot tell
+    # 14 points on a 270 degree arc: a matched circle of 14 points fails too, so the test cannot
+    # tell
     a = np.linspace(0, 1.5 * np.pi, 14)
     ev = ph.circle_evidence(np.c_[np.cos(a), np.sin(a)], plane=np.eye(2), center=np.zeros(2))
     assert ev.verdict == ph.CANNOT_TELL and ev.control_pass < 0.8, ev
@@ -330,16 +365,18 @@ def test_matched_circle_keeps_n_thickness_and_density_with_full_support():
     assert M.shape == X.shape
     _, sx = ph.plane_coordinates(X, _E12)
     Y, sm = ph.plane_coordinates(M, _E12)
-    assert np.median(sm) == pytest.approx(np.median(sx), abs=0.05)            # same thickness
+    assert np.median(sm) == pytest.approx(np.median(sx), abs=0.05)  # same thickness
     cx, cm = ph.sector_counts(ph.plane_coordinates(X, _E12)[0]), ph.sector_counts(Y)
-    assert (cm > 0).all()                                                       # full support
-    assert np.corrcoef(cx, cm)[0, 1] > 0.8                                      # same density profile
+    assert (cm > 0).all()  # full support
+    assert np.corrcoef(cx, cm)[0, 1] > 0.8  # same density profile
     blob = ph.circle_controls(300, seed=2)["Gaussian blob"]
     Mb = ph.matched_circle(blob, plane=_E12)
     r = np.linalg.norm(ph.plane_coordinates(Mb, _E12, center=blob.mean(0))[0], axis=1)
-    assert r.min() >= 0.7 * np.median(r)                                       # a ring, not a blob
+    assert r.min() >= 0.7 * np.median(r)  # a ring, not a blob
     assert ph.circle_evidence(ph.matched_circle(blob, plane=_E12), plane=_E12, controls=0).is_circle
-    assert not ph.matched_circle(X, seed=0) is X and np.allclose(ph.matched_circle(X, seed=4), ph.matched_circle(X, seed=4))
+    assert not ph.matched_circle(X, seed=0) is X and np.allclose(
+        ph.matched_circle(X, seed=4), ph.matched_circle(X, seed=4)
+    )
 
 
 def test_largest_gap_by_hand():
@@ -348,9 +385,9 @@ def test_largest_gap_by_hand():
     assert ph.largest_gap(np.array([[1.0, 0.0]])) == 360.0
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Issue 23 points 3, 4, 9: one diagram or many, thresholds and scales, counts
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 def test_betti_curve_of_a_bare_diagram_is_one_dimension():
     """betti_curve(d[1], 0.5) read each bar as a dimension ([[1, 0, 0]]); a bare (n, 2) array is one
     diagram, as circle_score reads it."""
@@ -365,7 +402,7 @@ def test_betti_curve_of_a_bare_diagram_is_one_dimension():
 
 def test_circle_score_with_thresh_scales_and_nan():
     C = fl.primary_circle_filters(64).reshape(64, 9)
-    with pytest.raises(ValueError, match="never die"):        # two loops cut at thresh gave NaN
+    with pytest.raises(ValueError, match="never die"):  # two loops cut at thresh gave NaN
         ph.circle_score(ph.persistence(np.vstack([C, C + 5]), thresh=0.5))
     for bad in (np.nan, 0.0, -1.0):
         with pytest.raises(ValueError, match="thresh"):
@@ -374,7 +411,7 @@ def test_circle_score_with_thresh_scales_and_nan():
         ph.persistence(C, thresh="1")
     X = ph.sample_cloud("circle", 80, noise=0.05, seed=1)
     ref = ph.persistence(X)
-    for k in (1e200, 1e-200, 3.0):                            # 1e200 gave 0.0: float32 overflow in ripser
+    for k in (1e200, 1e-200, 3.0):  # 1e200 gave 0.0: float32 overflow in ripser
         d = ph.persistence(X * k)
         assert ph.circle_score(d) == pytest.approx(ph.circle_score(ref), rel=1e-5), k
         assert ph.bar_lengths(d, 1)[0] == pytest.approx(k * ph.bar_lengths(ref, 1)[0], rel=1e-5)
@@ -384,7 +421,7 @@ def test_counts_are_checked_not_truncated():
     C = ph.circle_controls(40)["uniform circle"]
     with pytest.raises(ValueError, match="n"):
         ph.sample_cloud("torus", 2.5)
-    assert ph.sample_cloud("torus", 20.0).shape == (20, 4)        # a whole float is a count
+    assert ph.sample_cloud("torus", 20.0).shape == (20, 4)  # a whole float is a count
     with pytest.raises(TypeError, match="n"):
         ph.sample_cloud("circle", True)
     with pytest.raises(ValueError, match="noise"):
@@ -402,8 +439,12 @@ def test_counts_are_checked_not_truncated():
 
 
 def test_natural_image_patches_primary_circle_passes_at_the_notebook_settings():
-    """Issue 21: the textbook positive control, X(300, 0.3) of natural-image patches, failed the old test on
-    200 landmarks (death/birth 2.72 in R^9); notebook 05's classroom settings must call it a circle."""
+    """Issue 21: the textbook positive control, X(300, 0.3) of natural-image patches, failed the
+    old test on
+    200 landmarks (death/birth 2.72 in R^9); notebook 05's classroom settings must call it a
+    circle."""
     P = fl.natural_image_patches(5000, top=0.2)
-    ev = ph.circle_evidence(fl.density_filtration(P, 300, 0.3), plane=fl.dct_basis()[:2], n_landmarks=200)
+    ev = ph.circle_evidence(
+        fl.density_filtration(P, 300, 0.3), plane=fl.dct_basis()[:2], n_landmarks=200
+    )
     assert ev.verdict == ph.CIRCLE and ev.death_birth > 4, ev

@@ -35,17 +35,20 @@ def test_cnn_is_the_papers_architecture():
         CNN(input_size=30)
 
 
-@pytest.mark.parametrize("build, error, message", [
-    (lambda: MLP(hidden=2.5), ValueError, "hidden must be a whole number"),
-    (lambda: MLP(hidden="100"), TypeError, "hidden"),
-    (lambda: MLP(hidden=-3), ValueError, "hidden must be a whole number >= 1; got -3"),
-    (lambda: MLP(dropout=1.0), ValueError, "dropout"),
-    (lambda: MLP(num_classes=0), ValueError, "num_classes"),
-    (lambda: CNN(64, 32.5, 64), ValueError, "b must be a whole number"),
-    (lambda: CNN(0, 32, 64), ValueError, "a must be a whole number >= 1; got 0"),
-    (lambda: CNN(in_channels=True), TypeError, "in_channels"),
-    (lambda: CNN(dropout=-0.1), ValueError, "dropout"),
-])
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda: MLP(hidden=2.5), ValueError, "hidden must be a whole number"),
+        (lambda: MLP(hidden="100"), TypeError, "hidden"),
+        (lambda: MLP(hidden=-3), ValueError, "hidden must be a whole number >= 1; got -3"),
+        (lambda: MLP(dropout=1.0), ValueError, "dropout"),
+        (lambda: MLP(num_classes=0), ValueError, "num_classes"),
+        (lambda: CNN(64, 32.5, 64), ValueError, "b must be a whole number"),
+        (lambda: CNN(0, 32, 64), ValueError, "a must be a whole number >= 1; got 0"),
+        (lambda: CNN(in_channels=True), TypeError, "in_channels"),
+        (lambda: CNN(dropout=-0.1), ValueError, "dropout"),
+    ],
+)
 def test_bad_sizes_are_named(build, error, message):
     with pytest.raises(error, match=message):
         build()

@@ -1,4 +1,5 @@
 """Neural persistence (Rieck et al. 2019) on hand-made graphs with known answers."""
+
 import math
 
 import networkx as nx
@@ -21,11 +22,11 @@ def test_single_edge_pair_known_value():
 
 
 def test_two_by_two_skips_the_cycle_closing_edge():
-    W = np.array([[1.0, -0.2], [0.6, 0.4]])   # sign is ignored: |w|
+    W = np.array([[1.0, -0.2], [0.6, 0.4]])  # sign is ignored: |w|
     # decreasing: 1 (r0-c0), 0.6 (r1-c0), 0.4 (r1-c1) join components; 0.2 (r0-c1) closes a cycle
     r = npers.layer_neural_persistence(W)
     np.testing.assert_allclose(np.sort(r["diagram"][:, 1]), [0.4, 0.6, 1.0])
-    assert r["np"] == pytest.approx(math.sqrt(0.6 ** 2 + 0.4 ** 2))
+    assert r["np"] == pytest.approx(math.sqrt(0.6**2 + 0.4**2))
     assert r["normalized"] == pytest.approx(r["np"] / math.sqrt(3))
 
 
@@ -48,7 +49,8 @@ def test_matches_networkx_maximum_spanning_tree(shape):
 
 
 def _kruskal(A):
-    """Reference: Kruskal with union-find on the edges by decreasing weight (the toolkit's earlier code)."""
+    """Reference: Kruskal with union-find on the edges by decreasing weight (the toolkit's
+    earlier code)."""
     n_out, n_in = A.shape
     parent = list(range(n_out + n_in))
 
@@ -69,12 +71,16 @@ def _kruskal(A):
 
 @pytest.mark.parametrize("kind", ["continuous", "ties", "zeros"])
 def test_scipy_spanning_tree_gives_exactly_kruskals_deaths(kind):
-    """scipy.sparse.csgraph's tree has bit for bit the deaths of a hand-written Kruskal, ties and zeros too."""
+    """scipy.sparse.csgraph's tree has bit for bit the deaths of a hand-written Kruskal, ties
+    and zeros too."""
     rng = np.random.default_rng(7)
     for _ in range(30):
         shape = tuple(rng.integers(1, 25, 2))
-        W = {"continuous": rng.normal(size=shape), "ties": rng.integers(-3, 4, shape) / 3.0,
-             "zeros": rng.normal(size=shape) * (rng.random(shape) < 0.4)}[kind]
+        W = {
+            "continuous": rng.normal(size=shape),
+            "ties": rng.integers(-3, 4, shape) / 3.0,
+            "zeros": rng.normal(size=shape) * (rng.random(shape) < 0.4),
+        }[kind]
         if not np.abs(W).any():
             continue
         A = np.abs(W) / np.abs(W).max()
@@ -88,7 +94,13 @@ def test_bounds_equal_weights_zero_and_one_dominant_weight_near_one():
     r = npers.layer_neural_persistence(W)
     # every tree edge but the dominant one has persistence ~1: sqrt(V - 2) / sqrt(V - 1)
     assert r["normalized"] == pytest.approx(math.sqrt(7 / 8), rel=1e-6)
-    assert 0.0 <= npers.layer_neural_persistence(np.random.default_rng(0).normal(size=(8, 8)))["normalized"] <= 1.0
+    assert (
+        0.0
+        <= npers.layer_neural_persistence(np.random.default_rng(0).normal(size=(8, 8)))[
+            "normalized"
+        ]
+        <= 1.0
+    )
 
 
 def test_p_norm_other_than_two():
@@ -98,14 +110,15 @@ def test_p_norm_other_than_two():
 
 
 def test_network_normalizes_by_the_global_maximum():
-    W1 = np.array([[1.0, 0.5]])          # alone: normalized weights 1, 0.5
-    W2 = np.array([[4.0], [2.0]])        # the network's largest weight is 4
+    W1 = np.array([[1.0, 0.5]])  # alone: normalized weights 1, 0.5
+    W2 = np.array([[4.0], [2.0]])  # the network's largest weight is 4
     r = npers.neural_persistence({"l1": W1, "l2": W2})
     # l1 with scale 4: weights 0.25, 0.125 -> persistences 0.75, 0.875
     assert r["layers"]["l1"]["np"] == pytest.approx(math.hypot(0.75, 0.875))
-    assert r["layers"]["l2"]["np"] == pytest.approx(0.5)   # 1 and 0.5 -> 0 and 0.5
+    assert r["layers"]["l2"]["np"] == pytest.approx(0.5)  # 1 and 0.5 -> 0 and 0.5
     assert r["mean_normalized"] == pytest.approx(
-        (math.hypot(0.75, 0.875) / math.sqrt(2) + 0.5 / math.sqrt(2)) / 2)
+        (math.hypot(0.75, 0.875) / math.sqrt(2) + 0.5 / math.sqrt(2)) / 2
+    )
 
 
 def test_module_input_uses_linear_layers():

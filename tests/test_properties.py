@@ -1,13 +1,18 @@
 """Property-based tests (hypothesis) of the public API the notebooks call.
 
-For generated inputs, good and bad, every function either returns a result of its documented shape with
-no NaN (for finite input), or raises ValueError / TypeError whose message names the argument -- never
-another exception from deep inside NumPy, torch, ripser or scikit-learn, and never a silently wrong value.
+For generated inputs, good and bad, every function either returns a result of its documented shape
+with
+no NaN (for finite input), or raises ValueError / TypeError whose message names the argument --
+never
+another exception from deep inside NumPy, torch, ripser or scikit-learn, and never a silently wrong
+value.
 
-Budget: the examples per test come from $TOOLKIT_PROPERTY_EXAMPLES (default 20, the CI setting; about a
+Budget: the examples per test come from $TOOLKIT_PROPERTY_EXAMPLES (default 20, the CI setting;
+about a
 minute for the whole file on 2 cores). Run more locally, e.g. TOOLKIT_PROPERTY_EXAMPLES=300.
 Examples are derandomized (the same every run), so a CI failure reproduces.
 """
+
 import math
 import os
 
@@ -24,10 +29,19 @@ from toolkit.models import CNN, MLP
 from toolkit.train import evaluate, fit, predict
 
 N_EXAMPLES = int(os.environ.get("TOOLKIT_PROPERTY_EXAMPLES", "20"))
-settings.register_profile("toolkit", max_examples=N_EXAMPLES, deadline=None, derandomize=True,
-                          database=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                                 HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "toolkit",
+    max_examples=N_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 settings.load_profile("toolkit")
 
 
@@ -54,12 +68,19 @@ def call(fn, *names):
 # strategies
 # ------------------------------------------------------------------------------------------------
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32)
+
+
 def with_nan(lo, hi):
     return st.one_of(st.floats(lo, hi), st.just(float("nan")), st.just(float("inf")))
 
 
-anything_number = st.one_of(st.integers(-5, 50), st.floats(allow_nan=True, allow_infinity=True),
-                            st.text(max_size=3), st.none(), st.booleans())
+anything_number = st.one_of(
+    st.integers(-5, 50),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+    st.none(),
+    st.booleans(),
+)
 
 
 def mostly(valid, invalid=anything_number):
@@ -68,8 +89,11 @@ def mostly(valid, invalid=anything_number):
 
 
 def clouds(min_n=1, max_n=40, max_d=4, elements=finite):
-    return st.integers(1, max_d).flatmap(lambda d: hnp.arrays(
-        np.float64, st.tuples(st.integers(min_n, max_n), st.just(d)), elements=elements))
+    return st.integers(1, max_d).flatmap(
+        lambda d: hnp.arrays(
+            np.float64, st.tuples(st.integers(min_n, max_n), st.just(d)), elements=elements
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -84,18 +108,35 @@ def offline_data(tmp_path_factory):
     mp.undo()
 
 
-@given(classes=mostly(st.one_of(st.none(), st.lists(st.integers(0, 9), min_size=1, max_size=4)),
-                      st.one_of(st.lists(st.integers(-2, 12), max_size=4), st.text(max_size=3),
-                                st.lists(st.floats(0, 9), min_size=1, max_size=2), st.integers(0, 9))),
-       n=mostly(st.one_of(st.none(), st.integers(1, 1200)),
-                st.one_of(st.integers(-3, 0), st.floats(-2, 50), st.text(max_size=2))),
-       split=mostly(st.sampled_from(["train", "test"]), st.just("val")),
-       seed=mostly(st.integers(0, 5), st.floats(0, 1)))
+@given(
+    classes=mostly(
+        st.one_of(st.none(), st.lists(st.integers(0, 9), min_size=1, max_size=4)),
+        st.one_of(
+            st.lists(st.integers(-2, 12), max_size=4),
+            st.text(max_size=3),
+            st.lists(st.floats(0, 9), min_size=1, max_size=2),
+            st.integers(0, 9),
+        ),
+    ),
+    n=mostly(
+        st.one_of(st.none(), st.integers(1, 1200)),
+        st.one_of(st.integers(-3, 0), st.floats(-2, 50), st.text(max_size=2)),
+    ),
+    split=mostly(st.sampled_from(["train", "test"]), st.just("val")),
+    seed=mostly(st.integers(0, 5), st.floats(0, 1)),
+)
 def test_data_load(offline_data, classes, n, split, seed):
-    ok, d = call(lambda: data.load("mnist", split, classes=classes, n=n, seed=seed, device="cpu"),
-                 "classes", "n must", "split", "seed")
+    ok, d = call(
+        lambda: data.load("mnist", split, classes=classes, n=n, seed=seed, device="cpu"),
+        "classes",
+        "n must",
+        "split",
+        "seed",
+    )
     if ok:
-        assert d.X.dtype == torch.float32 and d.X.shape[1:] == (1, 28, 28) and d.y.shape == (len(d),)
+        assert (
+            d.X.dtype == torch.float32 and d.X.shape[1:] == (1, 28, 28) and d.y.shape == (len(d),)
+        )
         assert len(d) >= 1 and torch.isfinite(d.X).all()
         if n is not None:
             assert len(d) <= n
@@ -103,27 +144,49 @@ def test_data_load(offline_data, classes, n, split, seed):
             assert set(d.y.tolist()) <= {int(c) for c in classes}
 
 
-@given(arr=st.one_of(
-    hnp.arrays(np.int64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), elements=st.integers(-3, 300)),
-    hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
-               elements=with_nan(-2, 300)),
-    hnp.arrays(np.uint8, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5))),
-    gz=st.booleans())
+@given(
+    arr=st.one_of(
+        hnp.arrays(
+            np.int64,
+            hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
+            elements=st.integers(-3, 300),
+        ),
+        hnp.arrays(
+            np.float64,
+            hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
+            elements=with_nan(-2, 300),
+        ),
+        hnp.arrays(np.uint8, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)),
+    ),
+    gz=st.booleans(),
+)
 def test_write_then_read_idx(tmp_path_factory, arr, gz):
     path = tmp_path_factory.mktemp("idx") / ("a.idx.gz" if gz else "a.idx")
     ok, _ = call(lambda: data.write_idx(path, arr), "array")
-    fits = (arr.ndim >= 1 and arr.size > 0 and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
-            and arr.min() >= 0 and arr.max() <= 255)
+    fits = (
+        arr.ndim >= 1
+        and arr.size > 0
+        and np.all(np.isfinite(arr))
+        and np.all(arr == np.round(arr))
+        and arr.min() >= 0
+        and arr.max() <= 255
+    )
     assert ok == bool(fits)  # written exactly when every value fits a byte, never wrapped
     if ok:
         back = data.read_idx(path)
         assert back.dtype == np.uint8 and back.shape == arr.shape and np.array_equal(back, arr)
 
 
-@given(header=st.binary(min_size=0, max_size=16), body=st.binary(max_size=64),
-       real=st.booleans(), gz=st.booleans(), flip=st.lists(st.integers(0, 200), max_size=3))
+@given(
+    header=st.binary(min_size=0, max_size=16),
+    body=st.binary(max_size=64),
+    real=st.booleans(),
+    gz=st.booleans(),
+    flip=st.lists(st.integers(0, 200), max_size=3),
+)
 def test_read_idx_of_any_bytes(tmp_path_factory, header, body, real, gz, flip):
-    """A damaged file (any bytes, or a real header with a wrong body) gives DataCorrupt naming the file."""
+    """A damaged file (any bytes, or a real header with a wrong body) gives DataCorrupt naming
+    the file."""
     import gzip
     import struct
 
@@ -155,30 +218,56 @@ def tiny():
     return torch.randn(24, 784, generator=g), torch.arange(24) % 10
 
 
-@given(batch_size=mostly(st.integers(1, 30)), epochs=mostly(st.integers(1, 2)),
-       lr=mostly(st.floats(1e-4, 0.1)), weight_decay=mostly(st.floats(0, 0.1)),
-       iterations=mostly(st.one_of(st.none(), st.integers(1, 5))))
+@given(
+    batch_size=mostly(st.integers(1, 30)),
+    epochs=mostly(st.integers(1, 2)),
+    lr=mostly(st.floats(1e-4, 0.1)),
+    weight_decay=mostly(st.floats(0, 0.1)),
+    iterations=mostly(st.one_of(st.none(), st.integers(1, 5))),
+)
 def test_fit_arguments(tiny, batch_size, epochs, lr, weight_decay, iterations):
     X, y = tiny
     torch.manual_seed(0)
     model = MLP(4)
-    ok, h = call(lambda: fit(model, X, y, batch_size=batch_size, epochs=epochs, lr=lr,
-                             weight_decay=weight_decay, iterations=iterations, progress=False, device="cpu"),
-                 "batch_size", "epochs", "lr", "weight_decay", "iterations")
+    ok, h = call(
+        lambda: fit(
+            model,
+            X,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            lr=lr,
+            weight_decay=weight_decay,
+            iterations=iterations,
+            progress=False,
+            device="cpu",
+        ),
+        "batch_size",
+        "epochs",
+        "lr",
+        "weight_decay",
+        "iterations",
+    )
     if ok:
         assert len(h["loss"]) == len(h["acc"]) == len(h["step"]) >= 1
         assert all(math.isfinite(v) for v in h["loss"]) and all(0 <= a <= 1 for a in h["acc"])
-        assert h["step"][-1] == (iterations if iterations is not None
-                                 else epochs * math.ceil(len(X) / batch_size))
+        assert h["step"][-1] == (
+            iterations if iterations is not None else epochs * math.ceil(len(X) / batch_size)
+        )
 
 
-@given(batch_size=mostly(st.integers(1, 30)), n=st.integers(1, 24), shift=st.sampled_from([0, 0, 10]))
+@given(
+    batch_size=mostly(st.integers(1, 30)), n=st.integers(1, 24), shift=st.sampled_from([0, 0, 10])
+)
 def test_evaluate_and_predict_arguments(tiny, batch_size, n, shift):
     X, y = tiny
     torch.manual_seed(0)
     model = MLP(4)
-    ok, res = call(lambda: evaluate(model, X[:n], y[:n] + shift, batch_size=batch_size, device="cpu"),
-                   "batch_size", "labels")
+    ok, res = call(
+        lambda: evaluate(model, X[:n], y[:n] + shift, batch_size=batch_size, device="cpu"),
+        "batch_size",
+        "labels",
+    )
     if ok:
         loss, acc = res
         assert shift == 0 and math.isfinite(loss) and loss >= 0 and 0 <= acc <= 1
@@ -192,13 +281,24 @@ def test_evaluate_and_predict_arguments(tiny, batch_size, n, shift):
 # ------------------------------------------------------------------------------------------------
 # mapper
 # ------------------------------------------------------------------------------------------------
-@given(X=clouds(min_n=1, max_n=60, max_d=3),
-       resolution=mostly(st.integers(1, 12), st.one_of(st.integers(-1, 0), st.floats(-1, 12), st.none())),
-       gain=mostly(st.floats(0.05, 0.7), st.floats(-0.5, 1.5)),
-       clusterer=st.sampled_from([None, "dbscan", "single", "kmeans"]))
+@given(
+    X=clouds(min_n=1, max_n=60, max_d=3),
+    resolution=mostly(
+        st.integers(1, 12), st.one_of(st.integers(-1, 0), st.floats(-1, 12), st.none())
+    ),
+    gain=mostly(st.floats(0.05, 0.7), st.floats(-0.5, 1.5)),
+    clusterer=st.sampled_from([None, "dbscan", "single", "kmeans"]),
+)
 def test_mapper_graph(X, resolution, gain, clusterer):
-    ok, res = call(lambda: mapper.mapper_graph(X, resolution=resolution, gain=gain, clusterer=clusterer),
-                   "resolution", "gain", "X ", "points", "cluster", "lens")
+    ok, res = call(
+        lambda: mapper.mapper_graph(X, resolution=resolution, gain=gain, clusterer=clusterer),
+        "resolution",
+        "gain",
+        "X ",
+        "points",
+        "cluster",
+        "lens",
+    )
     if ok:
         assert res.n_points == len(X) and res.n_nodes == len(res.members) >= 1
         for m in res.members:
@@ -209,13 +309,22 @@ def test_mapper_graph(X, resolution, gain, clusterer):
 # ------------------------------------------------------------------------------------------------
 # homology
 # ------------------------------------------------------------------------------------------------
-@given(X=clouds(min_n=1, max_n=30, max_d=3),
-       maxdim=mostly(st.integers(0, 2), st.sampled_from([-2, -1, 1.5, "1", None, True])),
-       n_landmarks=mostly(st.one_of(st.none(), st.integers(1, 40)), st.sampled_from([-1, 0, 2.5, "5"])),
-       coeff=mostly(st.sampled_from([2, 3]), st.sampled_from([4, 1, 2.5, "2"])))
+@given(
+    X=clouds(min_n=1, max_n=30, max_d=3),
+    maxdim=mostly(st.integers(0, 2), st.sampled_from([-2, -1, 1.5, "1", None, True])),
+    n_landmarks=mostly(
+        st.one_of(st.none(), st.integers(1, 40)), st.sampled_from([-1, 0, 2.5, "5"])
+    ),
+    coeff=mostly(st.sampled_from([2, 3]), st.sampled_from([4, 1, 2.5, "2"])),
+)
 def test_persistence_and_its_summaries(X, maxdim, n_landmarks, coeff):
-    ok, dg = call(lambda: homology.persistence(X, maxdim=maxdim, n_landmarks=n_landmarks, coeff=coeff),
-                  "maxdim", "n_landmarks", "coeff", "point cloud")
+    ok, dg = call(
+        lambda: homology.persistence(X, maxdim=maxdim, n_landmarks=n_landmarks, coeff=coeff),
+        "maxdim",
+        "n_landmarks",
+        "coeff",
+        "point cloud",
+    )
     if not ok:
         return
     assert len(dg) == maxdim + 1
@@ -239,8 +348,13 @@ def test_persistence_and_its_summaries(X, maxdim, n_landmarks, coeff):
     assert homology.betti_curve(dg, 1e6)[0, 0] == 1
 
 
-@given(dgm=hnp.arrays(np.float64, st.tuples(st.integers(0, 6), st.just(2)),
-                      elements=st.floats(0, 10, allow_nan=False)))
+@given(
+    dgm=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(0, 6), st.just(2)),
+        elements=st.floats(0, 10, allow_nan=False),
+    )
+)
 def test_circle_score_of_a_bare_diagram(dgm):
     dgm = np.sort(dgm, axis=1)  # birth <= death
     s = homology.circle_score(dgm)  # a bare (n, 2) array is one diagram
@@ -250,31 +364,46 @@ def test_circle_score_of_a_bare_diagram(dgm):
         assert s == pytest.approx(life[0] / life[1])
 
 
-@given(X=clouds(min_n=1, max_n=50, max_d=4),
-       n=mostly(st.integers(1, 50), st.one_of(st.integers(-2, 0), st.floats(0, 5), st.just("3"))),
-       seed=mostly(st.integers(0, 3), st.sampled_from([-1, 0.5, None])))
+@given(
+    X=clouds(min_n=1, max_n=50, max_d=4),
+    n=mostly(st.integers(1, 50), st.one_of(st.integers(-2, 0), st.floats(0, 5), st.just("3"))),
+    seed=mostly(st.integers(0, 3), st.sampled_from([-1, 0.5, None])),
+)
 def test_maxmin_landmarks(X, n, seed):
     ok, idx = call(lambda: homology.maxmin_landmarks(X, n, seed=seed), "n_landmarks", "seed")
     if ok:
         assert idx.shape == (int(n),) and idx.min() >= 0 and idx.max() < len(X)
-        # maxmin picks a new point while one is left: duplicates only once every distinct point is in
+        # maxmin picks a new point while one is left: duplicates only once every distinct point is
+        # in
         assert len(np.unique(X[idx], axis=0)) == min(int(n), len(np.unique(X, axis=0)))
 
 
 # ------------------------------------------------------------------------------------------------
 # filters
 # ------------------------------------------------------------------------------------------------
-filter_sets = st.integers(1, 40).flatmap(lambda n: mostly(
-    st.one_of(hnp.arrays(np.float64, (n, 9), elements=finite, unique=True),
-              hnp.arrays(np.float64, (n, 9), elements=finite),
-              hnp.arrays(np.float64, (n, 3, 3), elements=finite, unique=True)),
-    hnp.arrays(np.float64, (n, 8), elements=finite)))
+filter_sets = st.integers(1, 40).flatmap(
+    lambda n: mostly(
+        st.one_of(
+            hnp.arrays(np.float64, (n, 9), elements=finite, unique=True),
+            hnp.arrays(np.float64, (n, 9), elements=finite),
+            hnp.arrays(np.float64, (n, 3, 3), elements=finite, unique=True),
+        ),
+        hnp.arrays(np.float64, (n, 8), elements=finite),
+    )
+)
 
 
-@given(F=filter_sets, norm=st.sampled_from(["l2", "dnorm", "l2", "dnorm", "l1"]), drop=st.booleans())
+@given(
+    F=filter_sets, norm=st.sampled_from(["l2", "dnorm", "l2", "dnorm", "l1"]), drop=st.booleans()
+)
 def test_normalize_and_dct_coordinates(F, norm, drop):
-    ok, G = call(lambda: filters.normalize(F, norm, drop_constant=drop),
-                 "norm", "filters", "constant", "shape")
+    ok, G = call(
+        lambda: filters.normalize(F, norm, drop_constant=drop),
+        "norm",
+        "filters",
+        "constant",
+        "shape",
+    )
     if not ok:
         return
     assert G.ndim == 2 and G.shape[1] == 9 and G.shape[0] <= len(F) and np.isfinite(G).all()
@@ -287,38 +416,61 @@ def test_normalize_and_dct_coordinates(F, norm, drop):
         assert np.allclose(np.linalg.norm(c, axis=1), 1, atol=1e-6)  # D-normalized: ||c|| = 1
 
 
-@given(F=clouds(min_n=1, max_n=60, max_d=9),
-       k=mostly(st.integers(1, 10), st.one_of(st.integers(-1, 70), st.floats(0, 3), st.sampled_from(["3", True]))),
-       p=mostly(st.floats(0.01, 1.0), st.one_of(with_nan(-0.5, 1.5), st.sampled_from(["0.3", None]))))
+@given(
+    F=clouds(min_n=1, max_n=60, max_d=9),
+    k=mostly(
+        st.integers(1, 10),
+        st.one_of(st.integers(-1, 70), st.floats(0, 3), st.sampled_from(["3", True])),
+    ),
+    p=mostly(st.floats(0.01, 1.0), st.one_of(with_nan(-0.5, 1.5), st.sampled_from(["0.3", None]))),
+)
 def test_density_filtration(F, k, p):
-    ok, res = call(lambda: filters.density_filtration(F, k, p, return_index=True), "k=", "k ", "p=", "p ")
+    ok, res = call(
+        lambda: filters.density_filtration(F, k, p, return_index=True), "k=", "k ", "p=", "p "
+    )
     if ok:
-        assert not isinstance(k, (bool, str)) and k == int(k) and not isinstance(p, (bool, str))  # never rounded
+        assert (
+            not isinstance(k, (bool, str)) and k == int(k) and not isinstance(p, (bool, str))
+        )  # never rounded
         kept, idx = res
-        assert kept.shape == (max(1, int(round(p * len(F)))), F.shape[1]) and np.isfinite(kept).all()
+        assert (
+            kept.shape == (max(1, int(round(p * len(F)))), F.shape[1]) and np.isfinite(kept).all()
+        )
         assert np.array_equal(kept, F[idx]) and len(np.unique(idx)) == len(idx)
 
 
 # ------------------------------------------------------------------------------------------------
 # clustering
 # ------------------------------------------------------------------------------------------------
-labelings = st.integers(1, 40).flatmap(lambda n: st.tuples(
-    hnp.arrays(np.int64, n, elements=st.integers(-1, 5)) | hnp.arrays(np.int64, n, elements=st.integers(-2, 5)),
-    st.one_of(hnp.arrays(np.int64, n, elements=st.integers(-1, 5)),
-              hnp.arrays(np.int64, n, elements=st.integers(0, 5)),
-              hnp.arrays(np.int64, st.integers(1, 40), elements=st.integers(-1, 5)),
-              hnp.arrays(np.float64, n, elements=with_nan(-1, 5)))))
+labelings = st.integers(1, 40).flatmap(
+    lambda n: st.tuples(
+        hnp.arrays(np.int64, n, elements=st.integers(-1, 5))
+        | hnp.arrays(np.int64, n, elements=st.integers(-2, 5)),
+        st.one_of(
+            hnp.arrays(np.int64, n, elements=st.integers(-1, 5)),
+            hnp.arrays(np.int64, n, elements=st.integers(0, 5)),
+            hnp.arrays(np.int64, st.integers(1, 40), elements=st.integers(-1, 5)),
+            hnp.arrays(np.float64, n, elements=with_nan(-1, 5)),
+        ),
+    )
+)
 
 
 @given(ab=labelings, covered_only=st.booleans())
 def test_agreement(ab, covered_only):
     a, b = ab
-    ok, r = call(lambda: clustering.agreement(a, b, covered_only=covered_only),
-                 "labeling", "label", "clustered")
+    ok, r = call(
+        lambda: clustering.agreement(a, b, covered_only=covered_only),
+        "labeling",
+        "label",
+        "clustered",
+    )
     if ok:
         assert set(r) >= {"ari", "nmi", "coverage", "n"}
         assert all(math.isfinite(r[k]) for k in ("ari", "nmi", "coverage"))
-        assert -1 <= r["ari"] <= 1 + 1e-9 and -1e-9 <= r["nmi"] <= 1 + 1e-9 and 0 <= r["coverage"] <= 1
+        assert (
+            -1 <= r["ari"] <= 1 + 1e-9 and -1e-9 <= r["nmi"] <= 1 + 1e-9 and 0 <= r["coverage"] <= 1
+        )
         assert r["n"] == (len(a) if not covered_only else int(((a >= 0) & (b >= 0)).sum()))
 
 
@@ -340,13 +492,19 @@ def mlp():
     return MLP(6)
 
 
-@given(n=st.integers(0, 12), layers=st.sampled_from([None, "fc1", ["fc1", "fc2"], "fc3", []]),
-       batch_size=mostly(st.integers(1, 8)), as_numpy=st.booleans())
+@given(
+    n=st.integers(0, 12),
+    layers=st.sampled_from([None, "fc1", ["fc1", "fc2"], "fc3", []]),
+    batch_size=mostly(st.integers(1, 8)),
+    as_numpy=st.booleans(),
+)
 def test_record(mlp, n, layers, batch_size, as_numpy):
     X = torch.randn(n, 784, generator=torch.Generator().manual_seed(n))
     try:
         rec = activations.record(mlp, X.numpy() if as_numpy else X, layers, batch_size=batch_size)
-    except KeyError as e:  # documented: an unknown layer name raises KeyError listing the valid ones
+    except (
+        KeyError
+    ) as e:  # documented: an unknown layer name raises KeyError listing the valid ones
         assert layers == "fc3" and "fc1" in str(e)
         return
     except Exception as e:  # noqa: BLE001
@@ -360,10 +518,19 @@ def test_record(mlp, n, layers, batch_size, as_numpy):
         assert rec.post[name].shape == (n, widths[name])
 
 
-@given(A=st.integers(1, 6).flatmap(lambda h: mostly(
-           hnp.arrays(np.float64, st.tuples(st.integers(1, 20), st.just(h)), elements=st.floats(-5, 5)),
-           hnp.arrays(np.float64, st.tuples(st.integers(1, 20), st.just(h)), elements=with_nan(-5, 5)))),
-       k=mostly(st.integers(1, 6), st.one_of(st.integers(-1, 0), st.floats(0, 3), st.just(True))))
+@given(
+    A=st.integers(1, 6).flatmap(
+        lambda h: mostly(
+            hnp.arrays(
+                np.float64, st.tuples(st.integers(1, 20), st.just(h)), elements=st.floats(-5, 5)
+            ),
+            hnp.arrays(
+                np.float64, st.tuples(st.integers(1, 20), st.just(h)), elements=with_nan(-5, 5)
+            ),
+        )
+    ),
+    k=mostly(st.integers(1, 6), st.one_of(st.integers(-1, 0), st.floats(0, 3), st.just(True))),
+)
 def test_top_k_neurons(A, k):
     ok, top = call(lambda: activations.top_k_neurons(A, k), "k ", "k=", "activations")
     if ok:
@@ -375,25 +542,34 @@ def test_top_k_neurons(A, k):
             assert np.all(np.diff(row[t]) <= 0)  # most active first
 
 
-
 # ------------------------------------------------------------------------------------------------
 # the one count / fraction / membership vocabulary (toolkit/arrays.py) and the functions built on it
 # ------------------------------------------------------------------------------------------------
-counts = st.one_of(st.integers(-3, 12), st.floats(-3, 12), st.sampled_from([2.0, 2.5, True, False, "3", None,
-                                                                            float("nan"), np.int64(4)]))
+counts = st.one_of(
+    st.integers(-3, 12),
+    st.floats(-3, 12),
+    st.sampled_from([2.0, 2.5, True, False, "3", None, float("nan"), np.int64(4)]),
+)
 
 
 def whole_at_least(v, lo):
     """What as_count accepts: an int or whole float >= lo, never a bool, text or NaN."""
-    return (not isinstance(v, (bool, str, np.bool_)) and v is not None and math.isfinite(v)
-            and v == int(v) and v >= lo)
+    return (
+        not isinstance(v, (bool, str, np.bool_))
+        and v is not None
+        and math.isfinite(v)
+        and v == int(v)
+        and v >= lo
+    )
 
 
 @given(v=counts)
 def test_counts_accepted_exactly_when_whole(v):
-    for fn, name, lo in [(lambda: filters.primary_circle_filters(v), "n", 1),
-                         (lambda: MLP(hidden=v), "hidden", 1),
-                         (lambda: pretraining.filter_bank("gaussian", v), "n", 1)]:
+    for fn, name, lo in [
+        (lambda: filters.primary_circle_filters(v), "n", 1),
+        (lambda: MLP(hidden=v), "hidden", 1),
+        (lambda: pretraining.filter_bank("gaussian", v), "n", 1),
+    ]:
         ok, out = call(fn, name)
         assert ok == whole_at_least(v, lo), (name, v)
         if ok:
@@ -409,36 +585,62 @@ def test_sample(n, seed):
     elif ok:
         assert whole_at_least(n, 1) and whole_at_least(seed, 0)
         Xs, ys = out
-        assert len(ys) == min(int(n), 10) and np.array_equal(Xs[:, 0] / 2, ys) and np.all(np.diff(ys) > 0)
+        assert (
+            len(ys) == min(int(n), 10)
+            and np.array_equal(Xs[:, 0] / 2, ys)
+            and np.all(np.diff(ys) > 0)
+        )
     else:
         assert not (whole_at_least(n, 1) and whole_at_least(seed, 0))
 
 
-@given(A=clouds(min_n=1, max_n=25, max_d=3), n_clusters=counts, seed=st.sampled_from([0, 1, -2, 0.5]))
+@given(
+    A=clouds(min_n=1, max_n=25, max_d=3), n_clusters=counts, seed=st.sampled_from([0, 1, -2, 0.5])
+)
 def test_cluster_kmeans(A, n_clusters, seed):
-    ok, c = call(lambda: clustering.cluster(A, "kmeans", n_clusters=n_clusters, seed=seed), "n_clusters", "seed")
-    assert ok == (whole_at_least(n_clusters, 1) and int(n_clusters) <= len(A) and whole_at_least(seed, 0))
+    ok, c = call(
+        lambda: clustering.cluster(A, "kmeans", n_clusters=n_clusters, seed=seed),
+        "n_clusters",
+        "seed",
+    )
+    assert ok == (
+        whole_at_least(n_clusters, 1) and int(n_clusters) <= len(A) and whole_at_least(seed, 0)
+    )
     if ok:
-        assert c.labels.shape == (len(A),) and 0 <= c.labels.min() and c.labels.max() < int(n_clusters)
+        assert (
+            c.labels.shape == (len(A),) and 0 <= c.labels.min() and c.labels.max() < int(n_clusters)
+        )
 
 
-@given(members=st.lists(st.lists(st.one_of(st.integers(-2, 12), st.floats(-1, 12), st.just(True)), max_size=4),
-                        max_size=4))
+@given(
+    members=st.lists(
+        st.lists(st.one_of(st.integers(-2, 12), st.floats(-1, 12), st.just(True)), max_size=4),
+        max_size=4,
+    )
+)
 def test_as_membership(members):
     ok, out = call(lambda: arrays.as_membership(members, n=10), "cluster")
     flat = [v for m in members for v in m]
-    good = (members and all(members) and all(whole_at_least(v, 0) and v < 10 for v in flat))
+    good = members and all(members) and all(whole_at_least(v, 0) and v < 10 for v in flat)
     assert ok == bool(good), members
     if ok:
-        assert all(np.array_equal(out[i], np.unique(np.array(m, dtype=np.int64))) for i, m in enumerate(members))
+        assert all(
+            np.array_equal(out[i], np.unique(np.array(m, dtype=np.int64)))
+            for i, m in enumerate(members)
+        )
 
 
 # ------------------------------------------------------------------------------------------------
 # alignment, neural persistence, pretraining, report
 # ------------------------------------------------------------------------------------------------
-@given(H=hnp.arrays(np.float64, st.tuples(st.integers(2, 20), st.integers(1, 4)),
-                    elements=st.one_of(st.floats(0, 1e6), st.floats(-1e3, 1e3))),
-       seed=st.integers(0, 3))
+@given(
+    H=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(2, 20), st.integers(1, 4)),
+        elements=st.one_of(st.floats(0, 1e6), st.floats(-1e3, 1e3)),
+    ),
+    seed=st.integers(0, 3),
+)
 def test_selectivity_in_range_or_refused(H, seed):
     y = np.random.default_rng(seed).permutation(np.arange(len(H)) % 10)
     ok, s = call(lambda: alignment.selectivity(H, y), "H ", "both tasks")
@@ -446,8 +648,10 @@ def test_selectivity_in_range_or_refused(H, seed):
         assert H.min() >= 0 and s.shape == (H.shape[1],) and np.all((-1 <= s) & (s <= 1))
 
 
-@given(X=clouds(min_n=2, max_n=20, max_d=4, elements=st.floats(-1e3, 1e3)),
-       scale=st.sampled_from([1.0, 1e-200, 1e-20, 1e20, 1e150, 1e300]))
+@given(
+    X=clouds(min_n=2, max_n=20, max_d=4, elements=st.floats(-1e3, 1e3)),
+    scale=st.sampled_from([1.0, 1e-200, 1e-20, 1e20, 1e150, 1e300]),
+)
 def test_linear_cka_finite_and_scale_free(X, scale):
     Y = np.tanh(X) + 0.1 * X[::-1]
     ok, r = call(lambda: alignment.linear_cka(X * scale, Y), "X ", "Y ", "constant", "inputs")
@@ -458,8 +662,14 @@ def test_linear_cka_finite_and_scale_free(X, scale):
             assert r == pytest.approx(r1, abs=1e-6)
 
 
-@given(W=hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(-3, 3)),
-       p=st.one_of(st.sampled_from([1, 2, 2.5, np.inf, 0.5, 0, -1, True, "2", None]), st.floats(1, 50)))
+@given(
+    W=hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(-3, 3)
+    ),
+    p=st.one_of(
+        st.sampled_from([1, 2, 2.5, np.inf, 0.5, 0, -1, True, "2", None]), st.floats(1, 50)
+    ),
+)
 def test_layer_neural_persistence(W, p):
     ok, r = call(lambda: neural_persistence.layer_neural_persistence(W, p=p), "p ", "weights")
     if ok:
@@ -467,11 +677,17 @@ def test_layer_neural_persistence(W, p):
         assert math.isfinite(r["np"]) and -1e-12 <= r["normalized"] <= 1 + 1e-12
 
 
-@given(steps=st.lists(st.one_of(st.integers(0, 100), st.floats(0, 100)), min_size=1, max_size=6),
-       acc=st.lists(st.one_of(st.floats(0, 1), st.floats(1, 100), st.floats(-1, 0)), min_size=1, max_size=6),
-       threshold=st.one_of(st.floats(0, 1), st.sampled_from([90, 0, True, float("nan")])))
+@given(
+    steps=st.lists(st.one_of(st.integers(0, 100), st.floats(0, 100)), min_size=1, max_size=6),
+    acc=st.lists(
+        st.one_of(st.floats(0, 1), st.floats(1, 100), st.floats(-1, 0)), min_size=1, max_size=6
+    ),
+    threshold=st.one_of(st.floats(0, 1), st.sampled_from([90, 0, True, float("nan")])),
+)
 def test_steps_to_threshold(steps, acc, threshold):
-    ok, r = call(lambda: pretraining.steps_to_threshold(steps, acc, threshold), "steps", "acc", "threshold")
+    ok, r = call(
+        lambda: pretraining.steps_to_threshold(steps, acc, threshold), "steps", "acc", "threshold"
+    )
     if ok:
         s, a = np.array(steps), np.array(acc)
         assert len(s) == len(a) and np.all(np.diff(s) > 0) and np.all(s == np.round(s))
@@ -481,9 +697,15 @@ def test_steps_to_threshold(steps, acc, threshold):
         assert (step == s[np.argmax(a >= threshold)]) if reached else step == s[-1]
 
 
-@given(results=st.dictionaries(st.one_of(st.text(min_size=1, max_size=3), st.integers(0, 3)),
-                               st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(),
-                                         st.text(max_size=5)), max_size=5))
+@given(
+    results=st.dictionaries(
+        st.one_of(st.text(min_size=1, max_size=3), st.integers(0, 3)),
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False), st.integers(), st.text(max_size=5)
+        ),
+        max_size=5,
+    )
+)
 def test_key_results_keep_every_name_and_value(tmp_path_factory, results):
     folder = tmp_path_factory.mktemp("results")
     mp = pytest.MonkeyPatch()
@@ -495,6 +717,7 @@ def test_key_results_keep_every_name_and_value(tmp_path_factory, results):
     assert ok == (len({str(k) for k in results}) == len(results))
     if ok:
         import json
+
         out = json.loads((folder / "01_train.json").read_text())
         assert len(out) == len(results)
         for k, v in results.items():

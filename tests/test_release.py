@@ -1,4 +1,6 @@
-"""The student release: solutions stripped; each student notebook fails only with NotImplementedError."""
+"""The student release: solutions stripped; each student notebook fails only with
+NotImplementedError."""
+
 import importlib.util
 import os
 from pathlib import Path
@@ -15,7 +17,10 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def test_function_solution_keeps_its_signature():
-    src = "x = 1\n### BEGIN SOLUTION\ndef f(a,\n      b):\n    return a + b\n### END SOLUTION\ncheck.q1(f)"
+    src = (
+        "x = 1\n### BEGIN SOLUTION\ndef f(a,\n      b):\n    return a + b\n### END "
+        "SOLUTION\ncheck.q1(f)"
+    )
     out = release.strip_solutions(src)
     assert "def f(a,\n      b):\n    # YOUR CODE HERE\n    raise NotImplementedError" in out
     assert "return a + b" not in out and out.endswith("check.q1(f)") and out.startswith("x = 1")
@@ -25,10 +30,15 @@ def test_function_solution_keeps_its_signature():
 
 
 def test_markers_move_inside_the_function_body():
-    src = "x = 1\n### BEGIN SOLUTION\n# idea: add\ndef f(a,\n      b):\n    return a + b\n### END SOLUTION\ncheck.q1(f)"
+    src = (
+        "x = 1\n### BEGIN SOLUTION\n# idea: add\ndef f(a,\n      b):\n    return a + b\n### END "
+        "SOLUTION\ncheck.q1(f)"
+    )
     out = release.markers_inside_functions(src)
-    assert out == ("x = 1\ndef f(a,\n      b):\n    ### BEGIN SOLUTION\n    # idea: add\n    return a + b\n"
-                   "    ### END SOLUTION\ncheck.q1(f)")
+    assert out == (
+        "x = 1\ndef f(a,\n      b):\n    ### BEGIN SOLUTION\n    # idea: add\n    return a + b\n"
+        "    ### END SOLUTION\ncheck.q1(f)"
+    )
     # nbgrader's ClearSolutions on that (stub indented like the BEGIN line) == the kit's own stub
     cleared, skip = [], False
     for line in out.split("\n"):
@@ -50,7 +60,8 @@ def _hidden_code(qid, answer, module="ex01"):
 
 
 def _kernel(code: str) -> dict:
-    """A namespace as a notebook kernel has one: functions defined there live in __main__ (by value)."""
+    """A namespace as a notebook kernel has one: functions defined there live in __main__ (by
+    value)."""
     ns = {"__name__": "__main__"}
     exec(code, ns)
     return ns
@@ -61,23 +72,29 @@ WRONG = "def accuracy(lp, y):\n    return 0.5\n"
 
 
 def test_hidden_test_grades_in_a_fresh_interpreter(monkeypatch, capsys):
-    """Right passes; patches of the kernel's checkers, toolkit or numpy do not make a wrong answer pass."""
+    """Right passes; patches of the kernel's checkers, toolkit or numpy do not make a wrong
+    answer pass."""
     import toolkit.exercises
     import toolkit.exercises.ex01 as check
 
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
-    exec(_hidden_code("q1", "accuracy"), _kernel(RIGHT))                        # the right answer passes
-    monkeypatch.setattr(check.q1, "_checker", lambda a: None)                    # the student's "fixes"
+    exec(_hidden_code("q1", "accuracy"), _kernel(RIGHT))  # the right answer passes
+    monkeypatch.setattr(check.q1, "_checker", lambda a: None)  # the student's "fixes"
     monkeypatch.setattr(toolkit.exercises.Exercise, "check", lambda self, a: True)
     monkeypatch.setattr(np, "isclose", lambda *a, **k: True)
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
     ns = _kernel(WRONG)
-    assert check.q1(ns["accuracy"]) is True                                      # fooled in the kernel ...
-    with pytest.raises(AssertionError, match="did not accept"):                  # ... not in the grader
+    assert check.q1(ns["accuracy"]) is True  # fooled in the kernel ...
+    with pytest.raises(AssertionError, match="did not accept"):  # ... not in the grader
         exec(_hidden_code("q1", "accuracy"), ns)
     monkeypatch.undo()
-    # the student's own function patches numpy when called: the checker's comparison was bound before
-    sneaky = "import numpy as np\ndef accuracy(lp, y):\n    np.isclose = lambda *a, **k: True\n    return 0.5\n"
+    # the student's own function patches numpy when called: the checker's comparison was bound
+    # before
+    sneaky = (
+        "import numpy as np\ndef accuracy(lp, y):\n    np.isclose = lambda *a, **k: True\n   "
+        " "
+        "return 0.5\n"
+    )
     with pytest.raises(AssertionError):
         exec(_hidden_code("q1", "accuracy"), _kernel(sneaky))
     assert "Not yet" in capsys.readouterr().out
@@ -85,12 +102,21 @@ def test_hidden_test_grades_in_a_fresh_interpreter(monkeypatch, capsys):
 
 def test_hidden_test_names_the_graded_variable(monkeypatch, capsys):
     monkeypatch.setenv("TOOLKIT_STRICT_CHECKS", "0")
-    ns = _kernel(RIGHT.replace("def accuracy", "def acc"))                       # renamed, check.q1(acc) edited
+    ns = _kernel(RIGHT.replace("def accuracy", "def acc"))  # renamed, check.q1(acc) edited
     with pytest.raises(AssertionError, match="`accuracy`"):
         exec(_hidden_code("q1", "accuracy"), ns)
     out = capsys.readouterr().out
     assert "Graded: the name `accuracy`" in out and "renamed" in out
-    for name in ("answer", "spec", "exercise", "pkg", "name", "e", "payload", "r"):   # any name works
+    for name in (
+        "answer",
+        "spec",
+        "exercise",
+        "pkg",
+        "name",
+        "e",
+        "payload",
+        "r",
+    ):  # any name works
         exec(_hidden_code("q1", name), _kernel(RIGHT.replace("def accuracy", f"def {name}")))
 
 
@@ -103,8 +129,10 @@ def test_hidden_test_time_limit_and_toolkit_wrapper(monkeypatch, capsys):
     assert "did not finish within 2 s" in capsys.readouterr().out
     # a function that swallows even the checker's time limit: the grader's process limit stops it
     monkeypatch.setenv("TOOLKIT_GRADER_TIMEOUT", "8")
-    stubborn = ("def accuracy(lp, y):\n    while True:\n        try:\n            while True:\n"
-                "                pass\n        except BaseException:\n            pass\n")
+    stubborn = (
+        "def accuracy(lp, y):\n    while True:\n        try:\n            while True:\n"
+        "                pass\n        except BaseException:\n            pass\n"
+    )
     with pytest.raises(AssertionError):
         exec(_hidden_code("q1", "accuracy"), _kernel(stubborn))
     assert "Time limit" in capsys.readouterr().out
@@ -119,8 +147,20 @@ def test_course_directory_never_inside_the_hand_out(tmp_path):
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "release.py"), "--nbgrader", "--out", "student",
-                        "--course", "student/nbgrader"], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "release.py"),
+            "--nbgrader",
+            "--out",
+            "student",
+            "--course",
+            "student/nbgrader",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode != 0 and "hand-out" in r.stderr
     assert not (ROOT / "student" / "nbgrader").exists()
 
@@ -143,7 +183,9 @@ def test_other_solutions_become_a_raise():
     out = release.strip_solutions(src)
     assert "answer = 3" not in out and "raise NotImplementedError" in out
     two = "### BEGIN SOLUTION\ndef f():\n    pass\nz = f()\n### END SOLUTION"
-    assert "def f" not in release.strip_solutions(two)  # more than one function: whole block stubbed
+    assert "def f" not in release.strip_solutions(
+        two
+    )  # more than one function: whole block stubbed
     with pytest.raises(ValueError, match="without"):
         release.strip_solutions("### BEGIN SOLUTION\nx = 1")
 
@@ -152,39 +194,75 @@ def test_other_solutions_become_a_raise():
 def test_notebook_has_graded_exercises_and_no_outputs(path):
     nb = nbformat.read(path, as_version=4)
     ex = release.exercise_cells(nb)
-    assert len(ex) >= 2, f"{path.name} has {len(ex)} graded exercises; the course asks for at least 2"
+    assert len(ex) >= 2, (
+        f"{path.name} has {len(ex)} graded exercises; the course asks for at least 2"
+    )
     for i in ex:
-        assert "check." in nb.cells[i].source.split(release.END)[-1] or \
-            "check." in nb.cells[i + 1].source, f"{path.name}: exercise cell {i} has no checker call after it"
-    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit without outputs"
+        assert (
+            "check." in nb.cells[i].source.split(release.END)[-1]
+            or "check." in nb.cells[i + 1].source
+        ), f"{path.name}: exercise cell {i} has no checker call after it"
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
+        "commit without outputs"
+    )
     hand_out = release.student_notebook(nb, path.stem)
     text = "".join(c.source for c in hand_out.cells)
-    assert "### BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "_grade_q" not in text
+    assert (
+        "### BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "_grade_q" not in text
+    )
     # the hand-out is gradable: nbgrader metadata on every answer and test cell, tests locked
-    grades = [c.metadata["nbgrader"] for c in hand_out.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    grades = [
+        c.metadata["nbgrader"]
+        for c in hand_out.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    ]
     assert sum(1 for g in grades if g["grade_id"].endswith("_test") and g["locked"]) == len(ex)
     # one manually graded reasoning cell (1 point) per notebook, empty for the student
-    reasoning = [c for c in hand_out.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_reasoning")]
-    assert len(reasoning) >= 1 and all(c.cell_type == "markdown" and c.source == release.TEXT_STUB and
-                                       c.metadata["nbgrader"]["points"] == 1 for c in reasoning)
+    reasoning = [
+        c
+        for c in hand_out.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_reasoning")
+    ]
+    assert len(reasoning) >= 1 and all(
+        c.cell_type == "markdown"
+        and c.source == release.TEXT_STUB
+        and c.metadata["nbgrader"]["points"] == 1
+        for c in reasoning
+    )
 
 
 @pytest.mark.release
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_student_notebook_fails_only_with_not_implemented(path, kernel_ipc_ip):
     """Run the whole student notebook (errors allowed): every error must be a NotImplementedError,
-    one per exercise; every other cell must run, so nothing later depends on an exercise's answer."""
+    one per exercise; every other cell must run, so nothing later depends on an exercise's
+    answer."""
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     nb = release.student_notebook(nbformat.read(path, as_version=4), path.stem)
     n_ex = len(release.exercise_cells(nbformat.read(path, as_version=4)))
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=kernel_ipc_ip)   # see conftest.kernel_ipc_ip
-    NotebookClient(nb, km=km, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    bad = [(i, o["ename"], o["evalue"][:200]) for i, o in errors if o["ename"] != "NotImplementedError"]
+    km = KernelManager(
+        kernel_name="python3", transport="ipc", ip=kernel_ipc_ip
+    )  # see conftest.kernel_ipc_ip
+    NotebookClient(
+        nb,
+        km=km,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    errors = [
+        (i, o)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    bad = [
+        (i, o["ename"], o["evalue"][:200]) for i, o in errors if o["ename"] != "NotImplementedError"
+    ]
     assert not bad, f"student {path.name}: errors other than NotImplementedError: {bad}"
     assert len(errors) == n_ex, f"{len(errors)} NotImplementedErrors for {n_ex} exercises"
 
@@ -192,17 +270,27 @@ def test_student_notebook_fails_only_with_not_implemented(path, kernel_ipc_ip):
 def test_nbgrader_source_notebook_metadata_and_errors():
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-    nb = new_notebook(cells=[
-        new_code_cell("from toolkit.exercises import ex01 as check"),
-        new_markdown_cell("### Exercise 1 (graded): accuracy"),
-        new_code_cell("### BEGIN SOLUTION\ndef acc(a, b):\n    return 1.0\n### END SOLUTION\ncheck.q1(acc);"),
-        new_markdown_cell("### Exercise 2 (graded): a number"),
-        new_code_cell("### BEGIN SOLUTION\nx = 0.5\n### END SOLUTION"),
-        new_code_cell("check.q2(x)"),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("from toolkit.exercises import ex01 as check"),
+            new_markdown_cell("### Exercise 1 (graded): accuracy"),
+            new_code_cell(
+                "### BEGIN SOLUTION\ndef acc(a, b):\n    return 1.0\n### END "
+                "SOLUTION\ncheck.q1(acc);"
+            ),
+            new_markdown_cell("### Exercise 2 (graded): a number"),
+            new_code_cell("### BEGIN SOLUTION\nx = 0.5\n### END SOLUTION"),
+            new_code_cell("check.q2(x)"),
+        ]
+    )
     src = release.nbgrader_notebook(nb, "01_train", ROOT / "toolkit")
     meta = [c.metadata.get("nbgrader", {}) for c in src.cells]
-    assert [m.get("grade_id") for m in meta if m] == ["q1_answer", "q1_test", "q2_answer", "q2_test"]
+    assert [m.get("grade_id") for m in meta if m] == [
+        "q1_answer",
+        "q1_test",
+        "q2_answer",
+        "q2_test",
+    ]
     tests = [c for c, m in zip(src.cells, meta) if m.get("grade")]
     assert all(m["locked"] and m["points"] == release.POINTS for m in meta if m.get("grade"))
     k = src.cells.index(tests[1])
@@ -218,19 +306,29 @@ def test_nbgrader_source_notebook_metadata_and_errors():
 def test_every_exercise_gets_a_compiling_test_cell(path):
     nb = nbformat.read(path, as_version=4)
     src = release.nbgrader_notebook(nb, path.stem)
-    tests = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    tests = [
+        c
+        for c in src.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+    ]
     assert len(tests) == len(release.exercise_cells(nb))
     for c in tests:
         compile(c.source, f"{path.stem}:{c.metadata['nbgrader']['grade_id']}", "exec")
-    answers = [c for c in src.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
-    for c in answers:   # markers are balanced, so nbgrader's ClearSolutions accepts every cell
+    answers = [
+        c
+        for c in src.cells
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+    ]
+    for c in answers:  # markers are balanced, so nbgrader's ClearSolutions accepts every cell
         assert c.source.count(release.BEGIN) == c.source.count(release.END) >= 1
 
 
 def test_value_templates_stay_outside_the_solution():
     """A value exercise keeps its template in the hand-out (the dict to fill, with its keys)."""
-    for name, template in (("02_heatmaps", 'controls = {"images": None, "chance": None'),
-                           ("04_mapper", 'prediction = {"nodes": None, "edges": None')):
+    for name, template in (
+        ("02_heatmaps", 'controls = {"images": None, "chance": None'),
+        ("04_mapper", 'prediction = {"nodes": None, "edges": None'),
+    ):
         nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
         text = "\n".join(c.source for c in release.student_notebook(nb, name).cells)
         assert template in text, name

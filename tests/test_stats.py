@@ -1,4 +1,6 @@
-"""Statistics primitives: intervals that behave as intervals should, and clear errors on bad input."""
+"""Statistics primitives: intervals that behave as intervals should, and clear errors on bad
+input."""
+
 import numpy as np
 import pytest
 
@@ -37,7 +39,9 @@ def test_diff_ci_does_not_touch_global_rng():
 def test_permutation_test_exact_small_samples():
     # 3 vs 3 fully separated: 2 of the 20 relabelings are as extreme (two-sided)
     assert stats.permutation_test([0, 1, 2], [10, 11, 12]) == pytest.approx(2 / 20)
-    assert stats.permutation_test([0, 1, 2], [10, 11, 12], alternative="greater") == pytest.approx(1 / 20)
+    assert stats.permutation_test([0, 1, 2], [10, 11, 12], alternative="greater") == pytest.approx(
+        1 / 20
+    )
     assert stats.permutation_test([0, 1, 2], [0, 1, 2]) == pytest.approx(1.0)
 
 
@@ -48,8 +52,15 @@ def test_bootstrap_ci_contains_mean():
     assert lo <= 3.0 <= hi
 
 
-@pytest.mark.parametrize("bad, match", [([1.0], "at least 2"), ([[1, 2], [3, 4]], "1-D"),
-                                        ([1.0, float("nan")], "NaN"), ("ab", "numbers")])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ([1.0], "at least 2"),
+        ([[1, 2], [3, 4]], "1-D"),
+        ([1.0, float("nan")], "NaN"),
+        ("ab", "numbers"),
+    ],
+)
 def test_bad_input_names_the_argument(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         stats.diff_ci(bad, [1.0, 2.0])
@@ -61,25 +72,31 @@ def test_interval_sign_rejects_reversed():
     assert stats.interval_sign(-2.0, -1.0) == -1
 
 
+# --- coverage, measured by simulation: the reason the course reads verdicts from t-intervals
+# ---------------
 
-# --- coverage, measured by simulation: the reason the course reads verdicts from t-intervals ---------------
 
 def _noise(rng, dist, size):
-    """Centered noise: standard normal, or a right-skewed gamma(2) (like per-seed gaps near a ceiling)."""
+    """Centered noise: standard normal, or a right-skewed gamma(2) (like per-seed gaps near a
+    ceiling)."""
     if dist == "normal":
         return rng.normal(0.0, 1.0, size)
     return (rng.gamma(2.0, 1.0, size) - 2.0) / np.sqrt(2.0)
 
 
 def _coverage(method, n, *, paired, dist="normal", reps=2000, delta=0.5, seed=0):
-    """Share of ``reps`` simulated seed experiments whose 95 % interval covers the true difference ``delta``."""
+    """Share of ``reps`` simulated seed experiments whose 95 % interval covers the true
+    difference ``delta``."""
     from toolkit import stats
+
     rng = np.random.default_rng(seed)
     hits = 0
     for r in range(reps):
         a = _noise(rng, dist, n)
         b = a + delta + 0.5 * _noise(rng, dist, n) if paired else delta + 2.0 * _noise(rng, dist, n)
-        ci = stats.diff_ci(baseline=a, treatment=b, paired=paired, method=method, n_boot=500, seed=r)
+        ci = stats.diff_ci(
+            baseline=a, treatment=b, paired=paired, method=method, n_boot=500, seed=r
+        )
         hits += ci.lo <= delta <= ci.hi
     return hits / reps
 
@@ -87,7 +104,8 @@ def _coverage(method, n, *, paired, dist="normal", reps=2000, delta=0.5, seed=0)
 @pytest.mark.parametrize("n", [3, 5, 10])
 @pytest.mark.parametrize("paired", [True, False])
 def test_t_intervals_cover_95_percent_at_few_seeds(n, paired):
-    """The default (paired t / Welch t) covers the truth 95 % of the time at n = 3, 5, 10 seeds (normal noise;
+    """The default (paired t / Welch t) covers the truth 95 % of the time at n = 3, 5, 10 seeds
+    (normal noise;
     2,000 simulated experiments: Monte-Carlo SE 0.5 points)."""
     cov = _coverage("t", n, paired=paired)
     assert 0.93 <= cov <= 0.975, cov
@@ -102,13 +120,15 @@ def test_paired_t_covers_skewed_differences(n):
 
 @pytest.mark.parametrize("n", [3, 5])
 def test_percentile_bootstrap_undercovers_at_few_seeds(n):
-    """Why the course left the bootstrap: labelled 95 %, at n = 3-5 seeds it covers about 65-85 %."""
+    """Why the course left the bootstrap: labelled 95 %, at n = 3-5 seeds it covers about 65-85
+    %."""
     cov = _coverage("bootstrap", n, paired=True, reps=1000)
     assert cov < 0.88, cov
 
 
 def test_sign_flip_test_is_exact():
     from toolkit import stats
+
     # three positive differences: 2 of the 8 sign patterns are as extreme (all + and all -)
     assert stats.sign_flip_test([1.0, 2.0, 3.0]) == pytest.approx(2 / 8)
     assert stats.sign_flip_test([1.0, 2.0, 3.0], alternative="greater") == pytest.approx(1 / 8)
@@ -117,8 +137,10 @@ def test_sign_flip_test_is_exact():
 
 
 def test_sign_flip_test_size_under_the_null():
-    """Under H0 (symmetric differences) the test rejects at most ~5 % of the time at alpha = 0.05 (n = 8)."""
+    """Under H0 (symmetric differences) the test rejects at most ~5 % of the time at alpha =
+    0.05 (n = 8)."""
     from toolkit import stats
+
     rng = np.random.default_rng(1)
     rejections = np.mean([stats.sign_flip_test(rng.normal(0, 1, 8)) < 0.05 for _ in range(600)])
     assert rejections <= 0.07
@@ -126,12 +148,14 @@ def test_sign_flip_test_size_under_the_null():
 
 def test_sign_flip_test_has_power():
     from toolkit import stats
+
     rng = np.random.default_rng(2)
     assert np.mean([stats.sign_flip_test(rng.normal(1.5, 1, 10)) < 0.05 for _ in range(200)]) > 0.8
 
 
 def test_diff_ci_keywords_say_which_way_round():
     from toolkit import stats
+
     ci = stats.diff_ci(baseline=[1.0, 2.0, 3.0], treatment=[2.0, 3.5, 4.0], paired=True)
     assert ci.diff == pytest.approx(1.1666666, rel=1e-5) and ci.method == "paired t"
     assert stats.diff_ci([1.0, 2.0, 3.0], [2.0, 3.5, 4.0], paired=True).diff == ci.diff
@@ -146,6 +170,7 @@ def test_t_interval_matches_scipy():
     from scipy import stats as st
 
     from toolkit import stats
+
     x = [0.91, 0.93, 0.95, 0.92]
     lo, hi = stats.t_interval(x)
     want = st.t.interval(0.95, 3, loc=np.mean(x), scale=st.sem(x))
@@ -154,6 +179,7 @@ def test_t_interval_matches_scipy():
 
 def test_huge_values_do_not_overflow():
     from toolkit import stats
+
     a, b = np.array([1e307, 1.5e307, 1.2e307]), np.array([1.7e308, 1.6e308, 1.65e308])
     ci = stats.diff_ci(baseline=a, treatment=b, paired=True)
     assert np.isfinite([ci.diff, ci.lo, ci.hi]).all() and ci.lo > 0
@@ -163,6 +189,7 @@ def test_huge_values_do_not_overflow():
 
 def test_bad_arguments_are_refused():
     from toolkit import stats
+
     with pytest.raises(ValueError, match="n_perm"):
         stats.permutation_test([1.0, 2.0, 3.0] * 10, [2.0, 3.0, 4.0] * 10, n_perm=0)
     with pytest.raises(ValueError, match="value"):

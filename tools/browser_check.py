@@ -6,22 +6,31 @@
 What it checks, per notebook, in the browser a student uses (``make lab``):
 
 1. *Run All* finishes and no cell has an error output.
-2. Every widget renders as a widget: no "Error displaying widget", no bare ``VBox(children=...)`` text
-   (the sign of a missing widget manager), and tqdm progress bars (``fit``'s) render as progress widgets.
+2. Every widget renders as a widget: no "Error displaying widget", no bare ``VBox(children=...)``
+text
+   (the sign of a missing widget manager), and tqdm progress bars (``fit``'s) render as progress
+   widgets.
 3. Plots update in place: in every cell whose widget output holds a picture, one control is moved (a
-   dropdown gets another option, a slider's handle gets arrow keys); the picture must change and the number
-   of pictures in the cell must stay the same (redrawn, not appended). Screenshots before and after go to
+   dropdown gets another option, a slider's handle gets arrow keys); the picture must change and
+   the number
+   of pictures in the cell must stay the same (redrawn, not appended). Screenshots before and after
+   go to
    ``--out``.
 
-This is an on-demand check (it needs Chromium and the ``playwright`` Python package; it is not part of
-``make test``; ``make browser-check`` installs playwright and runs it). It uses the system's Chromium
-(Debian: ``apt-get install chromium``; or ``--chromium PATH``), else playwright's own (``python -m playwright
+This is an on-demand check (it needs Chromium and the ``playwright`` Python package; it is not part
+of
+``make test``; ``make browser-check`` installs playwright and runs it). It uses the system's
+Chromium
+(Debian: ``apt-get install chromium``; or ``--chromium PATH``), else playwright's own (``python -m
+playwright
 install chromium``). Exit status 1 if any check fails.
 
-Notebooks are copied to ``--out`` first, so the repository's notebooks stay free of outputs, and by default
+Notebooks are copied to ``--out`` first, so the repository's notebooks stay free of outputs, and by
+default
 the nets are trained into a fresh data folder there (so progress bars appear); ``--keep-data`` uses
 ``$TOOLKIT_DATA``/``data`` and its cached checkpoints instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +45,16 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # JS run in the page: the notebook model's error outputs and the cells' execution state.
 JS_STATE = """() => {
@@ -58,7 +75,8 @@ JS_STATE = """() => {
 }"""
 
 
-# JS: progress bars as the kernel sent them. tqdm's widget bars are display_data outputs with a widget view
+# JS: progress bars as the kernel sent them. tqdm's widget bars are display_data outputs with a
+# widget view
 # and a "12/630 [" text form; a bar printed as text (tqdm without ipywidgets) is a stream with "%|".
 JS_BARS = r"""() => {
   const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
@@ -98,12 +116,22 @@ def start_lab(workdir: Path, env: dict, port: int, token: str, log: Path) -> sub
     # Render every cell (no virtual scrolling) so the check sees the whole notebook.
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     env = dict(env, JUPYTERLAB_SETTINGS_DIR=str(workdir / "_lab_settings"))
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", "--expose-app-in-browser", f"--ServerApp.root_dir={workdir}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        "--expose-app-in-browser",
+        f"--ServerApp.root_dir={workdir}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and CI machines run as root
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     import urllib.request
+
     for _ in range(120):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
@@ -126,19 +154,24 @@ def cell_snapshot(cell) -> dict:
 
 
 def move_control(page, cell) -> str | None:
-    """Move the first dropdown (to another option) or slider (arrow keys) in ``cell``; return what was done."""
+    """Move the first dropdown (to another option) or slider (arrow keys) in ``cell``; return
+    what was done."""
     selects = cell.query_selector_all(".jp-OutputArea-output select")
     for sel in selects:
         options = sel.evaluate("(s) => [...s.options].map(o => o.value)")
         current = sel.evaluate("(s) => s.value")
         others = [o for o in options if o != current]
         if others:
-            label = sel.evaluate("(s) => s.closest('.widget-dropdown')?.querySelector('label')?.innerText || ''")
+            label = sel.evaluate(
+                "(s) => s.closest('.widget-dropdown')?.querySelector('label')?.innerText || ''"
+            )
             sel.select_option(others[-1])
             return f"dropdown {label!r}: {current!r} -> {others[-1]!r}"
     handles = cell.query_selector_all(".jp-OutputArea-output .noUi-handle")
     for h in handles:
-        label = h.evaluate("(e) => e.closest('.widget-slider')?.querySelector('label')?.innerText || ''")
+        label = h.evaluate(
+            "(e) => e.closest('.widget-slider')?.querySelector('label')?.innerText || ''"
+        )
         h.scroll_into_view_if_needed()
         h.focus()
         for _ in range(3):
@@ -151,11 +184,16 @@ def move_control(page, cell) -> str | None:
 def check_notebook(page, base: str, name: str, out: Path, timeout_s: int) -> list[str]:
     problems: list[str] = []
     page.goto(f"{base}/lab/tree/{name}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                           "&& window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel",
-                           timeout=120_000)
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-                           " === 'idle'", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+        "&& window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel",
+        timeout=120_000,
+    )
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'idle'",
+        timeout=120_000,
+    )
     t0 = time.time()
     # Not awaited (the command's promise settles only when every cell has run): poll while it runs.
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
@@ -168,8 +206,9 @@ def check_notebook(page, base: str, name: str, out: Path, timeout_s: int) -> lis
             bar = page.locator(progress_sel).first
             try:
                 bar.scroll_into_view_if_needed(timeout=2000)
-                bar.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]").screenshot(
-                    path=str(out / f"{Path(name).stem}_progress.png"), timeout=2000)
+                bar.locator(
+                    "xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]"
+                ).screenshot(path=str(out / f"{Path(name).stem}_progress.png"), timeout=2000)
             except Exception:  # noqa: BLE001 - the bar may close between count and screenshot
                 pass
         max_progress = max(max_progress, n)
@@ -179,7 +218,9 @@ def check_notebook(page, base: str, name: str, out: Path, timeout_s: int) -> lis
         if st["pending"] == 0 and not st["busy"]:
             break
         if time.time() - t0 > timeout_s:
-            problems.append(f"{name}: not finished after {timeout_s} s ({st['pending']} cells pending)")
+            problems.append(
+                f"{name}: not finished after {timeout_s} s ({st['pending']} cells pending)"
+            )
             break
         page.wait_for_timeout(250)
     page.wait_for_timeout(1500)  # let the last widget views render
@@ -187,26 +228,41 @@ def check_notebook(page, base: str, name: str, out: Path, timeout_s: int) -> lis
     for e in st["errors"]:
         problems.append(f"{name}: cell {e['cell']} raised {e['ename']}: {e['evalue'][:200]}")
     text = page.inner_text(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-    for bad in ("Error displaying widget", "HBox(children=", "VBox(children=", "IntProgress(value=",
-                "FloatProgress(value="):
+    for bad in (
+        "Error displaying widget",
+        "HBox(children=",
+        "VBox(children=",
+        "IntProgress(value=",
+        "FloatProgress(value=",
+    ):
         if bad in text:
             problems.append(f"{name}: widget not rendered (page shows {bad!r})")
     n_widgets = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets").count()
-    n_error_views = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets-error-widget").count()
+    n_error_views = page.locator(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets-error-widget"
+    ).count()
     if n_error_views:
-        problems.append(f"{name}: {n_error_views} widgets show the error icon (the widget manager could not "
-                        "render them; see the browser console)")
+        problems.append(
+            f"{name}: {n_error_views} widgets show the error icon (the widget manager could not "
+            "render them; see the browser console)"
+        )
     n_progress = max(max_progress, page.locator(progress_sel).count())
     bars = page.evaluate(JS_BARS)
     if bars["text_bars"]:
-        problems.append(f"{name}: {bars['text_bars']} progress bars printed as text, not widgets "
-                        "(tqdm could not use ipywidgets)")
+        problems.append(
+            f"{name}: {bars['text_bars']} progress bars printed as text, not widgets "
+            "(tqdm could not use ipywidgets)"
+        )
     for u in bars["unrendered"]:
-        problems.append(f"{name}: cell {u['cell']}: {u['expected']} widgets sent by the kernel, "
-                        f"{u['rendered']} rendered on the page")
+        problems.append(
+            f"{name}: cell {u['cell']}: {u['expected']} widgets sent by the kernel, "
+            f"{u['rendered']} rendered on the page"
+        )
     if bars["widget_bars"] and not n_progress and run_s > 60:
-        problems.append(f"{name}: {bars['widget_bars']} progress bars were displayed by the kernel, none "
-                        "rendered in the page")
+        problems.append(
+            f"{name}: {bars['widget_bars']} progress bars were displayed by the kernel, none "
+            "rendered in the page"
+        )
     stem = Path(name).stem
     page.screenshot(path=str(out / f"{stem}_full.png"), full_page=False)
 
@@ -231,19 +287,28 @@ def check_notebook(page, base: str, name: str, out: Path, timeout_s: int) -> lis
         ok_changed = after["wimgs"] != before["wimgs"] and bool(after["wimgs"])
         ok_inplace = len(after["imgs"]) == len(before["imgs"])
         status = "ok" if ok_changed and ok_inplace and not after["traceback"] else "FAIL"
-        print(f"  cell {i}: {what}; pictures {len(before['imgs'])} -> {len(after['imgs'])}, "
-              f"changed={ok_changed} -> {status}")
+        print(
+            f"  cell {i}: {what}; pictures {len(before['imgs'])} -> {len(after['imgs'])}, "
+            f"changed={ok_changed} -> {status}"
+        )
         if not ok_changed:
             problems.append(f"{name}: cell {i}: the plot did not change after {what}")
         if not ok_inplace:
-            problems.append(f"{name}: cell {i}: {len(before['imgs'])} pictures became {len(after['imgs'])} "
-                            f"after {what} (appended, not redrawn in place)")
+            problems.append(
+                f"{name}: cell {i}: {len(before['imgs'])} pictures became {len(after['imgs'])} "
+                f"after {what} (appended, not redrawn in place)"
+            )
         if after["traceback"]:
-            problems.append(f"{name}: cell {i}: the widget callback printed a traceback after {what}")
+            problems.append(
+                f"{name}: cell {i}: the widget callback printed a traceback after {what}"
+            )
         moved += 1
-    print(f"{name}: ran in {run_s:.0f} s; {n_widgets} widgets, {bars['widget_bars']} progress bars displayed "
-          f"({n_progress} caught rendering), "
-          f"{moved} interactive plots moved; {'ok' if not problems else 'PROBLEMS'}")
+    print(
+        f"{name}: ran in {run_s:.0f} s; {n_widgets} widgets, {bars['widget_bars']} progress bars "
+        "displayed "
+        f"({n_progress} caught rendering), "
+        f"{moved} interactive plots moved; {'ok' if not problems else 'PROBLEMS'}"
+    )
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_timeout(1000)
     page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
@@ -256,15 +321,23 @@ def main() -> int:
     ap.add_argument("notebooks", nargs="*", help="notebook numbers or names (default: all)")
     ap.add_argument("--size", choices=["fast", "classroom"], default="fast")
     ap.add_argument("--out", default=str(ROOT / "build" / "browser"))
-    ap.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser"),
-                    help="Chromium to drive (default: the system's; else playwright's own browser)")
-    ap.add_argument("--keep-data", action="store_true", help="use the usual data folder and its checkpoints")
+    ap.add_argument(
+        "--chromium",
+        default=shutil.which("chromium") or shutil.which("chromium-browser"),
+        help="Chromium to drive (default: the system's; else playwright's own browser)",
+    )
+    ap.add_argument(
+        "--keep-data", action="store_true", help="use the usual data folder and its checkpoints"
+    )
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per notebook")
     args = ap.parse_args()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        print("needs the playwright package: pip install playwright (and Chromium: apt-get install chromium)")
+        print(
+            "needs the playwright package: pip install playwright (and Chromium: apt-get install "
+            "chromium)"
+        )
         return 2
     if args.chromium and not Path(args.chromium).exists():
         print(f"no Chromium at {args.chromium}: apt-get install chromium, or pass --chromium PATH")
@@ -290,8 +363,12 @@ def main() -> int:
         env["TOOLKIT_DATA"] = str(data)
         shared = ROOT.parent / "shared" / "data" / "mnist-t10k"
         if shared.is_dir():  # the same real test digits as `make course`
-            subprocess.run([sys.executable, "-m", "toolkit.data", "import-idx", str(shared)], env=env,
-                           check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "toolkit.data", "import-idx", str(shared)],
+                env=env,
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
     port, token = free_port(), uuid.uuid4().hex
     lab = start_lab(work, env, port, token, out / "jupyterlab.log")
     problems: list[str] = []
@@ -300,14 +377,20 @@ def main() -> int:
             try:
                 browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
             except Exception as e:  # noqa: BLE001 - no system Chromium and no playwright browser
-                raise SystemExit(f"could not start Chromium ({str(e).splitlines()[0]}): install one with "
-                                 "`apt-get install chromium` or `python -m playwright install chromium`")
+                raise SystemExit(
+                    f"could not start Chromium ({str(e).splitlines()[0]}): install one with "
+                    "`apt-get install chromium` or `python -m playwright install chromium`"
+                )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/lab?token={token}")
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined",
-                                   timeout=120_000)
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.started !== undefined",
+                timeout=120_000,
+            )
             for p in nbs:
-                problems += check_notebook(page, f"http://127.0.0.1:{port}", p.name, out, args.timeout)
+                problems += check_notebook(
+                    page, f"http://127.0.0.1:{port}", p.name, out, args.timeout
+                )
             browser.close()
     finally:
         lab.terminate()

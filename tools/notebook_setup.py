@@ -3,18 +3,23 @@
     python tools/notebook_setup.py          # check: exit 1 if a notebook's setup cell differs
     python tools/notebook_setup.py --apply  # rewrite the first code cell of every notebook
 
-On Colab the cell installs the toolkit from the repository (without giotto-tda: its pins would downgrade
-Colab's numpy and force a runtime restart; every notebook runs on kmapper + ripser without it) and turns
+On Colab the cell installs the toolkit from the repository (without giotto-tda: its pins would
+downgrade
+Colab's numpy and force a runtime restart; every notebook runs on kmapper + ripser without it) and
+turns
 on Colab's custom widget manager (needed for third-party widgets such as plotly's FigureWidget).
 """
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# The repository the Colab badges open and the setup cell installs from: the ONE setting, changed for a
-# fork with `make colab-links REPO=owner/name` (tools/colab_links.py rewrites these two lines and every
+# The repository the Colab badges open and the setup cell installs from: the ONE setting, changed
+# for a
+# fork with `make colab-links REPO=owner/name` (tools/colab_links.py rewrites these two lines and
+# every
 # notebook; tests/test_colab_links.py checks that they agree).
 REPO = "nn-topology-course/nn-topology-course"
 BRANCH = "main"
@@ -28,7 +33,7 @@ def setup_cell(repo: str = REPO, branch: str = BRANCH) -> str:
     return SETUP_TEMPLATE.replace("{REPO_URL}", f"https://github.com/{repo}{at}")
 
 
-SETUP_TEMPLATE = '''# Setup. On Colab this installs the course toolkit (about 1 minute); locally `make lab` has done it.
+SETUP_TEMPLATE = """# Setup. On Colab this installs the course toolkit (about 1 minute); locally `make lab` has done it.
 import sys
 if "google.colab" in sys.modules:
     # Adds kmapper and ripser, upgrades nothing Colab ships: pip's "restart" note does not apply.
@@ -36,17 +41,21 @@ if "google.colab" in sys.modules:
     from google.colab import output
     output.enable_custom_widget_manager()
 from toolkit import config
-print(config.describe())'''
+print(config.describe())"""
 SETUP_CELL = setup_cell(REPO, BRANCH)
 
 
 def colab_url(notebook_name: str, repo: str = REPO, branch: str = BRANCH) -> str:
-    return f"https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{notebook_name}"
+    return (
+        f"https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{notebook_name}"
+    )
 
 
 def colab_badge(notebook_name: str, repo: str = REPO, branch: str = BRANCH) -> str:
-    return (f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(notebook_name, repo, branch)})")
+    return (
+        f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url(notebook_name, repo, branch)})"
+    )
 
 
 def notebooks():

@@ -1,27 +1,41 @@
-"""Releases of the notebooks: the student hand-out, and an nbgrader course directory for the instructor.
+"""Releases of the notebooks: the student hand-out, and an nbgrader course directory for the
+instructor.
 
     python tools/release.py [--out student]                    # make student: the hand-out
-    python tools/release.py --nbgrader [--course build/nbgrader] # make grade-release: instructor only
+    python tools/release.py --nbgrader [--course build/nbgrader] # make grade-release: instructor
+    only
 
 Student hand-out (``student/``): nbgrader's release notebooks, made in-process with nbgrader's own
-preprocessors from the source notebooks below (the same notebooks as ``nbgrader generate_assignment``
-writes to release/, tests/test_nbgrader.py compares them): between ``### BEGIN SOLUTION`` and ``### END
-SOLUTION`` a solution that is one function keeps its ``def`` line and gets the body ``# YOUR CODE HERE`` +
-``raise NotImplementedError()``; any other solution becomes those two lines (a template written before
-the markers, e.g. a dict to fill, stays); each exercise is followed by its locked test cell (hidden part
+preprocessors from the source notebooks below (the same notebooks as ``nbgrader
+generate_assignment``
+writes to release/, tests/test_nbgrader.py compares them): between ``### BEGIN SOLUTION`` and ``###
+END
+SOLUTION`` a solution that is one function keeps its ``def`` line and gets the body ``# YOUR CODE
+HERE`` +
+``raise NotImplementedError()``; any other solution becomes those two lines (a template written
+before
+the markers, e.g. a dict to fill, stays); each exercise is followed by its locked test cell (hidden
+part
 removed), manually graded reasoning cells read "YOUR ANSWER HERE". Outputs are cleared. The hand-out
 holds no solution and no key, and it carries nbgrader's metadata, so a submission can be autograded.
 
-nbgrader course directory (``build/nbgrader/``, PRIVATE: it holds the solutions): ``nbgrader_config.py``
-and ``source/<notebook>/<notebook>.ipynb``, one assignment per notebook, named after it. In the source
-notebooks the solution markers of a one-function solution are moved INSIDE the function body, so that
+nbgrader course directory (``build/nbgrader/``, PRIVATE: it holds the solutions):
+``nbgrader_config.py``
+and ``source/<notebook>/<notebook>.ipynb``, one assignment per notebook, named after it. In the
+source
+notebooks the solution markers of a one-function solution are moved INSIDE the function body, so
+that
 nbgrader's ClearSolutions keeps the signature and writes the same stub as the hand-out. After every
 exercise a locked, autograded test cell (1 point) is inserted; its hidden part (removed from what
 students get) sends the student's answer to a fresh Python interpreter that imports the instructor's
-checker from the instructor's toolkit folder (recorded here when the course directory is written) and
-runs it under a time limit. So a student who patches ``check.q1``, ``toolkit`` or numpy in their kernel
-changes nothing the grader uses, and a function that never returns costs its point, not the grading run.
+checker from the instructor's toolkit folder (recorded here when the course directory is written)
+and
+runs it under a time limit. So a student who patches ``check.q1``, ``toolkit`` or numpy in their
+kernel
+changes nothing the grader uses, and a function that never returns costs its point, not the grading
+run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,15 +46,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-STUB_LINES = ["# YOUR CODE HERE", "raise NotImplementedError()"]   # nbgrader's own stub: one stub for both
+STUB_LINES = [
+    "# YOUR CODE HERE",
+    "raise NotImplementedError()",
+]  # nbgrader's own stub: one stub for both
 STUB = STUB_LINES[1]
-POINTS = 1            # points per exercise
+POINTS = 1  # points per exercise
 COURSE_ID = "nn-topology"
 CHECK_CALL = re.compile(r"^\s*check\.(q\d+)\((.+)\)\s*;?\s*(#.*)?$")
 
 
 def _single_function(block: list[str]) -> tuple[int, int] | None:
-    """(index of the ``def`` line, index of the line ending the signature) if ``block`` is exactly one
+    """(index of the ``def`` line, index of the line ending the signature) if ``block`` is exactly
+    one
     function definition (leading comments allowed), else None."""
     code = [l for l in block if l.strip() and not l.strip().startswith("#")]
     if not code or not code[0].lstrip().startswith("def "):
@@ -52,8 +70,10 @@ def _single_function(block: list[str]) -> tuple[int, int] | None:
         sig_end += 1
         if sig_end >= len(block):
             return None
-    rest = [l for l in block[sig_end + 1:] if l.strip()]
-    if rest and all(l.startswith(def_indent + " ") or l.startswith(def_indent + "\t") for l in rest):
+    rest = [l for l in block[sig_end + 1 :] if l.strip()]
+    if rest and all(
+        l.startswith(def_indent + " ") or l.startswith(def_indent + "\t") for l in rest
+    ):
         return start, sig_end
     return None
 
@@ -63,7 +83,7 @@ def _stub_block(block: list[str], indent: str) -> list[str]:
     if fn is not None:
         start, sig_end = fn
         def_indent = block[start][: len(block[start]) - len(block[start].lstrip())]
-        return block[start:sig_end + 1] + [def_indent + "    " + l for l in STUB_LINES]
+        return block[start : sig_end + 1] + [def_indent + "    " + l for l in STUB_LINES]
     return [indent + l for l in STUB_LINES]
 
 
@@ -83,7 +103,7 @@ def _solution_blocks(source: str):
                 j += 1
             if j == len(lines):
                 raise ValueError(f"'{BEGIN}' without '{END}' in:\n{source}")
-            yield "solution", (indent, lines[i + 1:j])
+            yield "solution", (indent, lines[i + 1 : j])
             i = j + 1
             continue
         if line.strip() == END:
@@ -104,8 +124,10 @@ def strip_solutions(source: str) -> str:
 
 
 def markers_inside_functions(source: str) -> str:
-    """Move the solution markers of every one-function solution inside its body (after the signature),
-    so that nbgrader's ClearSolutions keeps the ``def`` line; other solutions are left as they are."""
+    """Move the solution markers of every one-function solution inside its body (after the
+    signature),
+    so that nbgrader's ClearSolutions keeps the ``def`` line; other solutions are left as they
+    are."""
     out = []
     for kind, item in _solution_blocks(source):
         if kind == "code":
@@ -118,9 +140,16 @@ def markers_inside_functions(source: str) -> str:
             continue
         start, sig_end = fn
         body_indent = block[start][: len(block[start]) - len(block[start].lstrip())] + "    "
-        lead = [body_indent + l.strip() for l in block[:start] if l.strip()]   # comments before the def
-        out += [*block[start:sig_end + 1], body_indent + BEGIN, *lead, *block[sig_end + 1:],
-                body_indent + END]
+        lead = [
+            body_indent + l.strip() for l in block[:start] if l.strip()
+        ]  # comments before the def
+        out += [
+            *block[start : sig_end + 1],
+            body_indent + BEGIN,
+            *lead,
+            *block[sig_end + 1 :],
+            body_indent + END,
+        ]
     return "\n".join(out)
 
 
@@ -132,19 +161,37 @@ TEXT_STUB = "YOUR ANSWER HERE"
 
 
 def release_notebook(source_nb):
-    """What nbgrader's ``generate_assignment`` makes of a source notebook, without its database: locked
+    """What nbgrader's ``generate_assignment`` makes of a source notebook, without its database:
+    locked
     cells locked, solutions replaced by the stub, hidden tests removed, outputs cleared, checksums
     computed. The hand-out keeps nbgrader's metadata, so ``nbgrader autograde`` can grade it."""
     try:
-        from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput,
-                                            ClearSolutions, ComputeChecksums, LockCells)
-    except ImportError as e:  # pragma: no cover - nbgrader is in the `test` extra, which `make` installs
+        from nbgrader.preprocessors import (
+            CheckCellMetadata,
+            ClearHiddenTests,
+            ClearMarkScheme,
+            ClearOutput,
+            ClearSolutions,
+            ComputeChecksums,
+            LockCells,
+        )
+    except (
+        ImportError
+    ) as e:  # pragma: no cover - nbgrader is in the `test` extra, which `make` installs
         raise SystemExit(f"make student needs nbgrader (pip install -e '.[test]'): {e}") from None
     nb = copy.deepcopy(source_nb)
     resources: dict = {}
-    steps = [LockCells(), ClearSolutions(code_stub={"python": "\n".join(STUB_LINES)}, text_stub=TEXT_STUB),
-             ClearOutput(), CheckCellMetadata(), ComputeChecksums(), ClearHiddenTests(), ClearMarkScheme(),
-             ComputeChecksums(), CheckCellMetadata()]
+    steps = [
+        LockCells(),
+        ClearSolutions(code_stub={"python": "\n".join(STUB_LINES)}, text_stub=TEXT_STUB),
+        ClearOutput(),
+        CheckCellMetadata(),
+        ComputeChecksums(),
+        ClearHiddenTests(),
+        ClearMarkScheme(),
+        ComputeChecksums(),
+        CheckCellMetadata(),
+    ]
     for pp in steps:
         nb, resources = pp.preprocess(nb, resources)
     return nb
@@ -166,7 +213,8 @@ def checker_module(nb, notebook_name: str) -> str:
 
 
 def check_call(nb, i: int) -> tuple[int, str, str]:
-    """(cell index, exercise id, answer expression) of the checker call of exercise cell ``i``: in the
+    """(cell index, exercise id, answer expression) of the checker call of exercise cell ``i``: in
+    the
     same cell after the solution, or in the next cell."""
     after = nb.cells[i].source.split(END)[-1]
     for k, text in ((i, after), (i + 1, nb.cells[i + 1].source if i + 1 < len(nb.cells) else "")):
@@ -174,13 +222,18 @@ def check_call(nb, i: int) -> tuple[int, str, str]:
             m = CHECK_CALL.match(line)
             if m:
                 return k, m.group(1), m.group(2).strip()
-    raise ValueError(f"exercise cell {i} has no `check.qN(answer)` line after its solution (in the cell "
-                     f"or the next one): the grader needs one to know what to grade")
+    raise ValueError(
+        f"exercise cell {i} has no `check.qN(answer)` line after its solution (in the cell "
+        f"or the next one): the grader needs one to know what to grade"
+    )
 
 
-# The grader's fresh interpreter: imports the instructor's checker (and with it numpy / torch) BEFORE it
-# unpickles the student's answer, so nothing the student did in their kernel (or does in their code) changes
-# the functions the checker compares with; exit 0 = accepted, 3 = rejected (the checker printed why).
+# The grader's fresh interpreter: imports the instructor's checker (and with it numpy / torch)
+# BEFORE it
+# unpickles the student's answer, so nothing the student did in their kernel (or does in their code)
+# changes
+# the functions the checker compares with; exit 0 = accepted, 3 = rejected (the checker printed
+# why).
 RUNNER = r"""
 import importlib, os, pickle, sys
 home, module, qid = sys.argv[1:4]
@@ -196,11 +249,13 @@ sys.exit(0 if exercise.check(answer) is True else 3)
 
 
 def hidden_test(qid: str, module: str, answer: str, home: Path, title: str) -> str:
-    """Source of the locked test cell of one exercise: a visible comment naming the graded name, then the
+    """Source of the locked test cell of one exercise: a visible comment naming the graded name,
+    then the
     hidden test. The hidden test sends ``answer`` (an expression of the notebook's namespace) with
-    cloudpickle to a fresh Python interpreter that runs the instructor's checker from ``home`` (the toolkit
+    cloudpickle to a fresh Python interpreter that runs the instructor's checker from ``home`` (the
+    toolkit
     folder) under a time limit, and asserts that it accepted the answer."""
-    return f'''# Autograded test of {title}: {POINTS} point. The grader checks `{answer}` (keep that name for your
+    return f"""# Autograded test of {title}: {POINTS} point. The grader checks `{answer}` (keep that name for your
 # answer), in a fresh Python process with the instructor's checker. Leave this cell as it is.
 ### BEGIN HIDDEN TESTS
 def _grade_{qid}(get_answer):
@@ -236,12 +291,13 @@ def _grade_{qid}(get_answer):
 
 
 assert _grade_{qid}(lambda: {answer}) is True, "check.{qid}: the instructor's checker did not accept `{answer}` (its message is above)"
-### END HIDDEN TESTS'''
+### END HIDDEN TESTS"""
 
 
 def nbgrader_notebook(nb, notebook_name: str, home: Path | None = None):
     """The nbgrader source notebook: markers inside function bodies, solution metadata on exercise
-    cells, a locked autograded test cell after each exercise. ``home``: the instructor's toolkit folder."""
+    cells, a locked autograded test cell after each exercise. ``home``: the instructor's toolkit
+    folder."""
     import nbformat
 
     home = Path(home) if home is not None else ROOT / "toolkit"
@@ -252,13 +308,34 @@ def nbgrader_notebook(nb, notebook_name: str, home: Path | None = None):
         where, qid, answer = check_call(nb, i)
         c = nb.cells[i]
         c.source = markers_inside_functions(c.source)
-        c.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False,
-                                  "grade_id": f"{qid}_answer", "schema_version": 3}
-        heading = next((h.group(1) for j in range(i - 1, -1, -1) if nb.cells[j].cell_type == "markdown"
-                        for h in [re.search(r"###\s*(Exercise \d+)", nb.cells[j].source)] if h), f"exercise {k}")
-        test = nbformat.v4.new_code_cell(hidden_test(qid, module, answer, home, f"{heading}, check.{qid}"))
-        test.metadata["nbgrader"] = {"solution": False, "grade": True, "locked": True, "points": POINTS,
-                                     "grade_id": f"{qid}_test", "schema_version": 3}
+        c.metadata["nbgrader"] = {
+            "solution": True,
+            "grade": False,
+            "locked": False,
+            "grade_id": f"{qid}_answer",
+            "schema_version": 3,
+        }
+        heading = next(
+            (
+                h.group(1)
+                for j in range(i - 1, -1, -1)
+                if nb.cells[j].cell_type == "markdown"
+                for h in [re.search(r"###\s*(Exercise \d+)", nb.cells[j].source)]
+                if h
+            ),
+            f"exercise {k}",
+        )
+        test = nbformat.v4.new_code_cell(
+            hidden_test(qid, module, answer, home, f"{heading}, check.{qid}")
+        )
+        test.metadata["nbgrader"] = {
+            "solution": False,
+            "grade": True,
+            "locked": True,
+            "points": POINTS,
+            "grade_id": f"{qid}_test",
+            "schema_version": 3,
+        }
         inserts.append((where + 1, test))
     for pos, cell in reversed(inserts):
         nb.cells.insert(pos, cell)
@@ -268,7 +345,7 @@ def nbgrader_notebook(nb, notebook_name: str, home: Path | None = None):
     return nb
 
 
-NBGRADER_CONFIG = '''# nbgrader course directory of the course kit, written by `make grade-release` (tools/release.py).
+NBGRADER_CONFIG = """# nbgrader course directory of the course kit, written by `make grade-release` (tools/release.py).
 # PRIVATE: source/ holds the reference solutions and the hidden tests, gradebook.db and autograded/ the
 # grades. Hand out only release/<assignment>/ (after `nbgrader generate_assignment`) or the kit's student/.
 import os
@@ -314,7 +391,7 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKern
 # classroom size (the default) on a 2-core CPU: minutes (docs/INSTRUCTOR.md, "Grading").
 FAST = os.environ.get("TOOLKIT_FAST", "0").strip().lower() in ("1", "true", "yes", "on")
 c.Execute.timeout = {fast_timeout} if FAST else {classroom_timeout}
-'''
+"""
 
 COURSE_README = """PRIVATE nbgrader course directory of the course kit (written by `make grade-release`).
 
@@ -325,19 +402,33 @@ moving the kit. Step by step: docs/INSTRUCTOR.md, section "Grading".
 """
 
 
-def write_course(course: Path, notebooks: list[Path] | None = None, home: Path | None = None,
-                 fast_timeout: int = 300, classroom_timeout: int = 1800) -> list[str]:
+def write_course(
+    course: Path,
+    notebooks: list[Path] | None = None,
+    home: Path | None = None,
+    fast_timeout: int = 300,
+    classroom_timeout: int = 1800,
+) -> list[str]:
     """Write the nbgrader course directory ``course`` (config + one source assignment per notebook);
     returns the assignment names. Existing gradebook and submissions are left alone."""
     import nbformat
 
     course = Path(course).resolve()
     home = Path(home).resolve() if home is not None else ROOT / "toolkit"
-    notebooks = notebooks if notebooks is not None else sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = (
+        notebooks
+        if notebooks is not None
+        else sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    )
     (course / "source").mkdir(parents=True, exist_ok=True)
-    (course / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(
-        course_id=COURSE_ID, stub="\n".join(STUB_LINES), fast_timeout=int(fast_timeout),
-        classroom_timeout=int(classroom_timeout)))
+    (course / "nbgrader_config.py").write_text(
+        NBGRADER_CONFIG.format(
+            course_id=COURSE_ID,
+            stub="\n".join(STUB_LINES),
+            fast_timeout=int(fast_timeout),
+            classroom_timeout=int(classroom_timeout),
+        )
+    )
     (course / "README.txt").write_text(COURSE_README.format(home=home))
     names = []
     for p in notebooks:
@@ -349,17 +440,30 @@ def write_course(course: Path, notebooks: list[Path] | None = None, home: Path |
     return names
 
 
-# What the students' branch holds: the package and its install files, the docs, the Colab setting and tool.
-# Never the instructor notebooks, the release/grading tools, the plain keys (tools/exercise_keys.py) or tests.
-BRANCH_FILES = ("README.md", "pyproject.toml", "environment.yml", "constraints.txt", "LICENSE", ".gitignore",
-                "tools/notebook_setup.py", "tools/colab_links.py")
+# What the students' branch holds: the package and its install files, the docs, the Colab setting
+# and tool.
+# Never the instructor notebooks, the release/grading tools, the plain keys (tools/exercise_keys.py)
+# or tests.
+BRANCH_FILES = (
+    "README.md",
+    "pyproject.toml",
+    "environment.yml",
+    "constraints.txt",
+    "LICENSE",
+    ".gitignore",
+    "tools/notebook_setup.py",
+    "tools/colab_links.py",
+)
 BRANCH_DIRS = ("toolkit", "docs", "data")
 
 
 def student_branch(out: Path, repo: str, branch: str = "student") -> list[str]:
-    """Write the tree of the students' branch to ``out``: the files in BRANCH_FILES / BRANCH_DIRS tracked
-    by git, and the hand-out (``student_notebook``) as ``notebooks/``, every Colab badge and setup cell
-    pointed at ``repo``@``branch``. Returns the files written. Publish it with git (docs/INSTRUCTOR.md)."""
+    """Write the tree of the students' branch to ``out``: the files in BRANCH_FILES / BRANCH_DIRS
+    tracked
+    by git, and the hand-out (``student_notebook``) as ``notebooks/``, every Colab badge and setup
+    cell
+    pointed at ``repo``@``branch``. Returns the files written. Publish it with git
+    (docs/INSTRUCTOR.md)."""
     import shutil
     import subprocess
 
@@ -368,7 +472,9 @@ def student_branch(out: Path, repo: str, branch: str = "student") -> list[str]:
     out = Path(out).resolve()
     if out == ROOT or ROOT in out.parents and not str(out.relative_to(ROOT)).startswith("build"):
         raise SystemExit(f"--student-branch {out}: write it outside the kit or under build/")
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     if out.exists():
         shutil.rmtree(out)
     written = []
@@ -379,9 +485,13 @@ def student_branch(out: Path, repo: str, branch: str = "student") -> list[str]:
             written.append(f)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        nbformat.write(student_notebook(nbformat.read(p, as_version=4), p.stem), out / "notebooks" / p.name)
+        nbformat.write(
+            student_notebook(nbformat.read(p, as_version=4), p.stem), out / "notebooks" / p.name
+        )
         written.append(f"notebooks/{p.name}")
-    spec = __import__("importlib.util").util.spec_from_file_location("colab_links", ROOT / "tools" / "colab_links.py")
+    spec = __import__("importlib.util").util.spec_from_file_location(
+        "colab_links", ROOT / "tools" / "colab_links.py"
+    )
     colab_links = __import__("importlib.util").util.module_from_spec(spec)
     spec.loader.exec_module(colab_links)
     colab_links.set_repo(repo, branch, out)
@@ -394,37 +504,63 @@ def student_branch(out: Path, repo: str, branch: str = "student") -> list[str]:
 def main() -> int:
     import nbformat
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", default="student", help="student hand-out folder (default: student)")
-    ap.add_argument("--nbgrader", action="store_true",
-                    help="write the instructor's nbgrader course directory instead (see --course)")
-    ap.add_argument("--course", default="build/nbgrader", help="nbgrader course directory (default: "
-                    "build/nbgrader); must not lie inside the hand-out folder")
-    ap.add_argument("--student-branch", metavar="DIR", help="write the tree of the students' branch to DIR "
-                    "(the hand-out as notebooks/, the package, no instructor notebook or key); needs --repo")
-    ap.add_argument("--repo", help="owner/name of the GitHub repository students open (with --student-branch)")
+    ap.add_argument(
+        "--nbgrader",
+        action="store_true",
+        help="write the instructor's nbgrader course directory instead (see --course)",
+    )
+    ap.add_argument(
+        "--course",
+        default="build/nbgrader",
+        help="nbgrader course directory (default: "
+        "build/nbgrader); must not lie inside the hand-out folder",
+    )
+    ap.add_argument(
+        "--student-branch",
+        metavar="DIR",
+        help="write the tree of the students' branch to DIR "
+        "(the hand-out as notebooks/, the package, no instructor notebook or key); needs --repo",
+    )
+    ap.add_argument(
+        "--repo", help="owner/name of the GitHub repository students open (with --student-branch)"
+    )
     ap.add_argument("--branch", default="student", help="the students' branch (default: student)")
     args = ap.parse_args()
     if args.student_branch:
         if not args.repo:
-            ap.error("--student-branch needs --repo owner/name (make student-branch REPO=owner/name)")
+            ap.error(
+                "--student-branch needs --repo owner/name (make student-branch REPO=owner/name)"
+            )
         out = Path(args.student_branch)
         out = out if out.is_absolute() else ROOT / out
         files = student_branch(out, args.repo, args.branch)
-        print(f"students' branch tree ({len(files)} files) -> {out}; Colab links -> {args.repo}@{args.branch}.\n"
-              f"Publish it (docs/INSTRUCTOR.md, 'Handing out on Colab'):\n  cd {out} && git init -q && "
-              f"git checkout -q -b {args.branch} && git add -A && git commit -qm 'hand-out' && "
-              f"git push --force git@github.com:{args.repo}.git {args.branch}")
+        print(
+            f"students' branch tree ({len(files)} files) -> {out}; Colab links -> "
+            f"{args.repo}@{args.branch}.\n"
+            f"Publish it (docs/INSTRUCTOR.md, 'Handing out on Colab'):\n  cd {out} && git init -q "
+            "&& "
+            f"git checkout -q -b {args.branch} && git add -A && git commit -qm 'hand-out' && "
+            f"git push --force git@github.com:{args.repo}.git {args.branch}"
+        )
         return 0
     if args.nbgrader:
         course, hand_out = (ROOT / args.course).resolve(), (ROOT / args.out).resolve()
         if course == hand_out or hand_out in course.parents:
-            raise SystemExit(f"--course {args.course} lies inside the hand-out folder {args.out}: the "
-                             f"course directory holds the solutions; put it elsewhere (e.g. build/nbgrader)")
+            raise SystemExit(
+                f"--course {args.course} lies inside the hand-out folder {args.out}: the "
+                f"course directory holds the solutions; put it elsewhere (e.g. build/nbgrader)"
+            )
         for name in write_course(course):
             print(f"{name}: nbgrader source -> {course / 'source' / name / (name + '.ipynb')}")
-        print(f"PRIVATE (solutions inside): {course}. Next (make grade-release does it): cd {args.course} "
-              f'&& nbgrader generate_assignment "*" (docs/INSTRUCTOR.md, Grading)')
+        print(
+            f"PRIVATE (solutions inside): {course}. Next (make grade-release does it): cd "
+            f"{args.course} "
+            f'&& nbgrader generate_assignment "*" (docs/INSTRUCTOR.md, Grading)'
+        )
         return 0
     out = (ROOT / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -433,8 +569,11 @@ def main() -> int:
         n = len(exercise_cells(nb))
         nbformat.write(student_notebook(nb, p.stem), out / p.name)
         print(f"{p.name}: {n} exercise(s) stubbed, locked test cells -> {out / p.name}")
-    print(f"Hand out {out}: nbgrader's release notebooks (the same as `nbgrader generate_assignment`), "
-          f"gradable with `make grade-release` + `nbgrader autograde` (docs/INSTRUCTOR.md, Grading)")
+    print(
+        f"Hand out {out}: nbgrader's release notebooks (the same as `nbgrader "
+        "generate_assignment`), "
+        f"gradable with `make grade-release` + `nbgrader autograde` (docs/INSTRUCTOR.md, Grading)"
+    )
     return 0
 
 

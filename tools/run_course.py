@@ -6,6 +6,7 @@ Writes the executed notebooks to <out>/notebooks/, HTML to <out>/html/, key resu
 ``toolkit.report.key_results``) to <out>/results/, and prints a table. Sizes follow the environment
 (classroom by default; TOOLKIT_FAST=1 for a smoke run). Exits non-zero if a notebook failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-WIDGET_TIMEOUT = 180   # seconds: a demo cell draws one figure; longer means nbclient lost its reply
+WIDGET_TIMEOUT = 180  # seconds: a demo cell draws one figure; longer means nbclient lost its reply
 
 
 def is_widget_cell(source: str) -> bool:
@@ -29,9 +30,11 @@ def is_widget_cell(source: str) -> bool:
 def run(nb_path: Path, out: Path, timeout: int) -> tuple[bool, float, str]:
     """Execute one notebook cell by cell in a fresh kernel; write it (and its HTML) under ``out``.
 
-    nbclient sometimes never receives the reply to a cell that displays widgets although the kernel has
+    nbclient sometimes never receives the reply to a cell that displays widgets although the kernel
+    has
     finished it and is idle (jupyter/nbclient#312; seen here on the demo cells). Such a cell gets
-    WIDGET_TIMEOUT seconds; when they run out, the cell is marked in the notebook and the run goes on. Any other cell gets ``timeout`` seconds; an error stops the run.
+    WIDGET_TIMEOUT seconds; when they run out, the cell is marked in the notebook and the run goes
+    on. Any other cell gets ``timeout`` seconds; an error stops the run.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -39,8 +42,12 @@ def run(nb_path: Path, out: Path, timeout: int) -> tuple[bool, float, str]:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(nb_path.parent)}},
-                            timeout_func=lambda c: WIDGET_TIMEOUT if is_widget_cell(c.source) else timeout)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(nb_path.parent)}},
+        timeout_func=lambda c: WIDGET_TIMEOUT if is_widget_cell(c.source) else timeout,
+    )
     t0 = time.perf_counter()
     ok, err = True, ""
     with client.setup_kernel():
@@ -53,14 +60,27 @@ def run(nb_path: Path, out: Path, timeout: int) -> tuple[bool, float, str]:
                 if not is_widget_cell(cell.source):
                     ok, err = False, f"cell {i} timed out after {timeout} s"
                     break
-                print(f"  cell {i}: no reply from the demo cell after {WIDGET_TIMEOUT} s (nbclient#312); "
-                      f"going on with the next cell", flush=True)
-                cell.outputs.append(nbformat.v4.new_output(
-                    "stream", name="stderr", text="[run_course: the demo's reply was lost; widget not recorded]\n"))
+                print(
+                    f"  cell {i}: no reply from the demo cell after {WIDGET_TIMEOUT} s "
+                    "(nbclient#312); "
+                    f"going on with the next cell",
+                    flush=True,
+                )
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stderr",
+                        text="[run_course: the demo's reply was lost; widget not recorded]\n",
+                    )
+                )
             except (CellExecutionError, DeadKernelError) as e:
-                ok, err = False, f"cell {i}: " + (str(e).strip().splitlines() or [type(e).__name__])[-1][:200]
+                ok, err = (
+                    False,
+                    f"cell {i}: " + (str(e).strip().splitlines() or [type(e).__name__])[-1][:200],
+                )
                 break
-        client.set_widgets_metadata()   # save the widgets' state: the site shows them as static snapshots
+        # save the widgets' state: the site shows them as static snapshots
+        client.set_widgets_metadata()
     secs = time.perf_counter() - t0
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     (out / "html").mkdir(parents=True, exist_ok=True)
@@ -71,19 +91,27 @@ def run(nb_path: Path, out: Path, timeout: int) -> tuple[bool, float, str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", default="build")
     ap.add_argument("--only", nargs="*", help="notebook number prefixes, e.g. 01 05")
-    ap.add_argument("--timeout", type=int, default=1200,
-                    help="seconds per cell (the longest classroom cell trains for ~10 minutes on 2 cores)")
+    ap.add_argument(
+        "--timeout",
+        type=int,
+        default=1200,
+        help="seconds per cell (the longest classroom cell trains for ~10 minutes on 2 cores)",
+    )
     args = ap.parse_args()
     out = (ROOT / args.out).resolve()
     results = out / "results"
     results.mkdir(parents=True, exist_ok=True)
     os.environ["TOOLKIT_RESULTS"] = str(results)
     os.environ.setdefault("TOOLKIT_BUILD", str(out))
-    # headless: no progress-bar widgets (their comm traffic during long training cells is what we saw
-    # nbclient lose track of, jupyter/nbclient#312); figures do land in the executed notebooks and the
+    # headless: no progress-bar widgets (their comm traffic during long training cells is what we
+    # saw
+    # nbclient lose track of, jupyter/nbclient#312); figures do land in the executed notebooks and
+    # the
     # HTML: the inline backend, as in Jupyter
     os.environ["TQDM_DISABLE"] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
@@ -108,7 +136,9 @@ def main() -> int:
     print(f"{'notebook':28s} {'status':7s} {'minutes':>8s}  key results")
     print("-" * 100)
     for stem, ok, secs, res, err in rows:
-        items = [f"{k} = {v}" for k, v in res.items()] or ([err] if err else ["(no key results recorded)"])
+        items = [f"{k} = {v}" for k, v in res.items()] or (
+            [err] if err else ["(no key results recorded)"]
+        )
         print(f"{stem:28s} {'ok' if ok else 'FAILED':7s} {secs / 60:8.1f}  {items[0]}")
         for it in items[1:]:
             print(f"{'':46s}  {it}")
