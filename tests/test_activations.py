@@ -391,7 +391,7 @@ def test_ex03_never_passes_nan_none_strings_overflow(monkeypatch):
         "bools": lambda c, l: {int(k): True for k in np.unique(c)},
         "raises": lambda c, l: 1 / 0,
     }
-    for what, fn in bad_answers.items():
+    for _what, fn in bad_answers.items():
         with pytest.raises(ExerciseFailed):
             ex03.q1(fn)
     for fn in (

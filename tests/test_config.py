@@ -35,7 +35,7 @@ def test_set_mode_overrides_and_sizes_follow(monkeypatch):
 
 
 def test_every_size_has_three_modes():
-    for name, s in config.SIZES.items():
+    for s in config.SIZES.values():
         for m in config.MODES:
             getattr(s, m)  # no AttributeError
     # fast counts (whole numbers: epochs, images, nets, steps) never exceed classroom counts

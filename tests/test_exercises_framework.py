@@ -91,11 +91,11 @@ def test_exercise_without_reference_solution(capsys):
 
 # ---- issue 16.4: malformed answers never pass; float32 does; nothing raises from inside the
 # toolkit ----
-import math
+import math  # noqa: E402
 
-import torch
+import torch  # noqa: E402
 
-from toolkit.exercises import expect_choice, expect_close, expect_number, is_close
+from toolkit.exercises import expect_choice, expect_close, expect_number, is_close  # noqa: E402
 
 
 @pytest.mark.parametrize(

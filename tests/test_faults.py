@@ -12,7 +12,6 @@ renames that put a new checkpoint in place), touches a marker file, and waits to
 """
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 

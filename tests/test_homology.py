@@ -374,7 +374,7 @@ def test_matched_circle_keeps_n_thickness_and_density_with_full_support():
     r = np.linalg.norm(ph.plane_coordinates(Mb, _E12, center=blob.mean(0))[0], axis=1)
     assert r.min() >= 0.7 * np.median(r)  # a ring, not a blob
     assert ph.circle_evidence(ph.matched_circle(blob, plane=_E12), plane=_E12, controls=0).is_circle
-    assert not ph.matched_circle(X, seed=0) is X and np.allclose(
+    assert ph.matched_circle(X, seed=0) is not X and np.allclose(
         ph.matched_circle(X, seed=4), ph.matched_circle(X, seed=4)
     )
 

@@ -99,7 +99,7 @@ QUOTED = {
 }
 
 MEASURED = (
-    r"\b(?:accuracy|accuracies|R²|R\^2|R2|CKA|ARI|NMI|purity|coverage|persistence|correlation|p-value|p =)"
+    r"\b(?:accuracy|accuracies|R²|R\^2|R2|CKA|ARI|NMI|purity|coverage|persistence|correlation|p-value|p =)"  # noqa: E501 (one regex)
     r"(?![A-Za-z])"
 )
 QUOTE_MARK = re.compile(
@@ -262,7 +262,7 @@ def measured_numbers(nb, stem: str) -> list[str]:
             sentence = re.sub(
                 r"\b\d+\s?%\s+(?:[\w-]+\s+){0,3}?(?:intervals?|CI|confidence)", " ", sentence
             )
-            pat = rf"{MEASURED}[^.\d]{{0,25}}?(\d+\.\d+|\d+\s?%)|(\d+\.\d+|\d+\s?%)[^.\d]{{0,25}}?{MEASURED}"
+            pat = rf"{MEASURED}[^.\d]{{0,25}}?(\d+\.\d+|\d+\s?%)|(\d+\.\d+|\d+\s?%)[^.\d]{{0,25}}?{MEASURED}"  # noqa: E501 (one regex)
             for m in re.finditer(pat, sentence, flags=re.I):
                 problems.append(
                     f"{stem} cell {i}: '{m.group(0).strip()}' states a measured number in "

@@ -2,7 +2,6 @@
 NotImplementedError."""
 
 import importlib.util
-import os
 from pathlib import Path
 
 import nbformat

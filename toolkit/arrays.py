@@ -44,6 +44,10 @@ def as_count(v, name: str, minimum: int | None = 1, maximum: int | None = None) 
         n = int(v)
     elif isinstance(v, numbers.Real):
         f = float(v)
+        if math.isfinite(f) and abs(f) >= 2.0**53:
+            raise ValueError(
+                f"{name} must be a whole number{bounds}; got {v!r}, too large to be an exact count."
+            )
         if not math.isfinite(f) or f != math.floor(f):
             raise ValueError(
                 f"{name} must be a whole number{bounds}; got {v!r}. Counts are not rounded: "

@@ -322,7 +322,7 @@ def train_or_load(
         )  # retrain=True, or a .pt left without its .json by a killed save
         os.replace(temps[0], pt)
         os.replace(temps[1], js)
-    # noqa: BLE001 - disk full, permissions, unserializable history: keep the model
+    # broad except: disk full, permissions, unserializable history: keep the model
     except Exception as e:
         earlier = (
             "loads the earlier checkpoint, which is unchanged"

@@ -463,7 +463,7 @@ def _raw(name: str, split: str):
             return X, y, f"{where} {root} ({split} split, {len(y):,} images)", False
         except DataCorrupt:
             raise
-        # noqa: BLE001 - torchvision raises many kinds on bad files or no network
+        # broad except: torchvision raises many kinds on bad files or no network
         except Exception as e:
             if here:
                 raise DataCorrupt(

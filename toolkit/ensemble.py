@@ -235,7 +235,7 @@ def fit_ensemble(
             for i, m in enumerate(models)
         ]
         for s in sorted(wanted):
-            take(s, lambda k: torch.stack([c[s][k] for c in per_copy]))
+            take(s, lambda k: torch.stack([c[s][k] for c in per_copy]))  # noqa: B023
         hist = {k: [list(v) for v in zip(*(h[k] for h in hs))] for k in ("loss", "acc")}
         hist.update(step=hs[0]["step"], seconds=[sum(v) for v in zip(*(h["seconds"] for h in hs))])
     return EnsembleResult(

@@ -677,7 +677,6 @@ def circle_controls(
     sector = rng.choice(len(w), size=n, p=w / w.sum())
     uneven = (sector + rng.uniform(-0.5, 0.5, n)) * 2 * np.pi / len(w)
     ring = lambda a: np.c_[np.cos(a), np.sin(a), np.zeros((n, dim - 2))]  # noqa: E731
-    # noqa: E731
     clumps = lambda m: rng.integers(m, size=n) * 2 * np.pi / m + rng.normal(0, 0.08, n)
     blob = np.zeros((n, dim))
     blob[:, :2] = rng.normal(0, 0.5, (n, 2))

@@ -138,7 +138,7 @@ def start_lab(workdir: Path, env: dict, port: int, token: str, log: Path) -> sub
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"jupyter lab exited; see {log}")
+                raise SystemExit(f"jupyter lab exited; see {log}") from None
             time.sleep(1)
     proc.terminate()
     raise SystemExit(f"jupyter lab did not start in 120 s; see {log}")
@@ -377,7 +377,7 @@ def main() -> int:
             try:
                 browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
             except Exception as e:  # noqa: BLE001 - no system Chromium and no playwright browser
-                raise SystemExit(
+                raise SystemExit(  # noqa: B904 - the message says what to install
                     f"could not start Chromium ({str(e).splitlines()[0]}): install one with "
                     "`apt-get install chromium` or `python -m playwright install chromium`"
                 )

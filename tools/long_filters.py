@@ -104,7 +104,7 @@ def main(argv=None) -> int:
 
         def on_step(step, model):
             if step in steps:
-                snaps[step] = model.conv1.weight.detach().cpu().numpy().copy()
+                snaps[step] = model.conv1.weight.detach().cpu().numpy().copy()  # noqa: B023
 
         t0 = time.perf_counter()
         train.fit(

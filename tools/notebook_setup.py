@@ -33,14 +33,18 @@ def setup_cell(repo: str = REPO, branch: str = BRANCH) -> str:
     return SETUP_TEMPLATE.replace("{REPO_URL}", f"https://github.com/{repo}{at}")
 
 
-SETUP_TEMPLATE = """# Setup. On Colab this installs the course toolkit (about 1 minute); locally `make lab` has done it.
+SETUP_TEMPLATE = """\
+# Setup. On Colab this installs the course toolkit (about 1 minute); locally `make lab` has done it.
 import sys
+
 if "google.colab" in sys.modules:
     # Adds kmapper and ripser, upgrades nothing Colab ships: pip's "restart" note does not apply.
     %pip install -q "nn-topology-toolkit @ git+{REPO_URL}"
     from google.colab import output
+
     output.enable_custom_widget_manager()
 from toolkit import config
+
 print(config.describe())"""
 SETUP_CELL = setup_cell(REPO, BRANCH)
 

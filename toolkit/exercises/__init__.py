@@ -424,8 +424,6 @@ def expect_array(
     Raises :class:`Wrong` for None, text, dicts, ragged lists, complex numbers, numbers beyond float
     range, a wrong shape, and NaN / +-inf entries unless ``allow_nan`` / ``allow_inf``.
     """
-    import numpy as np
-
     arr = _to_numpy(answer, what)
     if shape is not None:
         if len(shape) != arr.ndim or any(
@@ -594,7 +592,7 @@ class Exercise:
                 "Your answer made the checker recurse without end (a function that calls "
                 "itself, or an object that contains itself)."
             )
-        # noqa: BLE001 - the checker choked on an unexpected answer: no traceback
+        # broad except: the checker choked on an unexpected answer: no traceback
         except Exception as e:
             what = "".join(traceback.format_exception_only(type(e), e)).strip()
             return self._fail(

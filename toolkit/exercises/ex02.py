@@ -150,8 +150,10 @@ q1 = Exercise(
     forbid=lambda: [alignment.match_neurons],
     hint="""
     Build the (n, n) similarity matrix S[i, j] = correlation of row i of W_a with row j of W_b
-    (centre and normalize each row, then one matrix product). `scipy.optimize.linear_sum_assignment(S,
-    maximize=True)` returns (rows, cols) of the best one-to-one assignment; perm = cols (rows come sorted).
+    (centre and normalize each row, then one matrix product).
+    `scipy.optimize.linear_sum_assignment(S,
+    maximize=True)` returns (rows, cols) of the best one-to-one assignment; perm = cols (rows come
+    sorted).
     """,
     solution="",
     success="Correct: your matching recovers hidden permutations exactly, even with noise and "
@@ -176,8 +178,10 @@ q4 = Exercise(
     _check_np,
     forbid=lambda: [neural_persistence.layer_neural_persistence],
     hint="""
-    Normalize A = |W| / max|W|. Vertices: the n_out rows and the n_in columns (V = n_out + n_in). Add
-    edges in order of decreasing A (a superlevel filtration); an edge that joins two different components
+    Normalize A = |W| / max|W|. Vertices: the n_out rows and the n_in columns (V = n_out + n_in).
+    Add
+    edges in order of decreasing A (a superlevel filtration); an edge that joins two different
+    components
     (union-find) records persistence 1 - A[i, j]. These V - 1 edges form a maximum spanning tree.
     Return sqrt(sum of persistence^2) / sqrt(V - 1).
     """,
@@ -236,7 +240,8 @@ q3 = Exercise(
     "q3",
     _check_controls,
     hint="""
-    For each alternative explanation ask: which reference pair differs from the hypothesis (a) in exactly
+    For each alternative explanation ask: which reference pair differs from the hypothesis (a) in
+    exactly
     the one thing that alternative is about -- the labels (task), the training (learned at all), the
     initial weights, or nothing but the seed?
     """,

@@ -210,7 +210,8 @@ q2 = Exercise(
     forbid=_forbid,
     hint="""
     np.argsort(-acts, axis=1)[:, :k] gives each point's k most active neurons. Keep the rows of
-    the cluster, count neuron indices with np.bincount(..., minlength=H), and take the n_best largest
+    the cluster, count neuron indices with np.bincount(..., minlength=H), and take the n_best
+    largest
     counts (np.argsort(-counts)[:n_best]).""",
     solution="",
     success="Correct: these are the cluster's most frequent top-k neurons.",

@@ -109,8 +109,8 @@ def _check_circle(answer) -> None:
         )
     if answer["components"] != truth["components"] or answer["cycles"] != truth["cycles"]:
         raise Wrong(
-            f"Nodes and edges right. Components: can you walk from any node to any other? Cycles: "
-            f"edges - nodes + components."
+            "Nodes and edges right. Components: can you walk from any node to any other? Cycles: "
+            "edges - nodes + components."
         )
 
 
@@ -152,7 +152,8 @@ q1 = Exercise(
     "q1",
     _check_cover,
     forbid=lambda: [mapper.interval_limits],
-    hint="""All r intervals have the same length L, consecutive ones share gain * L, the first starts at lo
+    hint="""All r intervals have the same length L, consecutive ones share gain * L, the first
+         starts at lo
     and the last ends at hi: (r - 1) * (1 - gain) * L + L = hi - lo. Interval k starts at
     lo + k * (1 - gain) * L.""",
     solution="",
@@ -162,9 +163,11 @@ q1 = Exercise(
 q2 = Exercise(
     "q2",
     _check_circle,
-    hint="""Slice the circle horizontally into 5 overlapping bands. The top band and the bottom band each
+    hint="""Slice the circle horizontally into 5 overlapping bands. The top band and the bottom
+         band each
     hold one arc; a band through the middle holds two arcs (left and right), which are far apart and
-    form two clusters. Neighbouring bands overlap, so an arc meets the arc above it on the same side.""",
+    form two clusters. Neighbouring bands overlap, so an arc meets the arc above it on the same
+    side.""",
     solution="",
     success="Correct! With the height as lens, Mapper recovers the circle: one component, one "
     "cycle.",
@@ -174,7 +177,8 @@ q3 = Exercise(
     "q3",
     _check_cycles,
     forbid=lambda: [mapper.graph_cycles],
-    hint="""A spanning forest of a graph with V nodes and C components has V - C edges; every further edge
+    hint="""A spanning forest of a graph with V nodes and C components has V - C edges; every
+         further edge
     closes one independent cycle. networkx: G.number_of_edges(), G.number_of_nodes(),
     nx.number_connected_components(G).""",
     solution="",
@@ -205,8 +209,10 @@ def _check_q4(answer):
 q4 = Exercise(
     "q4",
     _check_q4,
-    hint="""Where do the probability vectors of a confident net lie? (One entry near 1, nine near 0.) Which
-    class does that one entry name: the true digit or the predicted one? What would 10 k-means centres
+    hint="""Where do the probability vectors of a confident net lie? (One entry near 1, nine near
+         0.) Which
+    class does that one entry name: the true digit or the predicted one? What would 10 k-means
+    centres
     settle on?""",
     solution="",
     success="Right:",

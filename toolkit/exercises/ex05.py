@@ -151,7 +151,8 @@ q2 = Exercise(
     "q2",
     _check_density,
     forbid=lambda: [filters.density_filtration, filters.knn_density],
-    hint="""`NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)` returns distances sorted per row;
+    hint="""`NearestNeighbors(n_neighbors=k + 1).fit(F).kneighbors(F)` returns distances sorted per
+         row;
     column 0 is the point itself (distance 0), so column k is the distance to the k-th other point.
     Keep the round(p * N) points with the smallest such distance (np.argsort).""",
     solution="",
@@ -233,7 +234,8 @@ q3 = Exercise(
     "q3",
     _check_score,
     forbid=lambda: [homology.circle_score],
-    hint="""Bar lengths are dgm1[:, 1] - dgm1[:, 0]; sort them in decreasing order and divide the first
+    hint="""Bar lengths are dgm1[:, 1] - dgm1[:, 0]; sort them in decreasing order and divide the
+         first
     by the second. Handle 0 bars (return 0.0) and 1 bar (return float('inf')).""",
     solution="",
     success="Correct: one H1 bar at least 3x longer than the next is what this course calls one "
@@ -266,9 +268,12 @@ def _check_clumps(answer):
 q4 = Exercise(
     "q4",
     _check_clumps,
-    hint="""Think of four points at the corners of a square inscribed in the unit circle. At which scale do
-    the first edges (between neighbours) appear and close a loop? At which scale do the diagonals appear
-    and fill it? The ratio of the two is death/birth. Then count how many of 16 sectors of 22.5 degrees
+    hint="""Think of four points at the corners of a square inscribed in the unit circle. At which
+         scale do
+    the first edges (between neighbours) appear and close a loop? At which scale do the diagonals
+    appear
+    and fill it? The ratio of the two is death/birth. Then count how many of 16 sectors of 22.5
+    degrees
     contain a corner.""",
     solution="",
     success="Correct:",
