@@ -17,7 +17,9 @@ The template, in order:
      ``widgets.interactive_plot`` (no hand-wired ``widgets.Output`` / ``.observe`` in notebook
      code);
   6. "## Key results", with a code cell calling ``report.key_results``; then "## Summary"; then
-     "## Further reading" -- the last three headings of level 2, in this order.
+     "## Further reading" -- the last three headings of level 2, in this order;
+  7. every code cell opens with a comment line saying what it does (an exercise cell may open with
+     nbgrader's "### BEGIN SOLUTION" marker).
 The README's notebook table gives the same estimated time as the notebook.
 """
 
@@ -171,6 +173,21 @@ def test_one_demo_pattern_and_key_results(path):
     assert "report.key_results(" in nxt.source, "the Key results section calls report.key_results"
 
 
+def uncommented_cells(nb) -> list:
+    """Ids (or indices) of code cells whose first line is not a comment."""
+    return [
+        c.get("id", i)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and not c.source.lstrip().startswith("#")
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_code_cell_opens_with_a_comment(path):
+    bad = uncommented_cells(nbformat.read(path, as_version=4))
+    assert not bad, f"code cells without a leading '# what this cell does' line: {bad}"
+
+
 def test_readme_gives_the_notebooks_times():
     rows = readme_times()
     assert sorted(rows) == EXPECTED, f"README's notebook table rows: {sorted(rows)}"
@@ -204,3 +221,7 @@ def test_the_checks_can_fail():
     assert SECTION.match("## 10. Deeper (optional, 5-10 min)")
     with pytest.raises(AssertionError):
         estimated_time("no time here")
+    good.cells.append(nbformat.v4.new_code_cell("# A comment first\nx = 1"))
+    assert uncommented_cells(good) == []
+    good.cells.append(nbformat.v4.new_code_cell("x = 1"))
+    assert len(uncommented_cells(good)) == 1
