@@ -590,7 +590,7 @@ def test_sample(n, seed):
     X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
     ok, out = call(lambda: clustering.sample(X, y, n, seed=seed), "n ", "seed")
     if n is None:
-        assert ok
+        assert ok == whole_at_least(seed, 0)  # the seed is checked even when every point is kept
     elif ok:
         assert whole_at_least(n, 1) and whole_at_least(seed, 0)
         Xs, ys = out

@@ -346,16 +346,12 @@ def cluster(
 
 def sample(X, y, n: int | None, seed: int = 0):
     """(X[idx], y[idx]) for ``n`` points drawn without replacement with ``seed``, in their original
-    order
-    (all when n is None or >= N). Torch tensors or NumPy arrays."""
+    order (all when n is None or >= N). Torch tensors or NumPy arrays."""
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
     n = None if n is None else as_count(n, "n (points to draw, or None for all)")
+    seed = as_count(seed, "seed", minimum=0)  # checked even when every point is kept
     if n is None or n >= len(X):
         return X, y
-    idx = np.sort(
-        np.random.default_rng(as_count(seed, "seed", minimum=0)).choice(
-            len(X), size=n, replace=False
-        )
-    )
+    idx = np.sort(np.random.default_rng(seed).choice(len(X), size=n, replace=False))
     return X[idx], y[idx]
