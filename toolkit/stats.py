@@ -230,6 +230,18 @@ def diff_ci(
     return DiffCI(diff * s, lo * s, hi * s, int(a.size), int(b.size), level, name)
 
 
+def _p_value(null: np.ndarray, observed: float, alternative: str, extra: int) -> float:
+    """Share of null statistics (m,) as extreme as ``observed`` or more (+ ``extra`` if sampled)."""
+    eps = 1e-12 * max(1.0, abs(observed))
+    if alternative == "two-sided":
+        hits = np.sum(np.abs(null) >= abs(observed) - eps)
+    elif alternative == "greater":
+        hits = np.sum(null >= observed - eps)
+    else:
+        hits = np.sum(null <= observed + eps)
+    return float((hits + extra) / (null.size + extra))
+
+
 def sign_flip_test(
     d, *, alternative: str = "two-sided", n_perm: int = 100_000, seed: int = 0
 ) -> float:
@@ -258,15 +270,7 @@ def sign_flip_test(
             ),
             1,
         )
-    null, observed = signs @ x / x.size, x.mean()
-    eps = 1e-12 * max(1.0, abs(observed))
-    if alternative == "two-sided":
-        hits = np.sum(np.abs(null) >= abs(observed) - eps)
-    elif alternative == "greater":
-        hits = np.sum(null >= observed - eps)
-    else:
-        hits = np.sum(null <= observed + eps)
-    return float((hits + extra) / (len(null) + extra))
+    return _p_value(signs @ x / x.size, x.mean(), alternative, extra)
 
 
 def permutation_test(
@@ -302,14 +306,7 @@ def permutation_test(
             stat(np.argsort(np.random.default_rng(seed).random((n_perm, n)), axis=1)[:, :nb]),
             1,
         )
-    eps = 1e-12 * max(1.0, abs(observed))
-    if alternative == "two-sided":
-        hits = np.sum(np.abs(null) >= abs(observed) - eps)
-    elif alternative == "greater":
-        hits = np.sum(null >= observed - eps)
-    else:
-        hits = np.sum(null <= observed + eps)
-    return float((hits + extra) / (null.size + extra))
+    return _p_value(null, observed, alternative, extra)
 
 
 def interval_sign(lo: float, hi: float, value: float = 0.0) -> int:
