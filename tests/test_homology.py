@@ -192,7 +192,7 @@ def test_circle_evidence_random_filters_are_off_the_plane():
     R = fl.normalize(np.random.default_rng(0).normal(size=(240, 9)))
     ev = ph.circle_evidence(R, plane=fl.dct_basis()[:2])
     assert not ev.is_circle and ev.in_plane < 0.6 and "off the plane" in ev.reason
-    assert ev.verdict == ph.NOT_A_CIRCLE  # off the plane is decisive at any n
+    assert ev.verdict == ph.OFF_PLANE and ev.n_controls == 0  # decisive at any n, no control
 
 
 def test_circle_evidence_coverage_counts_sectors_by_hand():

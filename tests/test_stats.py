@@ -197,3 +197,53 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="level"):
         stats.diff_ci(baseline=[1.0, 2.0], treatment=[2.0, 3.0], level=95)
     assert stats.within_margin(-0.5, 0.8, 1.0) and not stats.within_margin(-0.5, 1.2, 1.0)
+
+
+def _detected_share(d, a, b, paired, n_sim=2000, seed=7):
+    """Simulated experiments of the same sizes and noise with true difference d: the share whose
+    95 % t-interval (diff_ci) excludes 0."""
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(n_sim):
+        if paired:
+            x = np.zeros(a.size)
+            y = rng.normal(d, (b - a).std(ddof=1), a.size)
+        else:
+            x = rng.normal(0, a.std(ddof=1), a.size)
+            y = rng.normal(d, b.std(ddof=1), b.size)
+        ci = stats.diff_ci(baseline=x, treatment=y, paired=paired)
+        hits += ci.lo > 0 or ci.hi < 0
+    return hits / n_sim
+
+
+@pytest.mark.parametrize(
+    "na, nb, paired", [(8, 8, False), (8, 8, True), (3, 3, True), (10, 6, False), (5, 5, False)]
+)
+def test_detectable_difference_has_the_power_it_claims(na, nb, paired):
+    """Plant the returned difference into simulated experiments of the same sizes and noise: the
+    t-interval finds it about 80 % of the time (the positive control is calibrated)."""
+    rng = np.random.default_rng(na * 100 + nb)
+    a, b = rng.normal(0, 1, na), rng.normal(0, 1.5, nb if not paired else na)
+    d = stats.detectable_difference(a, b, paired=paired)
+    assert 0.75 <= _detected_share(d, a, b, paired) <= 0.85
+    # and it can fail: half that difference is found far less often
+    assert _detected_share(d / 2, a, b, paired) < 0.5
+
+
+def test_detectable_difference_grows_with_noise_and_shrinks_with_seeds():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, 6), rng.normal(0, 1, 6)
+    d = stats.detectable_difference(a, b)
+    assert stats.detectable_difference(3 * a, 3 * b) == pytest.approx(3 * d)
+    assert stats.detectable_difference(np.tile(a, 4), np.tile(b, 4)) < d / 1.5
+    assert stats.detectable_difference(a, b, power=0.95) > d
+    assert stats.detectable_difference([1.0, 1.0], [2.0, 2.0]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"power": 1.0}, "power"), ({"power": 0.0}, "power"), ({"paired": True}, "same length")],
+)
+def test_detectable_difference_refuses_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        stats.detectable_difference([1.0, 2.0, 3.0], [1.0, 2.0], **kwargs)

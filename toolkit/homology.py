@@ -37,6 +37,7 @@ __all__ = [
     "CIRCLE",
     "NOT_A_CIRCLE",
     "CANNOT_TELL",
+    "OFF_PLANE",
     "UNEVEN_DENSITY",
     "circle_power_table",
 ]
@@ -288,6 +289,10 @@ CIRCLE_MIN_COVERAGE = 0.9
 CIRCLE = "circle"
 NOT_A_CIRCLE = "not a circle (a matched circle would have passed)"
 CANNOT_TELL = "cannot tell at this size (a matched circle fails too)"
+#: Not the primary circle at any size: most of the points lie off the circle's plane (no matched
+#: circle is drawn: one of the same thickness would be off the plane too, and the share does not
+#: depend on n).
+OFF_PLANE = "not a circle (off the circle's plane, at any size)"
 # : A matched circle must pass this share of its draws for a failing cloud to be called "not a
 # circle".
 CIRCLE_CONTROL_POWER = 0.8
@@ -597,7 +602,7 @@ def circle_evidence(
     ) + (f" ({gaps} of {sectors} sectors under 1 % of the points)" if gaps else "")
     control_pass, verdict = float("nan"), CIRCLE
     if in_plane < CIRCLE_MIN_IN_PLANE:  # decisive at any n: a circle in the plane passes it
-        verdict, controls = NOT_A_CIRCLE, 0
+        verdict, controls = OFF_PLANE, 0
     elif fails and controls:
         passed = []
         for i in range(controls):

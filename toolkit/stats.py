@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 from scipy import stats as _st
+from scipy.optimize import brentq as _brentq
 
 from .arrays import as_array, as_count, as_fraction
 
@@ -44,6 +45,7 @@ __all__ = [
     "permutation_test",
     "interval_sign",
     "within_margin",
+    "detectable_difference",
 ]
 
 
@@ -342,3 +344,59 @@ def within_margin(lo: float, hi: float, margin: float) -> bool:
             f"'the same'); got {margin}"
         )
     return bool(-margin <= lo and hi <= margin)
+
+
+def detectable_difference(
+    baseline,
+    treatment,
+    *,
+    paired: bool = False,
+    level: float = 0.95,
+    power: float = 0.8,
+) -> float:
+    """The smallest true difference of means that :func:`diff_ci`'s t-interval, at these sizes and
+    this noise, excludes 0 with probability ``power``: the positive control of a verdict that reads
+    "inconclusive" (a true effect smaller than this is usually missed; one larger usually found).
+
+    ``baseline``, ``treatment``: (n_a,), (n_b,) values per seed, as for :func:`diff_ci` (same units;
+    the answer is in those units, >= 0). The noise is the groups' own standard deviations (of the
+    per-seed differences when ``paired``). Exact for the paired (one-sample) t-interval given that
+    noise: the power of a two-sided t-test is a noncentral-t probability, solved for the
+    noncentrality; Welch uses its degrees of freedom in the same formula (close: tests/test_stats.py
+    checks both against simulated experiments). Infinite when the groups carry no noise estimate
+    (zero spread gives 0).
+    """
+    a, b = _sample(baseline, "baseline", min_n=2), _sample(treatment, "treatment", min_n=2)
+    level = _check(level)
+    power = as_fraction(power, "power")
+    if not 0 < power < 1:
+        raise ValueError(f"power must lie strictly between 0 and 1; got {power}.")
+    if paired:
+        if a.size != b.size:
+            raise ValueError(
+                f"paired=True needs baseline and treatment of the same length; got {a.size} and "
+                f"{b.size}."
+            )
+        d = b - a
+        se, df = float(d.std(ddof=1)) / math.sqrt(d.size), d.size - 1
+    else:
+        va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+        se = math.sqrt(va + vb)
+        df = (
+            (va + vb) ** 2
+            / ((va**2 / (a.size - 1) if va else 0) + (vb**2 / (b.size - 1) if vb else 0))
+            if se > 0
+            else 1
+        )
+    if se == 0:
+        return 0.0
+    crit = float(_st.t.ppf(0.5 + level / 2, df))
+
+    def missed(ncp: float) -> float:  # power at noncentrality ncp >= 0, minus the target
+        lower = float(np.nan_to_num(_st.nct.cdf(-crit, df, ncp)))  # the wrong-sign rejections
+        return float(_st.nct.sf(crit, df, ncp)) + lower - power
+
+    hi = crit + 4.0
+    while missed(hi) < 0:
+        hi *= 2
+    return float(_brentq(missed, 0.0, hi, xtol=1e-10) * se)
