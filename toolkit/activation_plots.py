@@ -2,8 +2,7 @@
 Figure out.
 
 Top-k frequencies per cluster (bars, heatmaps), weight rows and image grids as 28 x 28, how often a
-neuron is
-"best", and one cluster's view (the browser).
+neuron is "best", and one cluster's view (the browser).
 """
 
 from __future__ import annotations
@@ -76,8 +75,7 @@ def plot_frequency_heatmaps(cn: ClusterNeurons, *, titles: Mapping | None = None
 
 def plot_image_rows(rows: Mapping[str, np.ndarray], *, shape=(28, 28), title: str = ""):
     """A grid of images: one row per ``{name: (n, D) images}`` (e.g. a cluster's digits, then
-    transformed with
-    its own best neurons and with the controls), the name as the row label."""
+    transformed with its own best neurons and with the controls), the name as the row label."""
     import matplotlib.pyplot as plt
 
     rows = {k: np.asarray(v).reshape(len(v), -1) for k, v in rows.items()}
@@ -105,9 +103,8 @@ def plot_cluster_view(
     shape=(28, 28),
 ):
     """One cluster at a glance: bars of its neuron frequencies (H,) (``best`` neurons red,
-    ``chosen`` black)
-    above a row of images ``{name: (D,) image}`` (a name with "weights" is drawn red/blue,
-    symmetric)."""
+    ``chosen`` black) above a row of images ``{name: (D,) image}`` (a name with "weights" is drawn
+    red/blue, symmetric)."""
     import matplotlib.pyplot as plt
 
     frequency = np.asarray(frequency, dtype=float)
@@ -136,10 +133,8 @@ def plot_cluster_view(
 
 def plot_best_counts(counts: Mapping[str, np.ndarray], *, top: int = 8):
     """Side by side, one panel per ``{name: (H,) counts}``: for how many clusters each neuron is
-    among the
-    best (e.g. ``np.bincount(cn.best.ravel(), minlength=H)``, raw vs z-scored); the ``top`` most
-    often best
-    neurons are labelled."""
+    among the best (e.g. ``np.bincount(cn.best.ravel(), minlength=H)``, raw vs z-scored); the
+    ``top`` most often best neurons are labelled."""
     import matplotlib.pyplot as plt
 
     if not counts:

@@ -2,10 +2,10 @@
 cluster's most active neurons, silence neurons, and Alessi's "transformed images".
 
     rec = activations.record(model, X)     # rec.pre["fc1"] (N, H) before the ReLU, rec.post,
-    rec.outputs
+                                           # rec.outputs
     cn = activations.cluster_neurons(activations.zscore(rec.pre["fc1"]), clusters, k=5, n_best=5)
     cn.counts, cn.best                     # (C, H) top-k counts per cluster, (C, 5) most frequent
-    neurons
+                                           # neurons
 
 Clusters are a label vector (N,) (-1 = none) or overlapping index lists (Mapper nodes). Figures:
 :mod:`toolkit.activation_plots`.
@@ -44,12 +44,11 @@ class Recording:
     """Activations of a model on N inputs (NumPy, float32 unless said otherwise).
 
     pre[name]:  (N, ...) the layer's own output (Linear (N, out), Conv2d (N, C, H, W)): the
-    pre-activation.
+                pre-activation.
     post[name]: (N, ...) ReLU(pre) for hidden layers; for the last layer the model output itself.
     outputs: (N, n_out) what ``model(X)`` returns; predictions: (N,) int64 argmax; labels: (N,)
-    int64 when
-    ``record`` was given a Dataset, else None; last_layer: the recorded layer whose output is the
-    output.
+    int64 when ``record`` was given a Dataset, else None; last_layer: the recorded layer whose
+    output is the output.
     """
 
     pre: dict[str, np.ndarray]
@@ -123,16 +122,14 @@ def record(
     keep_post: bool = True,
     max_bytes: float = 2e9,
 ) -> Recording:
-    """Run ``model`` on ``X`` (no grad, eval mode, in batches); record the asked layers with
-    forward hooks.
+    """Run ``model`` on ``X`` (no grad, eval mode, in batches); record the asked layers with forward
+    hooks.
 
     model: any ``nn.Module``. X: (N, ...) inputs (tensor, NumPy array, or a toolkit Dataset whose
-    ``.y``
-    goes into ``Recording.labels``). layers: module names or None = :func:`layer_names` (an unknown
-    name
-    raises KeyError listing the valid ones). device: default the model's (the model is never moved).
-    keep_post=False stores only ``pre``. max_bytes: refuse (with advice) to store more. The model's
-    train/eval mode is restored.
+    ``.y`` goes into ``Recording.labels``). layers: module names or None = :func:`layer_names` (an
+    unknown name raises KeyError listing the valid ones). device: default the model's (the model is
+    never moved). keep_post=False stores only ``pre``. max_bytes: refuse (with advice) to store
+    more. The model's train/eval mode is restored.
     """
     import torch
 
@@ -218,8 +215,7 @@ def record(
 
 def top_k_neurons(A, k: int = 5) -> np.ndarray:
     """(N, k) int64: for every row of ``A`` (N, H) its ``k`` most active neurons, most active first
-    (ties:
-    the lower index first)."""
+    (ties: the lower index first)."""
     A = as_array(A, "activations", axes=ACTS)
     k = as_count(k, "k")
     if k > A.shape[1]:
@@ -231,9 +227,8 @@ def top_k_neurons(A, k: int = 5) -> np.ndarray:
 
 def zscore(A) -> np.ndarray:
     """(N, H) float64: each neuron (column) of ``A`` (N, H) standardized over the N points, (a -
-    mean) / SD;
-    0 for a neuron that never varies. Then "most active" means "unusually active for this
-    neuron"."""
+    mean) / SD; 0 for a neuron that never varies. Then "most active" means "unusually active for
+    this neuron"."""
     A = as_array(A, "activations", axes=ACTS)
     sd = A.std(0)
     return np.where(sd > 0, (A - A.mean(0)) / np.where(sd > 0, sd, 1.0), 0.0)
@@ -242,8 +237,8 @@ def zscore(A) -> np.ndarray:
 @dataclass
 class ClusterNeurons:
     """Top-k statistics of one clustering: ids (C,), sizes (C,) members, counts (C, H) top-k counts,
-    best (C, n_best) most frequent neurons (most frequent first), k, top (N, k) every point's
-    top k."""
+    best (C, n_best) most frequent neurons (most frequent first), k, top (N, k) every point's top
+    k."""
 
     ids: list
     sizes: np.ndarray
@@ -279,8 +274,7 @@ class ClusterNeurons:
 
 def cluster_neurons(A, clusters, k: int = 5, n_best: int = 5) -> ClusterNeurons:
     """For every cluster: how often each neuron is among a member's ``k`` most active, and the
-    ``n_best``
-    most frequent (ties: lower index). A: (N, H) activations; clusters: see
+    ``n_best`` most frequent (ties: lower index). A: (N, H) activations; clusters: see
     :func:`as_membership`."""
     top = top_k_neurons(A, k)
     members, H = as_membership(clusters, n=len(top)), np.shape(A)[1]
@@ -309,8 +303,7 @@ def _indices(x, name: str) -> np.ndarray:
 
 def random_neurons(H: int, k: int, *, exclude=(), seed=None) -> np.ndarray:
     """(k,) int64: ``k`` distinct neurons drawn uniformly from 0..H-1, none in ``exclude`` (the
-    control of
-    an ablation). seed: an int, a ``np.random.Generator`` or None."""
+    control of an ablation). seed: an int, a ``np.random.Generator`` or None."""
     H, k = as_count(H, "H (the layer width)"), as_count(k, "k", minimum=0)
     pool = np.setdiff1d(np.arange(H), _indices(exclude, "exclude"))
     if k > len(pool):
@@ -324,12 +317,10 @@ def random_neurons(H: int, k: int, *, exclude=(), seed=None) -> np.ndarray:
 
 def ablate(model, neurons, X, y, *, layer: str = "fc1", batch_size: int = 2048) -> float:
     """Accuracy in [0, 1] of ``model`` on (X, y) with ``neurons`` of ``layer`` silenced (its output
-    set to 0
-    by a forward hook: columns of a Linear, channels of a Conv). For the course MLP's fc1
-    (pre-ReLU) the
-    neuron is then silent for every input. neurons: k distinct indices (k = 0: plain accuracy); X
-    (n, ...)
-    inputs; y (n,) labels (None: a Dataset's ``.y``). The model is unchanged afterwards."""
+    set to 0 by a forward hook: columns of a Linear, channels of a Conv). For the course MLP's fc1
+    (pre-ReLU) the neuron is then silent for every input. neurons: k distinct indices (k = 0: plain
+    accuracy); X (n, ...) inputs; y (n,) labels (None: a Dataset's ``.y``). The model is unchanged
+    afterwards."""
     import torch
 
     mod = _module(model, layer)

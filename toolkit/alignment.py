@@ -1,18 +1,15 @@
 """Neuron alignment and representation similarity: the primitives behind notebook 02's comparisons.
 
 Hidden neurons of two nets are only defined up to a permutation, so heatmaps of two nets cannot be
-compared
-row by row. :func:`similarity_matrix` compares every row of one matrix with every row of another,
-:func:`match_neurons` / :func:`match_activations` align the neurons of two nets (Hungarian
-assignment),
-:func:`linear_cka` compares representations without any alignment (Kornblith et al. 2019),
-:func:`seriate`
-orders rows or columns so that similar ones sit together, :func:`selectivity` says which task a
-unit fires for.
+compared row by row. :func:`similarity_matrix` compares every row of one matrix with every row of
+another, :func:`match_neurons` / :func:`match_activations` align the neurons of two nets (Hungarian
+assignment), :func:`linear_cka` compares representations without any alignment (Kornblith et al.
+2019), :func:`seriate` orders rows or columns so that similar ones sit together, :func:`selectivity`
+says which task a unit fires for.
 
 Conventions: a weight matrix is (n_out, n_in) as in ``nn.Linear.weight`` (one row per neuron);
-activations
-are (N samples, units). Inputs are NumPy arrays or torch tensors; outputs NumPy arrays or floats.
+activations are (N samples, units). Inputs are NumPy arrays or torch tensors; outputs NumPy arrays
+or floats.
 """
 
 from __future__ import annotations
@@ -62,11 +59,9 @@ def match_neurons(W_a, W_b, metric: str = "correlation", *, return_similarity: b
     """The permutation of W_b's rows that best matches W_a's rows (Hungarian assignment).
 
     W_a: (n_a, d) one row per neuron of net a (incoming weights or any per-neuron feature); W_b:
-    (n_b, d),
-    n_b >= n_a, the same for net b; metric: see :func:`similarity_matrix`. Returns perm (n_a,) of
-    distinct
-    rows of W_b with ``W_b[perm]`` aligned to ``W_a`` (maximal summed similarity); with
-    ``return_similarity=True`` also the (n_a,) similarities of the matched pairs.
+    (n_b, d), n_b >= n_a, the same for net b; metric: see :func:`similarity_matrix`. Returns perm
+    (n_a,) of distinct rows of W_b with ``W_b[perm]`` aligned to ``W_a`` (maximal summed
+    similarity); with ``return_similarity=True`` also the (n_a,) similarities of the matched pairs.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -96,8 +91,8 @@ def match_activations(H_a, H_b, metric: str = "correlation", *, return_similarit
 
 
 def linear_cka(X, Y) -> float:
-    """Linear centred kernel alignment (Kornblith et al., ICML 2019) of X (N, p) and Y (N, q) on
-    the same N inputs.
+    """Linear centred kernel alignment (Kornblith et al., ICML 2019) of X (N, p) and Y (N, q) on the
+    same N inputs.
 
     ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F), columns centred: in [0, 1], 1 for identical
     representations, invariant to orthogonal transforms and isotropic scaling, near 0 for
@@ -112,9 +107,8 @@ def linear_cka(X, Y) -> float:
     if X.shape[0] < 2:
         raise ValueError("CKA needs at least 2 inputs (rows).")
     # CKA is scale invariant: bring both to max |entry| in [0.5, 1) by a power of two (exact, so the
-    # same
-    # numbers as unscaled), which keeps 1e200-sized or 1e-200-sized activations from overflowing to
-    # inf/NaN
+    # same numbers as unscaled), which keeps 1e200-sized or 1e-200-sized activations from
+    # overflowing to inf/NaN
     X, Y = (
         np.ldexp(Z, -np.frexp(np.abs(Z).max())[1]) if np.abs(Z).max() > 0 else Z for Z in (X, Y)
     )
@@ -163,8 +157,7 @@ def selectivity(H, y, first_classes=range(5)) -> np.ndarray:
     [-1, 1].
 
     H: (N, units) non-negative activations (after the ReLU; a negative one raises ValueError, since
-    the
-    ratio leaves [-1, 1] then); y: (N,) labels. +1 = fires only for the first task's inputs.
+    the ratio leaves [-1, 1] then); y: (N,) labels. +1 = fires only for the first task's inputs.
     """
     H = as_array(H, "H", axes=_ACTS)
     if H.min() < 0:

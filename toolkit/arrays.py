@@ -4,8 +4,7 @@ Every public function that takes points, weights, activations or labels passes t
 :func:`as_array` or :func:`as_labels`, every count, size,
 index or seed through :func:`as_count`, and every probability, fraction or level through
 :func:`as_fraction`, so a wrong shape, NaN, a fraction where a count belongs or a non-numeric input
-always
-gets the same kind of clear error, naming the argument and saying what to do.
+always gets the same kind of clear error, naming the argument and saying what to do.
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ def as_count(v, name: str, minimum: int | None = 1, maximum: int | None = None) 
 
     Accepted: ints, NumPy integers, one-element integer tensors, and floats that are whole numbers
     (10.0, as a slider gives). Refused with TypeError: bool (True is not a count), text, None, other
-    objects; with ValueError: fractions (2.5 is never truncated), NaN or infinity, and values out
-    of range.
-    Every message names ``name``.
+    objects; with ValueError: fractions (2.5 is never truncated), NaN or infinity, and values out of
+    range. Every message names ``name``.
     """
     if hasattr(v, "detach") and getattr(v, "numel", lambda: 0)() == 1:
         v = (
@@ -67,10 +65,8 @@ def as_fraction(
     """``v`` as a finite Python float in [lo, hi] (``open_lo``/``open_hi``: that end excluded).
 
     For probabilities, levels, thresholds and shares. A percentage passed for a fraction (95 for
-    0.95)
-    falls outside [0, 1] and is refused. TypeError for bool, text or None; ValueError for NaN,
-    infinity
-    or a value out of range, naming ``name``.
+    0.95) falls outside [0, 1] and is refused. TypeError for bool, text or None; ValueError for NaN,
+    infinity or a value out of range, naming ``name``.
     """
     if hasattr(v, "detach") and getattr(v, "numel", lambda: 0)() == 1:
         v = v.detach().cpu().item()
@@ -117,8 +113,7 @@ def as_array(
     """A checked copy of ``x`` (NumPy array, torch tensor or nested list) as a ``dtype`` array.
 
     ndim: the allowed number of dimensions (an int or a tuple of ints). axes: the meaning of the
-    axes,
-    used in messages, e.g. "(n_out, n_in)". min_len: the least number of entries along axis 0.
+    axes, used in messages, e.g. "(n_out, n_in)". min_len: the least number of entries along axis 0.
     finite: reject NaN and inf. Raises TypeError for non-numbers and ValueError naming ``name``
     otherwise.
     """
@@ -168,8 +163,7 @@ def as_labels(
     unclustered=True: cluster labels, where -1 marks a point in no cluster (Mapper, DBSCAN).
 
     Floats are accepted when they are whole numbers (e.g. labels read from a CSV); NaN, fractions,
-    negative
-    values, a wrong length or a matrix raise ValueError naming ``name``.
+    negative values, a wrong length or a matrix raise ValueError naming ``name``.
     """
     lab = np.asarray(_numpy(labels))
     if lab.ndim != 1:
@@ -197,12 +191,10 @@ def as_labels(
 
 def as_membership(clusters, n: int | None = None) -> dict:
     """``{cluster id: sorted index array}`` from a label vector (N,) (-1 = no cluster, left out), a
-    dict
-    ``{id: indices}`` or a list of index arrays (ids 0..C-1; overlap allowed, e.g. Mapper node
-    members).
-    n: the number of points. An empty cluster, a length mismatch, an index out of range, a fraction
-    (2.5), a
-    bool or a negative index (-1 would silently mean the last point) raise ValueError."""
+    dict ``{id: indices}`` or a list of index arrays (ids 0..C-1; overlap allowed, e.g. Mapper node
+    members). n: the number of points. An empty cluster, a length mismatch, an index out of range, a
+    fraction (2.5), a bool or a negative index (-1 would silently mean the last point) raise
+    ValueError."""
     if not isinstance(clusters, Mapping) and not (
         isinstance(clusters, (list, tuple))
         and clusters

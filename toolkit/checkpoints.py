@@ -7,19 +7,15 @@ letters, digits and underscores (parts may be joined by "-"): "mlp100-seed0", "h
 scheme.
 
 Files, in ``config.checkpoint_dir()``: ``<name>-<key>.pt`` (the state_dict, read with weights_only)
-and
-``<name>-<key>.json`` (config, history, versions, timing, ``weights_sha256``); ``key`` hashes (name,
-config, FORMAT), so another config is another file. Both are written under temporary names, flushed
-and
-renamed into place (a killed save leaves the old checkpoint, plus ``.*.tmp`` files deleted once an
-hour
-old). A load checks name, config, the weights' hash and the record's own hash ``record_sha256`` over
-everything in the .json, so an edited accuracy or history is refused (:class:`CheckpointMismatch`
-says what to do).
-``retrain=True`` moves the old files aside as ``*.bak-<time>[-n]`` once the new ones are on disk.
-The
-folder is checked before training (:class:`CheckpointFolderError`: set TOOLKIT_DATA); a failed save
-returns the trained model with a warning.
+and ``<name>-<key>.json`` (config, history, versions, timing, ``weights_sha256``); ``key`` hashes
+(name, config, FORMAT), so another config is another file. Both are written under temporary names,
+flushed and renamed into place (a killed save leaves the old checkpoint, plus ``.*.tmp`` files
+deleted once an hour old). A load checks name, config, the weights' hash and the record's own hash
+``record_sha256`` over everything in the .json, so an edited accuracy or history is refused
+(:class:`CheckpointMismatch` says what to do). ``retrain=True`` moves the old files aside as
+``*.bak-<time>[-n]`` once the new ones are on disk. The folder is checked before training
+(:class:`CheckpointFolderError`: set TOOLKIT_DATA); a failed save returns the trained model with a
+warning.
 """
 
 from __future__ import annotations
@@ -52,8 +48,8 @@ __all__ = [
 ]
 
 # bump when the meaning of saved files changes; old checkpoints then get new keys (2: hash required,
+# 3: the record (history, accuracies) is hashed too)
 FORMAT = 3
-#            3: the record (history, accuracies) is hashed too)
 STALE_TEMP_SECONDS = 3600
 NAME = re.compile(r"[a-z0-9_]+(-[a-z0-9_]+)*-seed\d+")
 _RETRAIN_HINT = (
@@ -142,8 +138,8 @@ def _record_hash(record: dict) -> str:
 
 
 def _write_temp(path: Path, write: Callable) -> Path:
-    """``write(file object)`` into a new temporary file next to ``path``, flushed to disk;
-    returns it."""
+    """``write(file object)`` into a new temporary file next to ``path``, flushed to disk; returns
+    it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -257,15 +253,11 @@ def train_or_load(
     verbose: bool = True,
 ):
     """Load the checkpoint of (name, cfg) if it exists, else ``make_model()``, ``train(model)``
-    (returns a
-    JSON-serializable history) and save it. name: :func:`net_name`'s scheme; cfg: everything that
-    determines
-    the weights (architecture, data, settings, seed), JSON-serializable, hashed into the file name;
-    retrain:
-    train anew (the old files kept as ``.bak-<time>``). Returns (model on ``config.device(device)``
-    in eval
-    mode, record with "history", "path" (None if it could not be saved), "loaded", "verified",
-    "train_seconds", "weights_sha256")."""
+    (returns a JSON-serializable history) and save it. name: :func:`net_name`'s scheme; cfg:
+    everything that determines the weights (architecture, data, settings, seed), JSON-serializable,
+    hashed into the file name; retrain: train anew (the old files kept as ``.bak-<time>``). Returns
+    (model on ``config.device(device)`` in eval mode, record with "history", "path" (None if it
+    could not be saved), "loaded", "verified", "train_seconds", "weights_sha256")."""
     pt, js = checkpoint_paths(name, cfg, folder)
     dev = config.device(device)
     if not retrain and pt.exists() and js.exists():
@@ -310,8 +302,7 @@ def train_or_load(
     temps = []
     try:
         # Both files complete on disk under temporary names before anything is moved: a save killed
-        # midway
-        # leaves the previous checkpoint (if any) in place, and only stray *.tmp files.
+        # midway leaves the previous checkpoint (if any) in place, and only stray *.tmp files.
         record = json.loads(json.dumps(record, default=float))  # as it will read back
         record["record_sha256"] = _record_hash(record)
         text = json.dumps(record, indent=1).encode()

@@ -1,6 +1,5 @@
 """The figure of a clustering on a 2-D embedding (notebook 03): :func:`plot_embedding`. This module
-imports
-toolkit.clustering, never the other way round."""
+imports toolkit.clustering, never the other way round."""
 
 from __future__ import annotations
 
@@ -13,8 +12,7 @@ __all__ = ["plot_embedding"]
 
 def plot_embedding(emb, clusters, labels=None, *, ax=None, title: str = ""):
     """Scatter of a 2-D embedding (N, 2) coloured by cluster, each cluster annotated with its
-    majority
-    label and purity (from ALL members) when ``labels`` are given."""
+    majority label and purity (from ALL members) when ``labels`` are given."""
     import matplotlib.pyplot as plt
 
     emb = np.asarray(emb)

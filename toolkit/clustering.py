@@ -1,14 +1,11 @@
 """Clusters of a net's activations, how pure they are, and how much two clusterings agree.
 
 Alessi's methods (docs/REFERENCES.md, section 2) on the (N, 10) outputs or any layer: "kmeans"
-KMeans(10);
-"tsne" / "umap" to 2-D, then KMeans(10); "mapper" the course's one Mapper
-(``mapper.mapper_graph``), its nodes
-merged into n_clusters groups (points in no node: -1). Scores count ALL points: :func:`agreement`
-makes each
-unclustered point a cluster of its own and :func:`overall_purity` counts it as a miss, so leaving
-hard points
-out cannot raise a score; ``covered_only=True`` gives the old, biased convention.
+KMeans(10); "tsne" / "umap" to 2-D, then KMeans(10); "mapper" the course's one Mapper
+(``mapper.mapper_graph``), its nodes merged into n_clusters groups (points in no node: -1). Scores
+count ALL points: :func:`agreement` makes each unclustered point a cluster of its own and
+:func:`overall_purity` counts it as a miss, so leaving hard points out cannot raise a score;
+``covered_only=True`` gives the old, biased convention.
 """
 
 from __future__ import annotations
@@ -74,8 +71,7 @@ def purity(clusters, labels) -> Purity:
 
 def cluster_table(clusters, labels):
     """One row per cluster (a pandas DataFrame indexed by cluster id): size, share_of_all (of the N
-    points),
-    majority (digit), purity (over ALL members), runner_up (digit, -1 if none) and
+    points), majority (digit), purity (over ALL members), runner_up (digit, -1 if none) and
     runner_up_share."""
     import pandas as pd
 
@@ -103,8 +99,7 @@ def coverage(clusters, n: int) -> float:
 
 def overall_purity(clusters, labels, *, covered_only: bool = False) -> float:
     """Share of ALL N points that sit in a cluster and carry its majority label (an unclustered
-    point is a
-    miss); ``covered_only=True``: share of the clustered points only (the old, biased
+    point is a miss); ``covered_only=True``: share of the clustered points only (the old, biased
     convention)."""
     members, lab = _members_and_labels(clusters, labels)
     hit = sum(int(np.bincount(lab[idx]).max()) for idx in members.values())
@@ -114,14 +109,11 @@ def overall_purity(clusters, labels, *, covered_only: bool = False) -> float:
 def agreement(a, b, *, covered_only: bool = False) -> dict:
     """How well two labelings (N,) of the same points agree: {"ari", "nmi", "coverage", "n"}.
 
-    coverage: share of points clustered in both (-1 = unclustered); n: points scored. By default
-    ALL N
-    points are scored, each unclustered point a cluster of its own, so leaving hard points out
-    cannot raise
-    a score; ``covered_only=True`` scores only the points clustered in both. ARI and NMI are 1 for
-    the same
-    partition, about 0 for independent ones. Different lengths or a labeling with no cluster raise
-    ValueError.
+    coverage: share of points clustered in both (-1 = unclustered); n: points scored. By default ALL
+    N points are scored, each unclustered point a cluster of its own, so leaving hard points out
+    cannot raise a score; ``covered_only=True`` scores only the points clustered in both. ARI and
+    NMI are 1 for the same partition, about 0 for independent ones. Different lengths or a labeling
+    with no cluster raise ValueError.
     """
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -160,11 +152,9 @@ def score_table(
 ):
     """One row per labeling {name: (N,)} (-1 = unclustered): clusters, coverage, and per reference
     {ref: (N,)} (e.g. the true digits, the net's predictions): "ARI vs ref" and "NMI vs ref" on all
-    points
-    (unclustered = singletons), "purity vs ref" (unclustered = misses) and "ARI vs ref, covered
-    only".
-    on: optional bool mask (N,): every labeling and reference is first restricted to those
-    points."""
+    points (unclustered = singletons), "purity vs ref" (unclustered = misses) and "ARI vs ref,
+    covered only". on: optional bool mask (N,): every labeling and reference is first restricted to
+    those points."""
     import pandas as pd
 
     refs = {r: as_labels(v, name=f"references[{r!r}]") for r, v in references.items()}
@@ -202,8 +192,7 @@ def score_table(
 
 def match_clusters(a, b) -> dict:
     """Pair the clusters of labeling ``a`` with those of ``b`` (N,) to maximize shared points
-    (Hungarian
-    algorithm on the contingency table). Returns {a id: b id} (min(#a, #b) pairs)."""
+    (Hungarian algorithm on the contingency table). Returns {a id: b id} (min(#a, #b) pairs)."""
     from scipy.optimize import linear_sum_assignment
 
     a, b = as_labels(a, name="a", unclustered=True), as_labels(b, name="b", unclustered=True)
@@ -220,8 +209,7 @@ def match_clusters(a, b) -> dict:
 @dataclass
 class Clustering:
     """One clustering of N points: labels (N,) int64 (-1 = not clustered, Mapper only); embedding
-    (N, 2)
-    for t-SNE / UMAP, else None; seconds: wall-clock time of the whole method (embedding +
+    (N, 2) for t-SNE / UMAP, else None; seconds: wall-clock time of the whole method (embedding +
     k-means)."""
 
     method: str
@@ -238,8 +226,8 @@ class Clustering:
 def embed(
     A, method: str = "tsne", *, seed: int = 0, n_neighbors: int = 20, perplexity: float = 30.0
 ) -> np.ndarray:
-    """(N, 2) float32 t-SNE (sklearn, PCA init) or UMAP (n_neighbors) embedding of the rows of A
-    (N, D)."""
+    """(N, 2) float32 t-SNE (sklearn, PCA init) or UMAP (n_neighbors) embedding of the rows of A (N,
+    D)."""
     A = as_array(A, "activations")
     if method == "tsne":
         from sklearn.manifold import TSNE
@@ -295,11 +283,9 @@ def cluster(
     "mapper": ``mapper.mapper_graph(A, **MAPPER_SETTINGS, random_state=seed)``, then
     ``MapperResult.point_clusters("merged", n_clusters=n_clusters)``: the graph's nodes merged into
     n_clusters groups by greedy modularity (pieces of different components merged last), each point
-    given
-    the group holding most of its nodes, -1 for a point in no node (k-NN clustering noise). At most
-    n_clusters clusters of points (a group whose points all lie in other groups' nodes too gets
-    none):
-    compare with k-means at ``Clustering.n_clusters``, the number Mapper gave."""
+    given the group holding most of its nodes, -1 for a point in no node (k-NN clustering noise). At
+    most n_clusters clusters of points (a group whose points all lie in other groups' nodes too gets
+    none): compare with k-means at ``Clustering.n_clusters``, the number Mapper gave."""
     A = as_array(A, "activations")
     if method not in METHODS:
         raise ValueError(f"Unknown clustering method {method!r}; use one of {METHODS}.")
@@ -321,8 +307,8 @@ def cluster(
 
     t0, emb, extra = time.perf_counter(), None, {}
     # Up to 5,000 points one thread is faster: OpenMP start-up and oversubscription on a shared
-    # machine
-    # cost more than they save (k-means on 400 points: 0.04 s vs 6 s on a loaded 2-core machine).
+    # machine cost more than they save (k-means on 400 points: 0.04 s vs 6 s on a loaded 2-core
+    # machine).
     with threadpool_limits(limits=1 if len(A) <= 5000 else None):
         if method == "kmeans":
             labels = _kmeans(A, n_clusters, seed)

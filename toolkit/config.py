@@ -2,11 +2,10 @@
 
 Environment variables (read at call time, so a notebook or test may change them):
 ``TOOLKIT_FAST=1`` smoke sizes for tests and CI (wins over ``TOOLKIT_SIZE=fast|classroom|paper``,
-default
-classroom; paper is meant for a GPU); ``TOOLKIT_DATA`` the data folder (default ``<repo>/data``,
-``/content/data`` on Colab, else ``./data``; checkpoints in ``<data>/checkpoints``);
-``TOOLKIT_OFFLINE=1``
-never touch the network; ``TOOLKIT_DEVICE=cpu|cuda|mps`` force a device (default cuda > mps > cpu);
+default classroom; paper is meant for a GPU); ``TOOLKIT_DATA`` the data folder (default
+``<repo>/data``, ``/content/data`` on Colab, else ``./data``; checkpoints in
+``<data>/checkpoints``); ``TOOLKIT_OFFLINE=1`` never touch the network;
+``TOOLKIT_DEVICE=cpu|cuda|mps`` force a device (default cuda > mps > cpu);
 ``TOOLKIT_STRICT_CHECKS=1`` exercise checkers raise on a wrong answer. The on/off variables accept
 1/0, true/false, yes/no, on/off in any case (empty = off); anything else raises ValueError.
 """
@@ -88,8 +87,8 @@ SIZES: dict[str, Size] = {
     ),
     # --- 05_filter_topology ---
     # the ensemble whose conv1 filters form the primary circle (paper: 100 nets M(64,32,64), 40,000
-    # steps,
-    # Adam; classroom: what a 2-core CPU trains in under 5 minutes, chosen in docs/FILTER_RECIPE.md)
+    # steps, Adam; classroom: what a 2-core CPU trains in under 5 minutes, chosen in
+    # docs/FILTER_RECIPE.md)
     "filter_models": Size(4, 12, 100),  # docs/FILTER_RECIPE.md: 12 x 500 steps fit 5 min on 2 cores
     "filter_width": Size((16, 8, 16), (32, 16, 32), (64, 32, 64)),
     "filter_iterations": Size(60, 500, 40000),  # Adam steps per net, batch 128
@@ -142,8 +141,8 @@ SIZES: dict[str, Size] = {
 
 
 def env_flag(name: str) -> bool:
-    """The on/off environment variable ``name`` (1/true/yes/on or 0/false/no/off, any case;
-    empty = off)."""
+    """The on/off environment variable ``name`` (1/true/yes/on or 0/false/no/off, any case; empty =
+    off)."""
     v = os.environ.get(name, "").strip().lower()
     if v not in ("", "0", "false", "no", "off", "1", "true", "yes", "on"):
         raise ValueError(
@@ -238,8 +237,8 @@ def strict_checks() -> bool:
 
 
 def device(prefer=None):
-    """The torch device: ``prefer`` (str or torch.device) or $TOOLKIT_DEVICE if given, else cuda
-    > mps > cpu."""
+    """The torch device: ``prefer`` (str or torch.device) or $TOOLKIT_DEVICE if given, else cuda >
+    mps > cpu."""
     import torch
 
     want = prefer or os.environ.get("TOOLKIT_DEVICE")
@@ -276,11 +275,9 @@ def seed_everything(seed: int = 0) -> None:
 
 @contextmanager
 def seeded(seed: int = 0):
-    """Run a block seeded as by :func:`seed_everything`, then put the global Python, NumPy and
-    torch (CUDA
-    too) random states back: ``with seeded(0): m = MLP(100)`` builds what ``seed_everything(0);
-    MLP(100)``
-    builds, and the caller's later random numbers are unchanged."""
+    """Run a block seeded as by :func:`seed_everything`, then put the global Python, NumPy and torch
+    (CUDA too) random states back: ``with seeded(0): m = MLP(100)`` builds what
+    ``seed_everything(0); MLP(100)`` builds, and the caller's later random numbers are unchanged."""
     import numpy as np
     import torch
 
@@ -300,9 +297,8 @@ def seeded(seed: int = 0):
 
 
 def widget_warning() -> str | None:
-    """A sentence if the installed ipywidgets will not display here, else None (JupyterLab 4
-    renders only
-    ipywidgets 8; Colab renders its own 7.7)."""
+    """A sentence if the installed ipywidgets will not display here, else None (JupyterLab 4 renders
+    only ipywidgets 8; Colab renders its own 7.7)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

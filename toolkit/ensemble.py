@@ -2,15 +2,12 @@
 semantics.
 
 ``strategy="loop"`` (default on a CPU) runs ``fit`` on each copy in turn: fit's numbers, dropout
-included.
-``strategy="vmap"`` (default elsewhere) stacks the copies' parameters along a new leading axis and
-runs one
-``torch.func.vmap``-ed pass in fit's own loop (``train._loop``): Adam is element-wise, so the
-weights equal
-the loop's up to float rounding (tests check it); dropout masks come from vmap's random stream. On
-a CPU
-one small CNN step already keeps the cores busy and the vectorized pass is slower (benchmarks/
-bench_ensemble.py, 8 x M(32,16,32), 2 cores: vmap at 0.58-0.83x the speed of sequential fits).
+included. ``strategy="vmap"`` (default elsewhere) stacks the copies' parameters along a new leading
+axis and runs one ``torch.func.vmap``-ed pass in fit's own loop (``train._loop``): Adam is
+element-wise, so the weights equal the loop's up to float rounding (tests check it); dropout masks
+come from vmap's random stream. On a CPU one small CNN step already keeps the cores busy and the
+vectorized pass is slower (benchmarks/bench_ensemble.py, 8 x M(32,16,32), 2 cores: vmap at
+0.58-0.83x the speed of sequential fits).
 """
 
 from __future__ import annotations
@@ -34,12 +31,9 @@ __all__ = ["EnsembleResult", "fit_ensemble", "train_or_load_ensemble", "snapshot
 @dataclass
 class EnsembleResult:
     """What :func:`fit_ensemble` returns: models (the n trained copies, eval mode); history (fit's
-    per-epoch
-    lists, "loss" and "acc" entries holding n per-copy values); snapshots ({step: {parameter name:
-    tensor
-    (n, *shape), CPU}} at steps 0, s, 2s, ... and the last with ``snapshot_every=s``); seconds
-    (training
-    wall time); loaded (from a checkpoint)."""
+    per-epoch lists, "loss" and "acc" entries holding n per-copy values); snapshots ({step:
+    {parameter name: tensor (n, *shape), CPU}} at steps 0, s, 2s, ... and the last with
+    ``snapshot_every=s``); seconds (training wall time); loaded (from a checkpoint)."""
 
     models: list
     history: dict
@@ -157,18 +151,13 @@ def fit_ensemble(
     strategy: str = "auto",
     chunk_size: int | None = None,
 ) -> EnsembleResult:
-    """Train ``n_models`` independent copies of ``make_model()`` (e.g. ``lambda: CNN(32, 16,
-    32)``): copy i
-    is ``with config.seeded(seed + i): m = make_model()``, then ``fit(m, X, y, iterations=...,
-    batch_size=...,
-    lr=..., weight_decay=..., seed=seed + i)``; X (N, ...), y (N,). ``snapshot_every``: keep the
-    weights (only
-    ``snapshot_params``, e.g. ``["conv1.weight"]``, if given) every so many steps. ``strategy``:
-    'loop',
-    'vmap' or 'auto' (module docstring); ``chunk_size``: with 'vmap', at most so many copies per
-    pass (the
-    conv1 output of 100 x M(64,32,64) at batch 128 alone is 2.6 GB). The global random states
-    are kept."""
+    """Train ``n_models`` independent copies of ``make_model()`` (e.g. ``lambda: CNN(32, 16, 32)``):
+    copy i is ``with config.seeded(seed + i): m = make_model()``, then ``fit(m, X, y,
+    iterations=..., batch_size=..., lr=..., weight_decay=..., seed=seed + i)``; X (N, ...), y (N,).
+    ``snapshot_every``: keep the weights (only ``snapshot_params``, e.g. ``["conv1.weight"]``, if
+    given) every so many steps. ``strategy``: 'loop', 'vmap' or 'auto' (module docstring);
+    ``chunk_size``: with 'vmap', at most so many copies per pass (the conv1 output of 100 x
+    M(64,32,64) at batch 128 alone is 2.6 GB). The global random states are kept."""
     models = _build(make_model, n_models, seed)
     T, B = as_count(iterations, "iterations"), as_count(batch_size, "batch_size")
     dev = config.device(device)
@@ -265,10 +254,9 @@ def train_or_load_ensemble(
     afterwards.
 
     ``name`` is the family (e.g. "filters_mnist"); the checkpoint is ``checkpoints.net_name(name,
-    seed)``.
-    ``cfg`` describes everything else that determines the result (architecture, data, ...); the
-    training
-    arguments given here are added to it before hashing. Snapshots are saved with the models.
+    seed)``. ``cfg`` describes everything else that determines the result (architecture, data, ...);
+    the training arguments given here are added to it before hashing. Snapshots are saved with the
+    models.
     """
     full = dict(
         cfg,

@@ -1,6 +1,5 @@
 """Pictures of point clouds of filters and their persistence (arrays in, Figure out); the numbers
-come from
-toolkit.filters and toolkit.homology. Filter grids: toolkit.plots.filter_grid; diagrams:
+come from toolkit.filters and toolkit.homology. Filter grids: toolkit.plots.filter_grid; diagrams:
 persim.plot_diagrams."""
 
 from __future__ import annotations
@@ -32,12 +31,10 @@ def plot_plane(
 ):
     """Scatter X (N, d) in ``plane`` ((2, d), None = top two principal directions) as
     :func:`homology.circle_evidence` sees it (its persistence runs on these coordinates), coloured
-    by
-    angle: sector boundaries drawn and sectors holding under 1 % of the points shaded grey
-    (``sectors=0``:
-    none). evidence: a ``CircleEvidence`` whose numbers and three-way verdict go in the title.
-    icons: that
-    many ideal primary-circle filters drawn around the unit ring. Returns the Figure."""
+    by angle: sector boundaries drawn and sectors holding under 1 % of the points shaded grey
+    (``sectors=0``: none). evidence: a ``CircleEvidence`` whose numbers and three-way verdict go in
+    the title. icons: that many ideal primary-circle filters drawn around the unit ring. Returns the
+    Figure."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
     fig, ax = _axes(ax, (3.2, 3.2))
@@ -91,8 +88,7 @@ def plot_plane(
 
 def plot_dct_projection(F, ax=None, *, s: float = 3, title: str | None = None, icons: int = 0):
     """Filters F (N, 9) by their (e1, e2) DCT coordinates, coloured by edge angle: the primary
-    circle is the
-    unit ring (``icons`` of its filters drawn around it). Returns the Figure."""
+    circle is the unit ring (``icons`` of its filters drawn around it). Returns the Figure."""
     fig = plot_plane(
         np.asarray(F, dtype=float).reshape(len(F), -1),
         filters.dct_basis()[:2],
@@ -111,10 +107,8 @@ def plot_dct_projection(F, ax=None, *, s: float = 3, title: str | None = None, i
 
 def plot_barcode(dgms, ax=None, *, dims=None, max_bars: int = 30, title: str | None = None):
     """Barcode of the diagrams of ``persistence``: one bar per (birth, death), longest first, at
-    most
-    ``max_bars`` per dimension, dimensions stacked and coloured; infinite bars end in an arrow head
-    at the
-    right edge. Returns the Figure."""
+    most ``max_bars`` per dimension, dimensions stacked and coloured; infinite bars end in an arrow
+    head at the right edge. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     fig, ax = _axes(ax, (6, 3.5))

@@ -1,14 +1,11 @@
 """The space of 3x3 filters: trained conv filters, the DCT basis, density filtration, the primary
-circle,
-the Klein bottle, natural-image patches (docs/REFERENCES.md 3-5). Pictures: toolkit.filter_plots.
+circle, the Klein bottle, natural-image patches (docs/REFERENCES.md 3-5). Pictures:
+toolkit.filter_plots.
 
 A 3x3 filter is a point in R^9 (row-major). Grid: x = 1 - column, y = 1 - row (the DCT basis'
-signs), so
-e1 = x / sqrt(6), e2 = y / sqrt(6) and the primary-circle filter at angle a is cos(a) e1 + sin(a)
-e2.
-Normalized filters are mean-centred with unit L2 norm or unit D-norm (Carlsson et al.: ||x||_D^2 =
-sum
-over the 12 pairs of 4-neighbour pixels of (x_i - x_j)^2).
+signs), so e1 = x / sqrt(6), e2 = y / sqrt(6) and the primary-circle filter at angle a is cos(a)
+e1 + sin(a) e2. Normalized filters are mean-centred with unit L2 norm or unit D-norm (Carlsson et
+al.: ||x||_D^2 = sum over the 12 pairs of 4-neighbour pixels of (x_i - x_j)^2).
 """
 
 from __future__ import annotations
@@ -52,11 +49,9 @@ def _filters(F, name: str = "filters") -> np.ndarray:
 
 def spatial_filters(models, layer: str = "conv1") -> np.ndarray:
     """All 3x3 slices of a convolution layer as points in R^9: float64 (N, 9) in the order model,
-    output
-    channel, input channel; not normalized. models: an ``nn.Module``, a list of them, a state dict
-    or
-    ensemble snapshot (read by ``models.layer_weight``), or weights (..., 3, 3), e.g. (n_models,
-    out, in, 3, 3).
+    output channel, input channel; not normalized. models: an ``nn.Module``, a list of them, a state
+    dict or ensemble snapshot (read by ``models.layer_weight``), or weights (..., 3, 3), e.g.
+    (n_models, out, in, 3, 3).
     """
     from .models import layer_weight
 
@@ -98,8 +93,7 @@ def normalize(F, norm: str = "l2", *, drop_constant: bool = False, tol: float = 
     """Mean-centre every filter, then scale it to unit norm ("l2": points on S^7, or "dnorm").
 
     F: (N, 9) or (N, 3, 3) -> float64 (N, 9). A constant filter has no direction: an error, or
-    removed
-    with ``drop_constant=True``. ``tol`` is relative to the largest norm.
+    removed with ``drop_constant=True``. ``tol`` is relative to the largest norm.
     """
     F = _filters(F)
     if norm not in ("l2", "dnorm"):
@@ -121,8 +115,7 @@ def dct_basis() -> np.ndarray:
     array.
 
     Mean-zero, D-normalized, orthogonal. e1, e2 = horizontal, vertical gradient; e3, e4 =
-    horizontal,
-    vertical bars (second derivative); e5..e8 higher order.
+    horizontal, vertical bars (second derivative); e5..e8 higher order.
     """
     rows = [
         ([1, 0, -1] * 3, 6),
@@ -148,15 +141,15 @@ def dct_coordinates(F) -> np.ndarray:
 
 
 def filter_angle(F) -> np.ndarray:
-    """Angle of each filter on the primary circle, atan2(<f, e2>, <f, e1>): (N,) radians in
-    (-pi, pi]."""
+    """Angle of each filter on the primary circle, atan2(<f, e2>, <f, e1>): (N,) radians in (-pi,
+    pi]."""
     F, E = _filters(F), dct_basis()
     return np.arctan2(F @ E[1], F @ E[0])
 
 
 def knn_density(F, k: int) -> np.ndarray:
-    """Distance from each point of F (N, d) to its k-th nearest other point: (N,), small =
-    dense; 1 <= k < N."""
+    """Distance from each point of F (N, d) to its k-th nearest other point: (N,), small = dense;
+    1 <= k < N."""
     from sklearn.neighbors import NearestNeighbors
 
     F = as_array(F, "F", axes="(N points, d)")
@@ -171,8 +164,8 @@ def knn_density(F, k: int) -> np.ndarray:
 
 def density_filtration(F, k: int = 200, p: float = 0.3, *, return_index: bool = False):
     """X(k, p): the round(p * N) points (at least 1) of F (N, d) nearest to their k-th neighbour,
-    densest
-    first: (M, d), and their row indices into F with ``return_index``. 1 <= k < N, 0 < p <= 1."""
+    densest first: (M, d), and their row indices into F with ``return_index``. 1 <= k < N, 0 < p <=
+    1."""
     p = as_fraction(p, "p (the fraction of densest points kept)", open_lo=True)
     F = as_array(F, "F", axes="(N points, d)")
     idx = np.argsort(knn_density(F, k), kind="stable")[: max(1, int(round(float(p) * len(F))))]
@@ -180,8 +173,8 @@ def density_filtration(F, k: int = 200, p: float = 0.3, *, return_index: bool = 
 
 
 def primary_circle_filters(n: int = 64) -> np.ndarray:
-    """n unit filters W_a = (x cos a + y sin a) / sqrt(6), a = 2 pi j / n: (n, 3, 3), mean 0, L2
-    and D norm 1."""
+    """n unit filters W_a = (x cos a + y sin a) / sqrt(6), a = 2 pi j / n: (n, 3, 3), mean 0, L2 and
+    D norm 1."""
     n, (x, y) = as_count(n, "n (filters)"), grid_xy()
     a = 2 * np.pi * np.arange(n) / n
     return (np.cos(a)[:, None, None] * x + np.sin(a)[:, None, None] * y) / np.sqrt(6.0)
@@ -201,8 +194,8 @@ def klein_bottle_filter(t1: float, t2: float) -> np.ndarray:
 
 
 def klein_bottle_filters(n1: int = 8, n2: int = 8) -> np.ndarray:
-    """Klein bottle filters on the grid t1 = pi i / n1, t2 = 2 pi j / n2: (n1 * n2, 3, 3), row i
-    * n2 + j."""
+    """Klein bottle filters on the grid t1 = pi i / n1, t2 = 2 pi j / n2: (n1 * n2, 3, 3), row i *
+    n2 + j."""
     n1, n2 = as_count(n1, "n1"), as_count(n2, "n2")
     return np.stack(
         [
@@ -213,8 +206,8 @@ def klein_bottle_filters(n1: int = 8, n2: int = 8) -> np.ndarray:
     )
 
 
-# : scikit-image photographs used for natural-image patches (they ship with scikit-image: no
-# download).
+#: scikit-image photographs used for natural-image patches (they ship with scikit-image: no
+#: download).
 PHOTOGRAPHS = (
     "camera",
     "astronaut",
@@ -238,13 +231,10 @@ def natural_image_patches(
     seed: int = 0,
 ) -> np.ndarray:
     """High-contrast 3x3 patches of log-intensity from photographs, normalized: float64 (M, 9), M
-    about
-    top * n_per_image * len(images). As Carlsson et al. (2008): ``n_per_image`` random patches of
-    log(1 +
-    intensity in 0..255) per scikit-image photograph, the ``top`` fraction by D-norm (contrast)
-    after
-    mean-centring, normalized by ``norm`` ('dnorm' as in the paper, 'l2' to compare with trained
-    filters)."""
+    about top * n_per_image * len(images). As Carlsson et al. (2008): ``n_per_image`` random patches
+    of log(1 + intensity in 0..255) per scikit-image photograph, the ``top`` fraction by D-norm
+    (contrast) after mean-centring, normalized by ``norm`` ('dnorm' as in the paper, 'l2' to compare
+    with trained filters)."""
     import skimage.color
     import skimage.data
 
@@ -272,8 +262,7 @@ def natural_image_patches(
 
 def gradient_energy(F) -> np.ndarray:
     """Share of each mean-centred filter's squared norm in span(e1, e2): (N,); 1 on the primary
-    circle,
-    0.25 on average for isotropic random filters."""
+    circle, 0.25 on average for isotropic random filters."""
     F = _filters(F)
     F = F - F.mean(1, keepdims=True)
     return ((F @ dct_basis()[:2].T) ** 2).sum(1) / np.maximum((F**2).sum(1), 1e-300)

@@ -2,14 +2,11 @@
 02_heatmaps).
 
 Diverging colours centred at 0, seriated rows and columns, biases, neurons as 28x28 images,
-side-by-side
-panels; the permutation symmetry made concrete (:func:`permute_hidden`); orders of the hidden
-neurons (raw,
-seriated, aligned to a reference net: :func:`hidden_orders`); plots of the merge test's numbers
-computed
-beforehand. Matching, CKA, seriation: :mod:`toolkit.alignment`. A weight matrix is (n_out, n_in),
-as in
-``nn.Linear.weight`` (read with ``models.layer_weight``): one row per neuron, one column per input.
+side-by-side panels; the permutation symmetry made concrete (:func:`permute_hidden`); orders of the
+hidden neurons (raw, seriated, aligned to a reference net: :func:`hidden_orders`); plots of the
+merge test's numbers computed beforehand. Matching, CKA, seriation: :mod:`toolkit.alignment`. A
+weight matrix is (n_out, n_in), as in ``nn.Linear.weight`` (read with ``models.layer_weight``): one
+row per neuron, one column per input.
 """
 
 from __future__ import annotations
@@ -41,8 +38,7 @@ _AXES = "(n_out, n_in)"
 
 def permute_hidden(model, perm, layer: str = "fc1", next_layer: str = "fc2"):
     """A copy of ``model`` with its hidden neurons (rows of ``layer``, columns of ``next_layer``)
-    permuted:
-    ``perm`` (H,) gives the old index of each new position. The same function, a different
+    permuted: ``perm`` (H,) gives the old index of each new position. The same function, a different
     heatmap."""
     import torch
 
@@ -82,8 +78,7 @@ def hidden_orders(
     """For each net, the order of its hidden neurons (rows of ``layer``) used to draw it.
 
     ``"raw"``: stored order; ``"seriated"``: each net seriated on its own; ``"aligned"``: the
-    reference
-    net (default: the last one) seriated, every other net's neurons matched to it with
+    reference net (default: the last one) seriated, every other net's neurons matched to it with
     :func:`match_neurons`, so that row i of every panel shows corresponding neurons.
     """
     if ordering not in ORDERINGS:
@@ -124,11 +119,9 @@ def plot_heatmap(
     """Draw a weight matrix (n_out, n_in) with a diverging colormap centred at 0.
 
     ``bias`` (n_out,) is drawn as an extra column right of a blank gap. ``row_order`` /
-    ``col_order``
-    reorder rows / columns. ``vmax`` fixes the colour range [-vmax, vmax] (share it across panels to
-    compare nets); default: the 99th percentile of |W| so that a few large weights do not wash out
-    the rest.
-    Returns the matplotlib image.
+    ``col_order`` reorder rows / columns. ``vmax`` fixes the colour range [-vmax, vmax] (share it
+    across panels to compare nets); default: the 99th percentile of |W| so that a few large weights
+    do not wash out the rest. Returns the matplotlib image.
     """
     import matplotlib.pyplot as plt
 
@@ -222,12 +215,10 @@ def layer_panels(
     net_C}).
 
     ``ordering`` (see :func:`hidden_orders`) orders the hidden neurons: the rows of
-    ``hidden_layer``, the
-    columns of ``next_layer``. The other axis (pixels of fc1, classes of fc2) is seriated per net in
-    "seriated" mode and shared otherwise (the reference's seriated pixels, or the class order), so
-    that panels
-    are comparable. Returns {title: {"W": (n_out, n_in), "bias": (n_out,), "row_order", "col_order",
-    "xlabel", "ylabel"}}, one entry per net.
+    ``hidden_layer``, the columns of ``next_layer``. The other axis (pixels of fc1, classes of fc2)
+    is seriated per net in "seriated" mode and shared otherwise (the reference's seriated pixels, or
+    the class order), so that panels are comparable. Returns {title: {"W": (n_out, n_in), "bias":
+    (n_out,), "row_order", "col_order", "xlabel", "ylabel"}}, one entry per net.
     """
     if not nets:
         raise ValueError("Pass at least one net, e.g. {'C': net_C}.")
@@ -256,8 +247,7 @@ def layer_panels(
 
 def plot_layer_panels(panels: dict, *, biases: bool = False, figsize=None):
     """Side-by-side heatmaps of :func:`layer_panels`' output, one shared colour scale; ``biases``
-    adds the
-    bias column. Returns the figure."""
+    adds the bias column. Returns the figure."""
     import matplotlib.pyplot as plt
 
     vmax = max(float(np.percentile(np.abs(p["W"]), 99)) for p in panels.values()) or 1.0
@@ -288,10 +278,9 @@ def plot_per_seed(
     color: str = "C0",
     xlim=None,
 ):
-    """One panel per numeric column of ``df`` (a DataFrame, one row per (group, seed)): every row
-    as a dot per
-    value of ``group``, the mean as a bar -- n and the spread in sight; intervals are computed
-    elsewhere."""
+    """One panel per numeric column of ``df`` (a DataFrame, one row per (group, seed)): every row as
+    a dot per value of ``group``, the mean as a bar -- n and the spread in sight; intervals are
+    computed elsewhere."""
     import matplotlib.pyplot as plt
 
     columns = [c for c in columns if c in df.columns]
@@ -338,9 +327,8 @@ def plot_merge_alignment(
     perm: (H,) index of each C row's partner in W_partners; sim: (H,) the matched similarities;
     n_first: n_1, the rows of W_partners that belong to A; col_order: (d,) order of the inputs (e.g.
     ``alignment.seriate(W_C, 1)``). Rows are grouped by the side of their partner (A first), each
-    group
-    sorted by similarity. Left: C's weights; middle: the partners'; right: similarity and side.
-    Returns the figure.
+    group sorted by similarity. Left: C's weights; middle: the partners'; right: similarity and
+    side. Returns the figure.
     """
     import matplotlib.pyplot as plt
 

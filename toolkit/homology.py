@@ -1,11 +1,8 @@
 """Persistent homology for the course (ripser): Vietoris-Rips on all points or on greedy maxmin
-landmarks,
-bars, Betti numbers and curves, and circle evidence that clumps cannot fake (docs/REFERENCES.md
-6-7).
-Pictures: toolkit.filter_plots.plot_barcode, persim.plot_diagrams. Full Rips on ~2,000 points in
-R^9 takes
-90-140 s on 2 CPU cores; Rips on a few hundred maxmin landmarks keeps the long bars (tested) in
-about 1 s.
+landmarks, bars, Betti numbers and curves, and circle evidence that clumps cannot fake
+(docs/REFERENCES.md 6-7). Pictures: toolkit.filter_plots.plot_barcode, persim.plot_diagrams. Full
+Rips on ~2,000 points in R^9 takes 90-140 s on 2 CPU cores; Rips on a few hundred maxmin landmarks
+keeps the long bars (tested) in about 1 s.
 """
 
 from __future__ import annotations
@@ -45,8 +42,7 @@ __all__ = [
 
 class Diagrams(list):
     """One (n_bars, 2) array of (birth, death) per dimension 0..maxdim; ``method`` ('rips' or
-    'maxmin'),
-    ``landmarks`` (indices into the cloud, or None), ``coeff`` (Z/p), ``seconds``."""
+    'maxmin'), ``landmarks`` (indices into the cloud, or None), ``coeff`` (Z/p), ``seconds``."""
 
     method: str = "rips"
     landmarks: np.ndarray | None = None
@@ -59,8 +55,8 @@ def _cloud(X) -> np.ndarray:
 
 
 def maxmin_landmarks(X, n: int, *, seed: int = 0) -> np.ndarray:
-    """Greedy maxmin landmarks: indices (n,) into X (N, d), from a first point chosen by
-    ``seed``; O(N n)."""
+    """Greedy maxmin landmarks: indices (n,) into X (N, d), from a first point chosen by ``seed``;
+    O(N n)."""
     X, n, seed = (
         _cloud(X),
         as_count(n, "n_landmarks", minimum=None),
@@ -104,16 +100,12 @@ def persistence(
     """Persistent homology of the Vietoris-Rips filtration of X (N, d), Euclidean distances.
 
     maxdim: highest dimension (2 = voids; costly beyond ~300 points). coeff: the prime p of Z/p (2
-    and 3
-    tell a Klein bottle from a torus). n_landmarks: None = all points (slow beyond ~1,000), else
-    Rips on
-    that many maxmin landmarks (chosen by ``seed``). thresh: stop at this scale (> 0; deaths beyond
-    it:
-    inf). Returns :class:`Diagrams` in the units of the input distances; death inf = the class
-    never dies.
-    Any scale works (ripser computes in float32, so the cloud is scaled by a power of two into [-2,
-    2]
-    and the diagrams scaled back: exact, and 1e200 or 1e-200 neither overflow nor vanish).
+    and 3 tell a Klein bottle from a torus). n_landmarks: None = all points (slow beyond ~1,000),
+    else Rips on that many maxmin landmarks (chosen by ``seed``). thresh: stop at this scale (> 0;
+    deaths beyond it: inf). Returns :class:`Diagrams` in the units of the input distances; death
+    inf = the class never dies. Any scale works (ripser computes in float32, so the cloud is scaled
+    by a power of two into [-2, 2] and the diagrams scaled back: exact, and 1e200 or 1e-200 neither
+    overflow nor vanish).
     """
     from ripser import ripser
 
@@ -150,8 +142,7 @@ _ONE_OR_LIST = "pass the list returned by persistence(), or one diagram as an (n
 
 def _diagrams(dgms) -> list[np.ndarray]:
     """Diagrams as a list of (n_bars, 2) float arrays: the list of :func:`persistence`, or ONE bare
-    (n, 2)
-    array read as one diagram (one dimension). A list of (birth, death) pairs is ambiguous:
+    (n, 2) array read as one diagram (one dimension). A list of (birth, death) pairs is ambiguous:
     refused."""
     if isinstance(dgms, np.ndarray):
         if dgms.ndim == 2 and dgms.shape[1] == 2:
@@ -182,8 +173,8 @@ def _diagrams(dgms) -> list[np.ndarray]:
 
 
 def _dgm(dgms, dim: int) -> np.ndarray:
-    """The (n_bars, 2) diagram of dimension ``dim`` of a list of diagrams; a bare (n, 2) array
-    is itself."""
+    """The (n_bars, 2) diagram of dimension ``dim`` of a list of diagrams; a bare (n, 2) array is
+    itself."""
     bare = isinstance(dgms, np.ndarray)
     D, dim = _diagrams(dgms), as_count(dim, "dim", minimum=0)
     if bare:
@@ -205,11 +196,9 @@ def bar_lengths(dgms, dim: int = 1) -> np.ndarray:
 
 def circle_score(dgms, dim: int = 1) -> float:
     """Longest H1 bar / second longest (inf with one bar or one infinite bar, 0 with none): one
-    dominant
-    loop if >= 3, which is not yet a circle (see :func:`circle_evidence`). dgms: the list of
-    :func:`persistence` or one (n_bars, 2) diagram. Two bars that never die (persistence cut by
-    ``thresh``)
-    cannot be compared: ValueError."""
+    dominant loop if >= 3, which is not yet a circle (see :func:`circle_evidence`). dgms: the list
+    of :func:`persistence` or one (n_bars, 2) diagram. Two bars that never die (persistence cut by
+    ``thresh``) cannot be compared: ValueError."""
     life = bar_lengths(dgms, dim)
     if len(life) == 0:
         return 0.0
@@ -228,12 +217,9 @@ def circle_score(dgms, dim: int = 1) -> float:
 
 def betti_curve(dgms, scales) -> np.ndarray:
     """Betti numbers at each scale (one number or a sequence): (len(scales), n_dims) ints, per
-    dimension
-    the number of bars with birth <= scale < death. Row 0 of ``betti_curve(d, 0.5)`` is (b0, b1,
-    ...).
-    dgms: the list of :func:`persistence`, or one (n_bars, 2) diagram (then one column: one
-    dimension,
-    as :func:`circle_score` reads it)."""
+    dimension the number of bars with birth <= scale < death. Row 0 of ``betti_curve(d, 0.5)`` is
+    (b0, b1, ...). dgms: the list of :func:`persistence`, or one (n_bars, 2) diagram (then one
+    column: one dimension, as :func:`circle_score` reads it)."""
     D = _diagrams(dgms)
     scales = as_array(
         scales, "scales", ndim=(0, 1), axes="(n_scales,): distances", min_len=0
@@ -246,8 +232,7 @@ def betti_curve(dgms, scales) -> np.ndarray:
 def sample_cloud(shape: str, n: int = 300, *, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """n points drawn uniformly in parameters from 'circle' (R^2; Betti 1, 1), 'sphere' (S^2 in R^3;
     1, 0, 1), 'torus' (flat, in R^4; 1, 2, 1 over every field) or 'klein' (in R^4; 1, 2, 1 over Z/2
-    and
-    1, 1, 0 over Z/3), plus Gaussian ``noise`` of that std: (n, d)."""
+    and 1, 1, 0 over Z/3), plus Gaussian ``noise`` of that std: (n, d)."""
     if shape not in ("circle", "sphere", "torus", "klein"):
         raise ValueError(f"shape={shape!r}: use 'circle', 'sphere', 'torus' or 'klein'.")
     n, seed = as_count(n, "n"), as_count(seed, "seed", minimum=0)
@@ -275,13 +260,12 @@ def sample_cloud(shape: str, n: int = 300, *, noise: float = 0.0, seed: int = 0)
 
 
 # --------------------------------------------------------------------------------------------------
-# Is it a circle? Evidence that clumps, arcs and blobs cannot fake, and a matched circle to check it
-# on
+# Is it a circle? Evidence that clumps, arcs and blobs cannot fake, and a matched circle to
+# check it on
 # --------------------------------------------------------------------------------------------------
-# : Thresholds of :func:`circle_evidence` (death/birth and longest/next of the loop of the points
-# projected to
-# : the plane; share in the plane). Calibrated by :func:`circle_power` (table in circle_evidence's
-# docstring).
+#: Thresholds of :func:`circle_evidence` (death/birth and longest/next of the loop of the points
+#: projected to the plane; share in the plane). Calibrated by :func:`circle_power` (table in
+#: circle_evidence's docstring).
 CIRCLE_MIN_DEATH_BIRTH, CIRCLE_MIN_IN_PLANE, CIRCLE_MIN_RATIO = 2.5, 0.6, 3.0
 #: Share of sectors holding >= 1 % of the points: reported (``coverage``), no longer a criterion.
 CIRCLE_MIN_COVERAGE = 0.9
@@ -293,27 +277,22 @@ CANNOT_TELL = "cannot tell at this size (a matched circle fails too)"
 #: circle is drawn: one of the same thickness would be off the plane too, and the share does not
 #: depend on n).
 OFF_PLANE = "not a circle (off the circle's plane, at any size)"
-# : A matched circle must pass this share of its draws for a failing cloud to be called "not a
-# circle".
+#: A matched circle must pass this share of its draws for a failing cloud to be called "not a
+#: circle".
 CIRCLE_CONTROL_POWER = 0.8
 
 
 @dataclass(frozen=True)
 class CircleEvidence:
     """What :func:`circle_evidence` measured. Of the loop of the points projected to the plane:
-    ``ratio``
-    (longest / next H1 bar), ``death_birth`` (of the longest bar; 1.0 with no bar), ``birth``,
-    ``death`` (its
-    scale, input distance units; 0.0 with no bar). ``coverage`` in [0, 1] (``occupied`` of
-    ``sectors`` equal
-    angular sectors hold >= 1 % of the points; reported, not a criterion), ``in_plane`` (median
-    share of a
-    centred point's norm in the plane), ``is_circle`` (all criteria pass), ``reason`` (one line),
-    ``n_points``, ``n_landmarks`` (points persistence ran on). ``verdict``: :data:`CIRCLE`,
-    :data:`NOT_A_CIRCLE` or :data:`CANNOT_TELL`, decided by ``control_pass`` (share of
-    ``n_controls``
-    matched circles, :func:`matched_circle`, passing the loop criteria; NaN when none were
-    drawn)."""
+    ``ratio`` (longest / next H1 bar), ``death_birth`` (of the longest bar; 1.0 with no bar),
+    ``birth``, ``death`` (its scale, input distance units; 0.0 with no bar). ``coverage`` in [0, 1]
+    (``occupied`` of ``sectors`` equal angular sectors hold >= 1 % of the points; reported, not a
+    criterion), ``in_plane`` (median share of a centred point's norm in the plane), ``is_circle``
+    (all criteria pass), ``reason`` (one line), ``n_points``, ``n_landmarks`` (points persistence
+    ran on). ``verdict``: :data:`CIRCLE`, :data:`NOT_A_CIRCLE` or :data:`CANNOT_TELL`, decided by
+    ``control_pass`` (share of ``n_controls`` matched circles, :func:`matched_circle`, passing the
+    loop criteria; NaN when none were drawn)."""
 
     ratio: float
     death_birth: float
@@ -384,10 +363,9 @@ def _plane(X, plane, center):
 
 def plane_coordinates(X, plane=None, *, center=None) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates Y (N, 2) of the centred points X (N, d) in a plane, and share (N,) = |Y_i| /
-    |x_i - c|
-    (NaN for a point at the centre). plane: (2, d) rows spanning it (orthonormalized, the first row
-    is 0
-    degrees); None = the top two principal directions. center: (d,); None = the mean of X."""
+    |x_i - c| (NaN for a point at the centre). plane: (2, d) rows spanning it (orthonormalized, the
+    first row is 0 degrees); None = the top two principal directions. center: (d,); None = the mean
+    of X."""
     _, _, Y, share = _plane(X, plane, center)
     return Y, share
 
@@ -408,16 +386,15 @@ def sector_counts(Y, sectors: int = 16) -> np.ndarray:
 
 def largest_gap(Y) -> float:
     """The largest angular gap (degrees) between consecutive points of Y (N, 2) around the origin:
-    360
-    with one point, small for a well-sampled circle, large for an arc or clumps."""
+    360 with one point, small for a well-sampled circle, large for an arc or clumps."""
     Y = as_array(Y, "Y", axes="(N, 2): plane coordinates", min_len=1)
     a = np.sort(np.degrees(np.arctan2(Y[:, 1], Y[:, 0])))
     return float(np.max(np.diff(np.r_[a, a[0] + 360.0]))) if len(a) > 1 else 360.0
 
 
 def _loop(Y, n_landmarks, seed):
-    """(ratio, death/birth, birth, death, points used) of the longest H1 bar of the plane points
-    Y (N, 2)."""
+    """(ratio, death/birth, birth, death, points used) of the longest H1 bar of the plane points Y
+    (N, 2)."""
     dg = persistence(Y, maxdim=1, n_landmarks=n_landmarks, seed=seed)
     h1 = dg[1]
     ratio = circle_score(dg)
@@ -444,12 +421,10 @@ def matched_circle(
     Same number of points; same angular density in the plane at the resolution of ``sectors`` (the
     cloud's sector histogram, every sector raised to at least ``floor`` times the mean count, so the
     support is the full circle; angles uniform within a sector); in-plane radius: the cloud's own
-    radii,
-    resampled and clipped to [0.75, 1.25] x their median (a ring as thick as a thick circle's,
-    however
-    filled the cloud is); off-plane part (the thickness): the cloud's own off-plane residuals,
-    resampled.
-    plane, center: as in :func:`circle_evidence`. docs/REFERENCES.md 7 argues the choices.
+    radii, resampled and clipped to [0.75, 1.25] x their median (a ring as thick as a thick
+    circle's, however filled the cloud is); off-plane part (the thickness): the cloud's own
+    off-plane residuals, resampled. plane, center: as in :func:`circle_evidence`. docs/REFERENCES.md
+    7 argues the choices.
     """
     c0, Q, Y, _ = _plane(X, plane, center)
     X = _cloud(X)
@@ -483,62 +458,45 @@ def circle_evidence(
     controls: int = 10,
     floor: float = 0.5,
 ) -> CircleEvidence:
-    """Is the point cloud X (N >= 10, d) a circle in ``plane``? A test that passes thick circles
-    and circles
-    of uneven angular density, fails clumps, arcs and blobs of the same size and thickness, and
-    says when
-    its answer cannot be trusted (docs/REFERENCES.md 7).
+    """Is the point cloud X (N >= 10, d) a circle in ``plane``? A test that passes thick circles and
+    circles of uneven angular density, fails clumps, arcs and blobs of the same size and thickness,
+    and says when its answer cannot be trusted (docs/REFERENCES.md 7).
 
     The points are projected to the plane (coordinates Y, :func:`plane_coordinates`), and Rips
-    persistence
-    of Y gives the loop evidence:
+    persistence of Y gives the loop evidence:
 
     - ``ratio``, longest / next H1 bar (:func:`circle_score`) >= 3: one dominant loop;
-    - ``death_birth`` of the longest bar >= 3 (multiplicative persistence, Bobrowski, Kahle &
-    Skraba 2017):
-      a sampled ring's loop is born at its largest gap and dies near sqrt(3) r; clumps or an arc
-      make a loop
-      born only when the gaps close (4 clumps: sqrt(2) r -> 2 r, about 1.4; a 270 degree arc about
-      1.2);
-      a blob has no hole, so no long-lived loop;
+    - ``death_birth`` of the longest bar >= 3 (multiplicative persistence, Bobrowski, Kahle & Skraba
+      2017): a sampled ring's loop is born at its largest gap and dies near sqrt(3) r; clumps or an
+      arc make a loop born only when the gaps close (4 clumps: sqrt(2) r -> 2 r, about 1.4; a 270
+      degree arc about 1.2); a blob has no hole, so no long-lived loop;
     - ``in_plane`` >= 0.6: the median point has most of its norm in the plane.
 
     Why project: a circle's thickness lies off its plane. In R^9 the off-plane spread of 7
-    coordinates adds
-    to every nearest-neighbour distance, so the loop is born late and a true circle with in-plane
-    share 0.88
-    reads death/birth 2.4-2.6 (it failed the old test, which ran Rips in R^9, 5 of 5 times). In the
-    plane the
-    spread is gone, while the hole (blobs) and the gaps (clumps, arcs) stay. ``coverage`` (sectors
-    holding
-    >= 1 % of the points) is reported, not a criterion: gaps wide enough to matter already delay
-    the loop.
+    coordinates adds to every nearest-neighbour distance, so the loop is born late and a true circle
+    with in-plane share 0.88 reads death/birth 2.4-2.6 (it failed the old test, which ran Rips in
+    R^9, 5 of 5 times). In the plane the spread is gone, while the hole (blobs) and the gaps
+    (clumps, arcs) stay. ``coverage`` (sectors holding >= 1 % of the points) is reported, not a
+    criterion: gaps wide enough to matter already delay the loop.
 
     Verdict (``verdict``): :data:`CIRCLE` if every criterion passes; :data:`NOT_A_CIRCLE` if the
-    cloud is
-    off the plane (the share does not depend on n: any circle in the plane passes it). Otherwise
-    ``controls`` matched circles (:func:`matched_circle`: same n, thickness and angular density,
-    full
-    support) go through the same loop criteria: if at least 80 % pass, :data:`NOT_A_CIRCLE` (a
-    matched circle would have passed), else
-    :data:`CANNOT_TELL` (a matched circle fails too: n is too small or the density too uneven for
-    this
-    test). ``controls=0`` skips them (``verdict`` then says not a circle, untested). ``floor`` is
-    passed to
+    cloud is off the plane (the share does not depend on n: any circle in the plane passes it).
+    Otherwise ``controls`` matched circles (:func:`matched_circle`: same n, thickness and angular
+    density, full support) go through the same loop criteria: if at least 80 % pass,
+    :data:`NOT_A_CIRCLE` (a matched circle would have passed), else :data:`CANNOT_TELL` (a matched
+    circle fails too: n is too small or the density too uneven for this test). ``controls=0`` skips
+    them (``verdict`` then says not a circle, untested). ``floor`` is passed to
     :func:`matched_circle`. plane: (2, d) rows spanning it (for normalized filters
-    ``filters.dct_basis()[:2]``);
-    None = the top two principal directions. center: (d,), origin of angles and norms; None = the
-    mean.
-    n_landmarks: persistence on that many maxmin landmarks of Y (None = all).
+    ``filters.dct_basis()[:2]``); None = the top two principal directions. center: (d,), origin of
+    angles and norms; None = the mean. n_landmarks: persistence on that many maxmin landmarks of Y
+    (None = all).
 
     Share of clouds called a circle: the power (uniform, uneven circle) and the false-positive rate
     (clumps, arc, blob), by :func:`circle_power_table` (25 clouds per cell, seeds 0-24; unit-norm
-    points in
-    R^9 as normalized filters are, a ring in the first two coordinates, Gaussian off-plane spread
-    giving
-    median in-plane share 0.88 or 0.80, noise 0.02; 'uneven' = the angular density of trained conv1
-    filters,
-    :data:`UNEVEN_DENSITY`; tests/test_homology.py recomputes rows; measured 2026-12-05):
+    points in R^9 as normalized filters are, a ring in the first two coordinates, Gaussian off-plane
+    spread giving median in-plane share 0.88 or 0.80, noise 0.02; 'uneven' = the angular density of
+    trained conv1 filters, :data:`UNEVEN_DENSITY`; tests/test_homology.py recomputes rows; measured
+    2026-12-05):
 
     =====  ========  =======  ======  ========  ========  =======  =====
     n      in-plane  uniform  uneven  4 clumps  3 clumps  arc 270  blob
@@ -633,13 +591,11 @@ def circle_evidence(
     )
 
 
-# : Angular density (16 sectors of 22.5 degrees, 0 degrees first) of trained conv1 filters: the
-# sector
-# : histogram of X(12, 0.3) of 12 nets M(32, 16, 32) after 400 of the 2,000 steps of ``make
-# long-filters``
-# : (docs/data/long_filters.npz), in the (e1, e2) plane. The 'uneven circle' control draws angles
-# from it
-#: with every sector raised to half the mean (the floor of :func:`matched_circle`).
+#: Angular density (16 sectors of 22.5 degrees, 0 degrees first) of trained conv1 filters: the
+#: sector histogram of X(12, 0.3) of 12 nets M(32, 16, 32) after 400 of the 2,000 steps of ``make
+#: long-filters`` (docs/data/long_filters.npz), in the (e1, e2) plane. The 'uneven circle' control
+#: draws angles from it with every sector raised to half the mean (the floor of
+#: :func:`matched_circle`).
 UNEVEN_DENSITY = (7, 4, 0, 5, 22, 16, 5, 0, 0, 6, 3, 1, 16, 17, 5, 8)
 
 
@@ -655,21 +611,14 @@ def circle_controls(
     unit: bool = False,
 ) -> dict:
     """Control clouds for :func:`circle_evidence`: {name: (n, dim)}. Rings of radius 1 in the first
-    two
-    coordinates: 'uniform circle', 'uneven circle' (angles drawn from ``density``, per-sector
-    weights,
-    default :data:`UNEVEN_DENSITY`, each raised to ``floor`` x their mean), '4 clumps' (0, 90, 180,
-    270 deg,
-    angular std 0.08 rad), '3 clumps on a ring', '270° arc'; and a 'Gaussian blob' (std 0.5 in the
-    first
-    two). Gaussian ``noise`` on every coordinate. ``in_plane``: a thickness, Gaussian spread on the
-    other
-    dim - 2 coordinates chosen so that a ring point's median share of norm in the plane is
-    ``in_plane`` (e.g.
-    0.88, as trained filters); None = none. ``unit``: scale every point to unit norm, as normalized
-    filters
-    are (the in-plane radius of a thick ring then varies with its share). The circles should read as
-    circles, the others not."""
+    two coordinates: 'uniform circle', 'uneven circle' (angles drawn from ``density``, per-sector
+    weights, default :data:`UNEVEN_DENSITY`, each raised to ``floor`` x their mean), '4 clumps' (0,
+    90, 180, 270 deg, angular std 0.08 rad), '3 clumps on a ring', '270° arc'; and a 'Gaussian blob'
+    (std 0.5 in the first two). Gaussian ``noise`` on every coordinate. ``in_plane``: a thickness,
+    Gaussian spread on the other dim - 2 coordinates chosen so that a ring point's median share of
+    norm in the plane is ``in_plane`` (e.g. 0.88, as trained filters); None = none. ``unit``: scale
+    every point to unit norm, as normalized filters are (the in-plane radius of a thick ring then
+    varies with its share). The circles should read as circles, the others not."""
     from scipy.stats import chi2
 
     n, dim = as_count(n, "n", minimum=10), as_count(dim, "dim", minimum=2)
@@ -730,11 +679,9 @@ def circle_power(
     n_landmarks: int | None = 200,
 ) -> dict:
     """Share of ``reps`` control clouds (:func:`circle_controls` with seeds seed..seed + reps - 1,
-    ``n``
-    points, thickness ``in_plane``) that :func:`circle_evidence` calls a circle, per control:
-    {name: share}.
-    For the circles this is the power (true-positive rate), for the others the false-positive rate.
-    Plane: the first two coordinates. Cost: about reps x 6 x 0.05 s."""
+    ``n`` points, thickness ``in_plane``) that :func:`circle_evidence` calls a circle, per control:
+    {name: share}. For the circles this is the power (true-positive rate), for the others the
+    false-positive rate. Plane: the first two coordinates. Cost: about reps x 6 x 0.05 s."""
     reps = as_count(reps, "reps")
     E = np.eye(dim)[:2]
     hits = {k: 0 for k in CIRCLE_SHOULD_PASS}

@@ -1,16 +1,14 @@
 """Mapper graphs (notebook 04) on KeplerMapper: lens (``KeplerMapper.project``), cover
-(``kmapper.Cover``
-placed to span exactly [min, max] of the lens), ``KeplerMapper.map`` (a set under the clusterer's
-n_clusters / min_samples is skipped) and ``GraphNerve``; each node's cover set is recorded as it is
-made
-(no node name parsed). giotto-tda's ``make_mapper_pipeline`` is the second backend (same sets, same
-graph).
-``res.native`` is kmapper's graph dict, for ``KeplerMapper.visualize``.
+(``kmapper.Cover`` placed to span exactly [min, max] of the lens), ``KeplerMapper.map`` (a set under
+the clusterer's n_clusters / min_samples is skipped) and ``GraphNerve``; each node's cover set is
+recorded as it is made (no node name parsed). giotto-tda's ``make_mapper_pipeline`` is the second
+backend (same sets, same graph). ``res.native`` is kmapper's graph dict, for
+``KeplerMapper.visualize``.
 
     res = mapper.mapper_graph(X, lens="pca", resolution=10, gain=0.3)   # backend="kmapper" |
-    "giotto"
+                                                                        # "giotto"
     res.graph      # networkx.Graph on nodes 0..n-1 (by cover set, then smallest member), attribute
-    "members"
+                   # "members"
     res.members[i] # (n_i,) int: the points of node i;  res.lens: (N, d);  res.summary()
 
 ``gain`` is the overlap fraction; the literature's "gain g" is 1 - 1/g (:func:`overlap_from_gain`).
@@ -88,8 +86,8 @@ def _check_gain(gain) -> float:
 
 
 def overlap_from_gain(g: float) -> float:
-    """The overlap fraction of the literature's gain ``g`` > 1: 1 - 1/g (gain 3 -> 2/3, gain 2
-    -> 1/2)."""
+    """The overlap fraction of the literature's gain ``g`` > 1: 1 - 1/g (gain 3 -> 2/3, gain 2 ->
+    1/2)."""
     g = float(g)
     if not g > 1.0:
         raise ValueError(
@@ -101,8 +99,8 @@ def overlap_from_gain(g: float) -> float:
 
 # --- The cover: KeplerMapper's Cover, placed so that it spans exactly [min, max] of the lens ------
 def _interval_length(lo, hi, r, g):
-    """THE cover formula: length L of r intervals, overlap g, covering [lo, hi]: (r - 1)(1 - g)
-    L + L = hi - lo."""
+    """THE cover formula: length L of r intervals, overlap g, covering [lo, hi]: (r - 1)(1 - g) L +
+    L = hi - lo."""
     return (hi - lo) / (r - (r - 1) * g)
 
 
@@ -110,9 +108,8 @@ def interval_limits(
     lo: float, hi: float, resolution: int, gain: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The uniform cover of [lo, hi] by ``resolution`` closed intervals of equal length L with
-    overlap
-    fraction ``gain``: (r - 1)(1 - gain) L + L = hi - lo, interval k starts at lo + k (1 - gain) L.
-    Returns (left, right), each (resolution,), in lens units."""
+    overlap fraction ``gain``: (r - 1)(1 - gain) L + L = hi - lo, interval k starts at lo + k (1 -
+    gain) L. Returns (left, right), each (resolution,), in lens units."""
     r, g = _check_resolution(resolution), _check_gain(gain)
     lo, hi = float(lo), float(hi)
     if not hi >= lo:
@@ -125,13 +122,11 @@ def interval_limits(
 
 
 class Cover:
-    """The cover of a lens (N, d): ``resolution`` intervals per dimension (one if constant).
-    ``km``: the
-    fitted ``kmapper.Cover`` with limits [lo + g L / 2, hi - g L / 2], so that its intervals are
-    those of
-    :func:`interval_limits` (kmapper's own stick out of the range); ``masks`` (N, n_sets) bool,
-    point i
-    in cover set s (non-empty sets, kmapper's order); ``set_index`` (n_sets, d); ``n_empty``."""
+    """The cover of a lens (N, d): ``resolution`` intervals per dimension (one if constant). ``km``:
+    the fitted ``kmapper.Cover`` with limits [lo + g L / 2, hi - g L / 2], so that its intervals are
+    those of :func:`interval_limits` (kmapper's own stick out of the range); ``masks`` (N, n_sets)
+    bool, point i in cover set s (non-empty sets, kmapper's order); ``set_index`` (n_sets, d);
+    ``n_empty``."""
 
     def __init__(self, lens, resolution: int = 10, gain: float = 0.3):
         import kmapper
@@ -242,11 +237,9 @@ def compute_lens(
     lens: ``"pca"`` (first ``n_components``, default 2, principal components); ``"confidence"`` (row
     maximum: for log-softmax outputs the log of the net's confidence); ``"l2norm"`` (row norm);
     ``"density"`` (distance to the ``k``-th nearest neighbour, small = dense); ``"eccentricity"``
-    (mean
-    distance to the others, to a random 2,000 of them for larger N); ``"neuron:<j>"`` or
-    ``("neuron", j)`` (column j of X); a callable ``f(X) -> (N,) or (N, d)``; or an array (N,) /
-    (N, d)
-    (e.g. t-SNE or UMAP coordinates, computed once).
+    (mean distance to the others, to a random 2,000 of them for larger N); ``"neuron:<j>"`` or
+    ``("neuron", j)`` (column j of X); a callable ``f(X) -> (N,) or (N, d)``; or an array (N,) / (N,
+    d) (e.g. t-SNE or UMAP coordinates, computed once).
     """
     X = as_array(X, "X", min_len=2)
     n_components = None if n_components is None else as_count(n_components, "n_components")
@@ -280,10 +273,9 @@ def auto_eps(
     random_state: int = 0,
 ) -> float:
     """A scale for DBSCAN / single linkage, in the units of X: ``factor`` times the ``quantile`` of
-    the
-    distance to the ``min_samples``-th nearest neighbour (itself counted, as DBSCAN does), on at
-    most
-    ``max_points`` points. factor 2 keeps a noisy circle in one piece inside every cover set."""
+    the distance to the ``min_samples``-th nearest neighbour (itself counted, as DBSCAN does), on at
+    most ``max_points`` points. factor 2 keeps a noisy circle in one piece inside every cover
+    set."""
     X = as_array(X, "X", min_len=2)
     rng = np.random.default_rng(random_state)
     sample = None if len(X) <= max_points else rng.choice(len(X), max_points, replace=False)
@@ -305,12 +297,10 @@ def make_clusterer(
     k: int = 10,
     random_state: int = 0,
 ):
-    """A scikit-learn clusterer for the cover sets, by name: ``"dbscan"`` (DBSCAN(eps,
-    min_samples), noise
-    in no node); ``"single"`` (single linkage cut at eps); ``"kmeans"`` (KMeans(n_clusters));
-    ``"knn"``
-    (:class:`KNNGraphClusterer`, k neighbours, components under min_samples points are noise).
-    eps defaults to ``eps_scale * auto_eps(X, min_samples)`` (then X is required)."""
+    """A scikit-learn clusterer for the cover sets, by name: ``"dbscan"`` (DBSCAN(eps, min_samples),
+    noise in no node); ``"single"`` (single linkage cut at eps); ``"kmeans"`` (KMeans(n_clusters));
+    ``"knn"`` (:class:`KNNGraphClusterer`, k neighbours, components under min_samples points are
+    noise). eps defaults to ``eps_scale * auto_eps(X, min_samples)`` (then X is required)."""
     from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 
     name = str(name).lower()
@@ -356,20 +346,18 @@ def _knn_graph(X, k: int):
 
 
 class KNNGraphClusterer(ClusterMixin, BaseEstimator):
-    """Clusters = connected components of the symmetrized k-NN graph (sklearn.neighbors);
-    components under
-    ``min_cluster_size`` points are noise (-1). Inside :func:`mapper_graph` the k-NN graph of ALL
-    points
-    is searched once (:meth:`graph_for`, cached for the same X) and each cover set is cut from
-    it."""
+    """Clusters = connected components of the symmetrized k-NN graph (sklearn.neighbors); components
+    under ``min_cluster_size`` points are noise (-1). Inside :func:`mapper_graph` the k-NN graph of
+    ALL points is searched once (:meth:`graph_for`, cached for the same X) and each cover set is cut
+    from it."""
 
     def __init__(self, k: int = 10, min_cluster_size: int = 5):
         self.k = k
         self.min_cluster_size = min_cluster_size
 
     def graph_for(self, X):
-        """The symmetrized k-NN graph (N x N sparse) of X, cached on this object for the same X
-        and k."""
+        """The symmetrized k-NN graph (N x N sparse) of X, cached on this object for the same X and
+        k."""
         import hashlib
 
         X = np.ascontiguousarray(X)
@@ -401,12 +389,9 @@ class KNNGraphClusterer(ClusterMixin, BaseEstimator):
 
 class _CoverSetClusterer(ClusterMixin, BaseEstimator):
     """Clusters one cover set for either backend: gets the points with their global index as column
-    0,
-    cuts the k-NN graph ``knn`` of all points to the set (a :class:`KNNGraphClusterer`) or fits a
-    copy of
-    ``base`` on the other columns. A set under ``min_points`` points is all noise: KeplerMapper's
-    skip
-    rule, which giotto-tda lacks."""
+    0, cuts the k-NN graph ``knn`` of all points to the set (a :class:`KNNGraphClusterer`) or fits a
+    copy of ``base`` on the other columns. A set under ``min_points`` points is all noise:
+    KeplerMapper's skip rule, which giotto-tda lacks."""
 
     def __init__(self, base=None, min_points: int = 2, knn=None):
         self.base = base
@@ -415,9 +400,8 @@ class _CoverSetClusterer(ClusterMixin, BaseEstimator):
 
     def record(self, masks):
         """From now on each fit appends (cover set, members) per cluster to ``nodes_``
-        (KeplerMapper.map's
-        node order); the set is the column of ``masks`` (N, n_sets) holding exactly the points
-        fit gets."""
+        (KeplerMapper.map's node order); the set is the column of ``masks`` (N, n_sets) holding
+        exactly the points fit gets."""
         self._sets = {}
         for s in range(masks.shape[1]):
             self._sets.setdefault(np.flatnonzero(masks[:, s]).tobytes(), []).append(s)
@@ -465,10 +449,8 @@ def graph_cycles(G) -> int:
 
 def flag_holes(G) -> int:
     """Holes of the graph once every triangle is filled in: beta_1 of its flag complex over Z/2
-    (ripser on
-    the graph as a sparse distance matrix). A 2-D lens makes triangles where three boxes overlap:
-    cycles of
-    the graph (:func:`graph_cycles` counts them) but not holes of the data."""
+    (ripser on the graph as a sparse distance matrix). A 2-D lens makes triangles where three boxes
+    overlap: cycles of the graph (:func:`graph_cycles` counts them) but not holes of the data."""
     from ripser import ripser
     from scipy import sparse
 
@@ -485,12 +467,10 @@ def flag_holes(G) -> int:
 class MapperResult:
     """A Mapper graph. graph: networkx.Graph on nodes 0..n-1 (node attributes ``members``, ``size``,
     ``cover_set``; edge ``weight`` = shared points); members: (n_i,) sorted int arrays, the points
-    of node
-    i; lens (N, d) and cover (:class:`Cover`), None for a Ball Mapper; cover_set: (n,) each node's
-    cover
-    set (or ball's landmark); n_points: N; params: the settings and seconds; native: the backend's
-    output
-    (kmapper's graph dict for ``KeplerMapper.visualize``, or the fitted giotto-tda pipeline)."""
+    of node i; lens (N, d) and cover (:class:`Cover`), None for a Ball Mapper; cover_set: (n,) each
+    node's cover set (or ball's landmark); n_points: N; params: the settings and seconds; native:
+    the backend's output (kmapper's graph dict for ``KeplerMapper.visualize``, or the fitted
+    giotto-tda pipeline)."""
 
     graph: object
     members: list
@@ -565,13 +545,10 @@ class MapperResult:
         n_clusters: int | None = None,
     ) -> np.ndarray:
         """(n_nodes,) int cluster id per node, largest first (by points): ``"components"``;
-        ``"communities"``
-        (networkx Louvain, weighted by shared points; ``resolution`` > 1: more, smaller);
-        ``"merged"``
-        (exactly ``n_clusters`` groups, or n_nodes if fewer: greedy modularity merging from single
-        nodes,
-        networkx ``greedy_modularity_communities(cutoff=best_n=n_clusters)``, weighted;
-        deterministic)."""
+        ``"communities"`` (networkx Louvain, weighted by shared points; ``resolution`` > 1: more,
+        smaller); ``"merged"`` (exactly ``n_clusters`` groups, or n_nodes if fewer: greedy
+        modularity merging from single nodes, networkx
+        ``greedy_modularity_communities(cutoff=best_n=n_clusters)``, weighted; deterministic)."""
         import networkx as nx
 
         if method == "components":
@@ -601,10 +578,8 @@ class MapperResult:
 
     def point_clusters(self, method: str = "components", **kw) -> np.ndarray:
         """(N,) int whole-graph cluster of every point (:meth:`node_clusters`), -1 for points in no
-        node; a
-        point in nodes of several clusters goes to the one holding most of them, ties to the lower
-        id (so a
-        node group whose points all lie in other groups' nodes too gets no point)."""
+        node; a point in nodes of several clusters goes to the one holding most of them, ties to the
+        lower id (so a node group whose points all lie in other groups' nodes too gets no point)."""
         nc = self.node_clusters(method, **kw)
         votes = np.zeros((self.n_points, max(int(nc.max()) + 1 if len(nc) else 0, 1)), np.int64)
         for i, m in enumerate(self.members):
@@ -642,8 +617,8 @@ def _build_result(
 # --- Backends: (sets, members, edges, native) from the cover and the wrapped clusterer ------------
 def _run_kmapper(X, lens, cover, clusterer, min_intersection):
     """``KeplerMapper.map`` with kmapper's Cover and GraphNerve; nodes and their cover sets as the
-    wrapped
-    clusterer recorded them (checked against kmapper's nodes), edges from kmapper's links."""
+    wrapped clusterer recorded them (checked against kmapper's nodes), edges from kmapper's
+    links."""
     import kmapper
 
     Xi = np.hstack(
@@ -710,20 +685,17 @@ def mapper_graph(
 ) -> MapperResult:
     """The Mapper graph of the points X (N, D) (array or tensor, e.g. activations of N test images).
     lens:       a lens name, callable or array (:func:`compute_lens`; default: first 2 PCA
-    coordinates).
+                coordinates).
     resolution: intervals per lens dimension (>= 1), spanning [min, max] of the lens
-    (:class:`Cover`).
+                (:class:`Cover`).
     gain:       overlap fraction of consecutive intervals in (0, 1) (kmapper's perc_overlap); for
-    the
-                literature's gain g use ``overlap_from_gain(g)``.
+                the literature's gain g use ``overlap_from_gain(g)``.
     clusterer:  None or a name of :func:`make_clusterer` ("knn" by default; eps of
-    "dbscan"/"single" =
-                ``eps_scale`` * :func:`auto_eps`), or any scikit-learn clusterer (fit(X) ->
-                labels_).
-                Label -1 = noise = in no node. A cover set smaller than the clusterer's n_clusters /
-                min_samples is skipped (KeplerMapper's rule).
+                "dbscan"/"single" = ``eps_scale`` * :func:`auto_eps`), or any scikit-learn clusterer
+                (fit(X) -> labels_). Label -1 = noise = in no node. A cover set smaller than the
+                clusterer's n_clusters / min_samples is skipped (KeplerMapper's rule).
     backend:    "kmapper" (KeplerMapper.map) or "giotto" (giotto-tda pipeline); same cover, same
-    graph.
+                graph.
     min_intersection: shared points needed for an edge.
     Returns a :class:`MapperResult`. Raises ValueError if no cover set yields a cluster.
     """

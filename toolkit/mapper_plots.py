@@ -1,8 +1,6 @@
 """Pictures of Mapper graphs: a matplotlib drawing of a :class:`toolkit.mapper.MapperResult`, the
-cover
-picture, and an inline view of an HTML file (``KeplerMapper.visualize`` writes Mapper's own web
-page).
-They draw what they are given; every graph is computed by :mod:`toolkit.mapper`."""
+cover picture, and an inline view of an HTML file (``KeplerMapper.visualize`` writes Mapper's own
+web page). They draw what they are given; every graph is computed by :mod:`toolkit.mapper`."""
 
 from __future__ import annotations
 
@@ -20,8 +18,8 @@ __all__ = ["layout", "draw", "plot_cover", "show_html"]
 
 def layout(res: MapperResult, seed: int = 0) -> dict:
     """{node: (2,) position}: a spring layout per connected component (started from the nodes' mean
-    lens
-    values, so redraws are stable), scaled by its size, components packed in rows, largest first."""
+    lens values, so redraws are stable), scaled by its size, components packed in rows, largest
+    first."""
     import networkx as nx
 
     G, pos = res.graph, {}
@@ -84,8 +82,7 @@ def draw(
     """Draw a Mapper graph; node area ~ number of points. Returns the matplotlib Axes.
 
     color: per-point values (N,), shown as the node mean, or integer labels (categorical), shown as
-    the
-    node's majority label with a legend. node_color: per-node values (n_nodes,) instead (e.g.
+    the node's majority label with a legend. node_color: per-node values (n_nodes,) instead (e.g.
     purity).
     """
     import matplotlib.pyplot as plt
@@ -170,8 +167,7 @@ def plot_cover(points2d, lens, resolution: int = 5, gain: float = 0.3, *, ax=Non
 
 def show_html(path, height: int = 650):
     """Show an HTML file (e.g. written by ``KeplerMapper.visualize``) inline in Jupyter / Colab: an
-    iframe
-    with the page inside, so no file server is needed."""
+    iframe with the page inside, so no file server is needed."""
     from IPython.display import HTML
 
     text = Path(path).read_text(encoding="utf-8")

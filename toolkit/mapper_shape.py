@@ -1,8 +1,7 @@
 """Shape statistics of a Mapper graph (a :class:`toolkit.mapper.MapperResult`), counted rather than
 described: :func:`component_shares` (share of the points in each connected component) and
-:func:`flares`
-(chains of nodes hanging off the rest of the graph), so a notebook prints "k flares" with k
-computed."""
+:func:`flares` (chains of nodes hanging off the rest of the graph), so a notebook prints "k flares"
+with k computed."""
 
 from __future__ import annotations
 
@@ -38,10 +37,9 @@ def flares(res, *, min_nodes: int = 1) -> list[list[int]]:
     """Chains hanging off the graph: lists of node ids, leaf first, junction excluded.
 
     A flare starts at a node of degree 1 and follows nodes of degree 2 until the next node has
-    degree
-    >= 3 (the junction where it joins the rest). Components without any junction (a single node, a
-    path, a cycle) have no flares. Only flares of at least ``min_nodes`` nodes (>= 1) are returned,
-    longest first (ties: smallest leaf id).
+    degree >= 3 (the junction where it joins the rest). Components without any junction (a single
+    node, a path, a cycle) have no flares. Only flares of at least ``min_nodes`` nodes (>= 1) are
+    returned, longest first (ties: smallest leaf id).
     """
     if not isinstance(min_nodes, (int, np.integer)) or isinstance(min_nodes, bool) or min_nodes < 1:
         raise ValueError(f"min_nodes must be a whole number >= 1; got {min_nodes!r}.")

@@ -2,13 +2,10 @@
 classes).
 
 - :class:`MLP` -- 784 -> hidden -> 10 with ReLU (Alessi's activation study, docs/REFERENCES.md
-section 2);
-  layers ``fc1``, ``fc2``.
-- :class:`CNN` -- M(a, b, c) of Gabrielsson & Carlsson (docs/REFERENCES.md section 3): conv3x3(in
--> a) +
-  ReLU -> maxpool 2 -> conv3x3(a -> b) + ReLU -> maxpool 2 -> FC(s*s*b -> c) + ReLU [-> dropout] ->
-  FC(c ->
-  classes), s = input_size // 4; layers ``conv1``, ``conv2``, ``fc1``, ``fc2``.
+  section 2); layers ``fc1``, ``fc2``.
+- :class:`CNN` -- M(a, b, c) of Gabrielsson & Carlsson (docs/REFERENCES.md section 3): conv3x3(in ->
+  a) + ReLU -> maxpool 2 -> conv3x3(a -> b) + ReLU -> maxpool 2 -> FC(s*s*b -> c) + ReLU [->
+  dropout] -> FC(c -> classes), s = input_size // 4; layers ``conv1``, ``conv2``, ``fc1``, ``fc2``.
 """
 
 from __future__ import annotations
@@ -108,11 +105,9 @@ def layer_weight(model, layer: str = "fc1", *, bias: bool = False, flatten: bool
     """The weights of ``layer`` as a float64 NumPy copy: the toolkit's one way to read a layer.
 
     model: an ``nn.Module`` or a state dict (e.g. an ensemble snapshot). Returns the weight in its
-    own shape
-    (Linear (n_out, n_in), Conv2d (out, in, kh, kw)), or (n_out, rest) with ``flatten=True``; with
-    ``bias=True`` the pair (W, b), b (n_out,) (zeros if none). ValueError for a missing layer
-    (listing them)
-    and for NaN / inf weights (a diverged net).
+    own shape (Linear (n_out, n_in), Conv2d (out, in, kh, kw)), or (n_out, rest) with
+    ``flatten=True``; with ``bias=True`` the pair (W, b), b (n_out,) (zeros if none). ValueError for
+    a missing layer (listing them) and for NaN / inf weights (a diverged net).
     """
     if isinstance(model, nn.Module):
         mods = dict(model.named_modules())

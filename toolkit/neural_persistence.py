@@ -1,20 +1,16 @@
 """Neural persistence (Rieck et al., ICLR 2019): a topological summary of a network's weights.
 
 A fully connected layer W (n_out, n_in) is a complete bipartite graph on V = n_in + n_out vertices
-whose edge
-(j, i) carries ``|W[j, i]| / max|W|`` (max over the whole network), in [0, 1]. In the superlevel
-filtration
-(all vertices at 1, edges added by decreasing weight) every edge that joins two components gives a
-point
-(birth 1, death w') of the 0-dimensional diagram; these are the edges of a maximum spanning tree, V
-- 1 points.
+whose edge (j, i) carries ``|W[j, i]| / max|W|`` (max over the whole network), in [0, 1]. In the
+superlevel filtration (all vertices at 1, edges added by decreasing weight) every edge that joins
+two components gives a point (birth 1, death w') of the 0-dimensional diagram; these are the edges
+of a maximum spanning tree, V - 1 points.
 
-    NP(W) = || (1 - w'_e) over the tree edges e ||_p  (p = 2),   normalized NP = NP(W) / (V -
-    1)^(1/p) in [0, 1]
+    NP(W) = || (1 - w'_e) over the tree edges e ||_p  (p = 2),
+    normalized NP = NP(W) / (V - 1)^(1/p) in [0, 1]
 
 The essential class is left out (the authors' code gives it death 0: under 1 % on the normalized
-value for
-V in the hundreds). A network's summary is the mean normalized NP over its layers.
+value for V in the hundreds). A network's summary is the mean normalized NP over its layers.
 docs/REFERENCES.md.
 """
 
@@ -38,9 +34,8 @@ def _spanning_tree_weights(A: np.ndarray) -> np.ndarray:
     n_out, n_in = A.shape
     rows, cols = np.divmod(np.arange(A.size), n_in)
     # a maximum tree = a minimum tree of -A; csgraph drops zero entries, so weight-0 edges get the
-    # smallest
-    # negative float instead (still last in the order); the tree's weights are read back from A
-    # itself
+    # smallest negative float instead (still last in the order); the tree's weights are read back
+    # from A itself
     w = np.where(A.ravel() > 0, -A.ravel(), -5e-324)
     tree = minimum_spanning_tree(
         coo_matrix((w, (rows, n_out + cols)), shape=(n_out + n_in,) * 2)
@@ -49,12 +44,11 @@ def _spanning_tree_weights(A: np.ndarray) -> np.ndarray:
 
 
 def persistence_diagram(W, scale: float | None = None) -> np.ndarray:
-    """Zero-dimensional diagram of one layer W (n_out, n_in): array (V - 1, 2) of (birth = 1, death
-    = |w| / scale).
+    """Zero-dimensional diagram of one layer W (n_out, n_in): array (V - 1, 2) of (birth = 1,
+    death = |w| / scale).
 
-    scale: the largest |weight| used to normalize (default: this layer's;
-    :func:`neural_persistence` passes the
-    network's). Deaths are the spanning-tree edges' normalized weights, non-increasing.
+    scale: the largest |weight| used to normalize (default: this layer's; :func:`neural_persistence`
+    passes the network's). Deaths are the spanning-tree edges' normalized weights, non-increasing.
     """
     A = np.abs(as_array(W, "W", axes=_AXES))
     s = float(A.max()) if scale is None else float(scale)
@@ -99,9 +93,8 @@ def neural_persistence(model, *, p: float = 2.0) -> dict:
     |weight|.
 
     model: a torch ``nn.Module`` (its ``nn.Linear`` layers, read with ``models.layer_weight``;
-    convolutions are
-    skipped), or a dict name -> weight matrix (n_out, n_in).
-    Returns {"layers": {name: {"np", "normalized", "n_vertices"}}, "mean_normalized": float}.
+    convolutions are skipped), or a dict name -> weight matrix (n_out, n_in). Returns {"layers":
+    {name: {"np", "normalized", "n_vertices"}}, "mean_normalized": float}.
     """
     from torch import nn
 

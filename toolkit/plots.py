@@ -113,8 +113,8 @@ def filter_grid(
 
 def show_predictions(images, labels, log_probs, *, ncols: int = 10):
     """Images (N, H, W[, 3]) titled with the predicted class and its probability, from ``log_probs``
-    (N, classes), e.g. ``train.predict(model, X)``; wrong ones (against ``labels`` (N,)) titled
-    in red."""
+    (N, classes), e.g. ``train.predict(model, X)``; wrong ones (against ``labels`` (N,)) titled in
+    red."""
     lp = as_array(log_probs, "log_probs", axes="(N, classes)")
     y = as_labels(labels, len(lp))
     pred, conf = lp.argmax(1), np.exp(lp.max(1))

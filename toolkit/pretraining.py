@@ -2,12 +2,9 @@
 
 Gabrielsson & Carlsson (ICMLA 2019; arXiv 1811.01122; docs/REFERENCES.md section 3) fix conv1 of
 M(64,32,64) to ideal filters (``VARIANTS``: circle, klein, gaussian; "normal" trains conv1), or
-append their
-responses to the input. The experiment (nets, stopping, controls, verdicts) is written in notebook
-06's cells.
-A filter bank is (n, 3, 3) (one input channel) or (n, C, 3, 3); a frozen layer has
-``requires_grad=False``
-on weight and bias (bias 0), so ``train.fit`` leaves it as built.
+append their responses to the input. The experiment (nets, stopping, controls, verdicts) is written
+in notebook 06's cells. A filter bank is (n, 3, 3) (one input channel) or (n, C, 3, 3); a frozen
+layer has ``requires_grad=False`` on weight and bias (bias 0), so ``train.fit`` leaves it as built.
 """
 
 from __future__ import annotations
@@ -61,8 +58,7 @@ def _widths(widths) -> tuple[int, int, int]:
 
 def klein_grid(n: int) -> tuple[int, int]:
     """The (n1, n2) grid of a Klein-bottle bank of n filters: n1 * n2 = n, 2 <= n1 <= n2, as square
-    as
-    possible (t1 takes n1 values in [0, pi), t2 takes n2 values in [0, 2 pi))."""
+    as possible (t1 takes n1 values in [0, pi), t2 takes n2 values in [0, 2 pi))."""
     n = as_count(n, "n (filters)")
     n1 = max((d for d in range(2, math.isqrt(max(n, 0)) + 1) if n % d == 0), default=0)
     if not n1:
@@ -107,8 +103,7 @@ def filter_bank(name: str, n: int = 64, *, seed: int = 0) -> torch.Tensor:
 
 def check_bank(bank, n: int | None = None, in_channels: int = 1) -> torch.Tensor:
     """A filter bank (array-like (n, 3, 3) or (n, in_channels, 3, 3), finite) as a float32 CPU
-    tensor
-    (n, in_channels, 3, 3). ``n``: the number of filters the layer needs (None = any).
+    tensor (n, in_channels, 3, 3). ``n``: the number of filters the layer needs (None = any).
     ValueError otherwise."""
     a = as_array(bank, "bank", ndim=(3, 4), axes="(n, 3, 3) or (n, in_channels, 3, 3)")
     w = torch.as_tensor(a[:, None] if a.ndim == 3 else a, dtype=torch.float32)
@@ -128,8 +123,8 @@ def check_bank(bank, n: int | None = None, in_channels: int = 1) -> torch.Tensor
 
 def freeze_first_layer(model: nn.Module, bank) -> nn.Module:
     """Copy ``bank`` into ``model.conv1`` (a 3x3 ``nn.Conv2d`` with as many output channels as the
-    bank
-    has filters), set its bias to 0 and switch off ``requires_grad`` on both; returns the model."""
+    bank has filters), set its bias to 0 and switch off ``requires_grad`` on both; returns the
+    model."""
     conv = getattr(model, "conv1", None)
     if not isinstance(conv, nn.Conv2d) or tuple(conv.kernel_size) != (3, 3):
         raise ValueError(
@@ -156,11 +151,10 @@ def variant_model(
     input_size: int = 28,
 ) -> nn.Module:
     """M(a, b, c) (a :class:`toolkit.models.CNN`) with the first layer of variant ``name``, frozen
-    for the
-    fixed variants. Built under ``config.seeded(seed)``: the trainable layers start as after
+    for the fixed variants. Built under ``config.seeded(seed)``: the trainable layers start as after
     ``torch.manual_seed(seed); CNN(a, b, c)``; the caller's random state is unchanged. ``bank``:
-    your own
-    (a, 3, 3) filters instead of the variant's (the gaussian bank is drawn from ``seed``)."""
+    your own (a, 3, 3) filters instead of the variant's (the gaussian bank is drawn from
+    ``seed``)."""
     from .models import CNN
 
     name = _check_variant(name)
@@ -180,11 +174,9 @@ def variant_model(
 
 class AppendedFilters(nn.Module):
     """Append the responses of n fixed 3x3 filters to the input as extra channels: x (N,
-    in_channels, H, W)
-    -> (N, in_channels + n, H, W) = concat(x, conv2d(x, bank, padding=1)). The bank (n, 3, 3) or
-    (n, in_channels, 3, 3) is a buffer (saved, moved by ``.to``), not a parameter: nothing trains
-    it, but
-    gradients flow through it to the input."""
+    in_channels, H, W) -> (N, in_channels + n, H, W) = concat(x, conv2d(x, bank, padding=1)). The
+    bank (n, 3, 3) or (n, in_channels, 3, 3) is a buffer (saved, moved by ``.to``), not a parameter:
+    nothing trains it, but gradients flow through it to the input."""
 
     def __init__(self, bank, in_channels: int = 1):
         super().__init__()
@@ -217,11 +209,9 @@ def appended_model(
 ) -> nn.Module:
     """The faster-learning experiment's nets, log-probabilities (N, 10). circle / klein / gaussian:
     ``nn.Sequential(appended=AppendedFilters(bank), net=CNN(a, b, c) on in_channels + n_filters
-    channels)``
-    (``n_filters`` defaults to a = widths[0]; ``bank`` overrides the variant's filters);
-    ``"normal"``: the
-    plain M(a, b, c) on the image (the baseline). Built under ``config.seeded(seed)`` (caller's
-    state kept)."""
+    channels)`` (``n_filters`` defaults to a = widths[0]; ``bank`` overrides the variant's filters);
+    ``"normal"``: the plain M(a, b, c) on the image (the baseline). Built under
+    ``config.seeded(seed)`` (caller's state kept)."""
     from .models import CNN
 
     name, widths = _check_variant(name), _widths(widths)
@@ -271,14 +261,11 @@ def train_curve(
     **fit_kw,
 ) -> dict:
     """``train.fit(model, X, y, iterations=..., **fit_kw)`` (batch_size, lr, weight_decay, l1,
-    seed), with
-    the accuracy on the held-out ``val`` = (X, y) recorded at steps 0, eval_every, 2*eval_every,
-    ... and
-    the last step (fit's ``on_step`` callback). ``stop_at``: an accuracy fraction in (0, 1];
-    training stops
-    at the first evaluation with accuracy >= it, with fit's weights after that step (CPU). Returns
-    {"step": [...], "val_acc": [...] (fractions), "last_step": int, "stopped": bool (target
-    reached)}.
+    seed), with the accuracy on the held-out ``val`` = (X, y) recorded at steps 0, eval_every,
+    2*eval_every, ... and the last step (fit's ``on_step`` callback). ``stop_at``: an accuracy
+    fraction in (0, 1]; training stops at the first evaluation with accuracy >= it, with fit's
+    weights after that step (CPU). Returns {"step": [...], "val_acc": [...] (fractions),
+    "last_step": int, "stopped": bool (target reached)}.
     """
     from .train import as_tensors, evaluate, fit
 
@@ -325,9 +312,8 @@ def train_curve(
 def steps_to_threshold(steps, acc, threshold: float) -> tuple[int, bool]:
     """Steps to reach an accuracy ``threshold`` in (0, 1], with censoring: (step, True) at the first
     evaluated step with acc >= threshold, else (last evaluated step, False): the run had not got
-    there
-    by then, so its true value is only known to be larger -- never use that number as if it were
-    one.
+    there by then, so its true value is only known to be larger -- never use that number as if it
+    were one.
 
     steps (T,) increasing ints (the answer is only as fine as the evaluation grid); acc (T,)
     fractions.

@@ -1,8 +1,7 @@
 """Key results of a notebook, collected by ``make course`` into one table.
 
 At the end of a notebook: ``report.key_results("01_train", {"mlp100 test acc": 0.97, ...})`` shows
-the
-numbers and, when $TOOLKIT_RESULTS is set (the course runner sets it), writes
+the numbers and, when $TOOLKIT_RESULTS is set (the course runner sets it), writes
 ``$TOOLKIT_RESULTS/<notebook>.json``.
 """
 
@@ -27,11 +26,10 @@ def _plain(v):
 def key_results(notebook: str, results: dict):
     """Record {name: number or short text} (floats rounded to 4 digits); returns a pandas DataFrame.
 
-    ``notebook`` is a plain file-name stem such as "01_train" (letters, digits, ``_ -``; no
-    folders, no
-    extension: the course runner reads ``<stem>.json``), so the file written is always inside
-    $TOOLKIT_RESULTS.
-    Names are text and must be distinct as text ({1: .5, "1": .7} is refused, not merged).
+    ``notebook`` is a plain file-name stem such as "01_train" (letters, digits, ``_ -``; no folders,
+    no extension: the course runner reads ``<stem>.json``), so the file written is always inside
+    $TOOLKIT_RESULTS. Names are text and must be distinct as text ({1: .5, "1": .7} is refused, not
+    merged).
     """
     import pandas as pd
 

@@ -2,24 +2,18 @@
 trained net).
 
 :func:`mean_se` (mean and standard error), :func:`t_interval` (Student-t interval of a mean: the
-default for
-n = 3-20 seeds), :func:`diff_ci` (difference of means ``treatment - baseline`` with a t-interval,
-paired or
-Welch, or a bootstrap interval on request), :func:`sign_flip_test` (exact paired permutation test),
-:func:`permutation_test` (two groups, exact when small), :func:`bootstrap_ci` (percentile bootstrap
-of any
-statistic), :func:`interval_sign` (+1 / -1 / 0: the interval lies above, below or covers a value)
-and
-:func:`within_margin` (equivalence: the whole interval inside +-margin).
+default for n = 3-20 seeds), :func:`diff_ci` (difference of means ``treatment - baseline`` with a
+t-interval, paired or Welch, or a bootstrap interval on request), :func:`sign_flip_test` (exact
+paired permutation test), :func:`permutation_test` (two groups, exact when small),
+:func:`bootstrap_ci` (percentile bootstrap of any statistic), :func:`interval_sign` (+1 / -1 / 0:
+the interval lies above, below or covers a value) and :func:`within_margin` (equivalence: the whole
+interval inside +-margin).
 
 Why t-intervals: at n = 3-5 a percentile bootstrap labelled 95 % covers only about 76-84 % of the
-time
-(it ignores the uncertainty of the standard deviation); the t-interval covers 95 % for normal data
-and
-stays close for the skewed per-seed metrics of this course. tests/test_stats.py measures both by
-simulation. Intervals are for the *mean*, never standard deviations of n = 3 as error bars; the
-verdict
-(evidence for / against / inconclusive) is written in the notebook, from the interval.
+time (it ignores the uncertainty of the standard deviation); the t-interval covers 95 % for normal
+data and stays close for the skewed per-seed metrics of this course. tests/test_stats.py measures
+both by simulation. Intervals are for the *mean*, never standard deviations of n = 3 as error bars;
+the verdict (evidence for / against / inconclusive) is written in the notebook, from the interval.
 """
 
 from __future__ import annotations
@@ -50,8 +44,8 @@ __all__ = [
 
 
 def _sample(x, name: str, *, min_n: int = 1) -> np.ndarray:
-    """A 1-D finite float array (n,) of at least ``min_n`` values (one per seed), or an error
-    naming ``name``."""
+    """A 1-D finite float array (n,) of at least ``min_n`` values (one per seed), or an error naming
+    ``name``."""
     return as_array(x, name, ndim=1, axes="(one value per seed)", min_len=min_n)
 
 
@@ -62,8 +56,8 @@ def _check(level: float, n_boot: int = 100) -> float:
 
 
 def _scaled(a: np.ndarray) -> tuple[np.ndarray, float]:
-    """``a / s`` and ``s`` (the largest magnitude, or 1): means and SDs of values near 1e308
-    stay finite."""
+    """``a / s`` and ``s`` (the largest magnitude, or 1): means and SDs of values near 1e308 stay
+    finite."""
     s = float(np.max(np.abs(a))) if a.size else 1.0
     s = s if s > 0 and math.isfinite(s) else 1.0
     return a / s, s
@@ -76,8 +70,8 @@ def _percentiles(boots: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def mean_se(x) -> tuple[float, float]:
-    """Mean and standard error of the mean of per-seed values ``x`` (n,): (mean, SD/sqrt(n)); SE
-    NaN for n = 1."""
+    """Mean and standard error of the mean of per-seed values ``x`` (n,): (mean, SD/sqrt(n)); SE NaN
+    for n = 1."""
     a, s = _scaled(_sample(x, "x"))
     se = a.std(ddof=1) / math.sqrt(a.size) if a.size > 1 else float("nan")
     return float(a.mean() * s), float(se * s)
@@ -87,8 +81,8 @@ def t_interval(x, *, level: float = 0.95) -> tuple[float, float]:
     """Student-t interval (lo, hi) for the mean of per-seed values ``x`` (n,), n >= 2.
 
     mean +- t_{n-1, (1+level)/2} * SD / sqrt(n). Exact coverage for normal data; measured by
-    simulation in
-    tests/test_stats.py for the skewed metrics seen here. Zero spread gives the single value.
+    simulation in tests/test_stats.py for the skewed metrics seen here. Zero spread gives the single
+    value.
     """
     a = _sample(x, "x", min_n=2)
     level = _check(level)
@@ -108,9 +102,8 @@ def bootstrap_ci(
     """Percentile bootstrap interval (lo, hi) of ``stat`` of the sample ``x`` (n,), resampled with
     replacement.
 
-    ``stat`` maps a resample (n,) to a number (default: the mean). Local generator (the global
-    NumPy state is
-    untouched). With n = 1 the interval is the single value (no information on spread).
+    ``stat`` maps a resample (n,) to a number (default: the mean). Local generator (the global NumPy
+    state is untouched). With n = 1 the interval is the single value (no information on spread).
     """
     a = _sample(x, "x")
     level = _check(level, n_boot)
@@ -123,8 +116,8 @@ def bootstrap_ci(
 
 @dataclass(frozen=True)
 class DiffCI:
-    """Difference of means ``diff = mean(treatment) - mean(baseline)`` with its interval [lo, hi]
-    at ``level``.
+    """Difference of means ``diff = mean(treatment) - mean(baseline)`` with its interval [lo, hi] at
+    ``level``.
 
     method: "paired t", "Welch t" or "bootstrap"; n_a / n_b: the sizes of baseline / treatment.
     """
@@ -164,20 +157,15 @@ def diff_ci(
     interval.
 
     Say which way round with keywords: ``diff_ci(baseline=control_values, treatment=new_values)``;
-    the
-    positional form ``diff_ci(a, b)`` means baseline=a, treatment=b (kept for old code). Each is
-    (n,) --
-    one value per independently trained net (seed), at least 2 per group.
+    the positional form ``diff_ci(a, b)`` means baseline=a, treatment=b (kept for old code). Each is
+    (n,) -- one value per independently trained net (seed), at least 2 per group.
 
     paired=True: entry i of both groups comes from the same seed (same length); the interval is the
     t-interval of the per-seed differences (method "t", default) or a percentile bootstrap of them.
-    paired=False: Welch's t-interval (unequal variances, Welch-Satterthwaite degrees of freedom),
-    or each
-    group resampled on its own (bootstrap). Use method="bootstrap" only with >= 20 seeds: at n =
-    3-5 it
-    covers ~80 %, not 95 % (tests/test_stats.py). Values are rescaled internally, so huge inputs do
-    not
-    overflow. Local generator; the global NumPy state is untouched.
+    paired=False: Welch's t-interval (unequal variances, Welch-Satterthwaite degrees of freedom), or
+    each group resampled on its own (bootstrap). Use method="bootstrap" only with >= 20 seeds: at
+    n = 3-5 it covers ~80 %, not 95 % (tests/test_stats.py). Values are rescaled internally, so huge
+    inputs do not overflow. Local generator; the global NumPy state is untouched.
     """
     if a is not None and baseline is not None or b is not None and treatment is not None:
         raise TypeError(
@@ -248,14 +236,12 @@ def sign_flip_test(
     d, *, alternative: str = "two-sided", n_perm: int = 100_000, seed: int = 0
 ) -> float:
     """p-value of the exact paired sign-flip permutation test that the per-seed differences ``d``
-    (n,) have
-    mean 0 (H0: each difference is as likely to be +d_i as -d_i).
+    (n,) have mean 0 (H0: each difference is as likely to be +d_i as -d_i).
 
     Exact (all 2**n sign patterns) for n <= 16, else ``n_perm`` random patterns with the +1
-    correction.
-    ``alternative``: "two-sided", "greater" (mean > 0) or "less". With n = 5 the smallest two-sided
-    p is
-    2/32 = 0.0625: five seeds can never reach 0.05 with this test -- use more seeds.
+    correction. ``alternative``: "two-sided", "greater" (mean > 0) or "less". With n = 5 the
+    smallest two-sided p is 2/32 = 0.0625: five seeds can never reach 0.05 with this test -- use
+    more seeds.
     """
     x, _ = _scaled(_sample(d, "d", min_n=1))
     if alternative not in ("two-sided", "greater", "less"):
@@ -281,8 +267,8 @@ def permutation_test(
     """p-value of a two-sample permutation test of ``mean(b) - mean(a)`` over seeds.
 
     Exact (all relabelings) when there are at most 20,000 of them, else ``n_perm`` random
-    relabelings with
-    the +1 correction. ``alternative``: "two-sided", "greater" (b > a) or "less" (b < a).
+    relabelings with the +1 correction. ``alternative``: "two-sided", "greater" (b > a) or "less"
+    (b < a).
     """
     a, b = _sample(a, "a"), _sample(b, "b")
     if alternative not in ("two-sided", "greater", "less"):
@@ -331,10 +317,9 @@ def within_margin(lo: float, hi: float, margin: float) -> bool:
     """Equivalence: True when the whole interval [lo, hi] lies inside [-margin, +margin] (margin >
     0).
 
-    With a 90 % interval this is the two one-sided tests (TOST) at 5 %. A non-significant
-    difference is not
-    equivalence: an interval that covers 0 but reaches past the margin says "cannot tell", not "the
-    same".
+    With a 90 % interval this is the two one-sided tests (TOST) at 5 %. A non-significant difference
+    is not equivalence: an interval that covers 0 but reaches past the margin says "cannot tell",
+    not "the same".
     """
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
         raise ValueError(f"interval bounds must be finite with lo <= hi; got [{lo}, {hi}]")

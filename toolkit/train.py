@@ -1,16 +1,11 @@
 """The one training loop of the course: :func:`fit`, plus :func:`evaluate` and :func:`predict`.
 
 The data set lives as tensors on the device; each epoch slices one permutation into index batches
-(no
-DataLoader); bfloat16 autocast on CUDA. Exact semantics (:func:`toolkit.ensemble.fit_ensemble`
-shares
-them): inside ``config.seeded(seed)``; shuffling by ``torch.Generator().manual_seed(seed)``, per
-epoch
-``perm = torch.randperm(N, generator=g)``, batches ``perm[i:i + batch_size]`` (the last partial one
-kept);
-Adam over the trainable parameters; loss ``F.cross_entropy(model(xb), yb) + l1 * sum(|W|)`` (W:
-tensors
-with >= 2 dimensions).
+(no DataLoader); bfloat16 autocast on CUDA. Exact semantics (:func:`toolkit.ensemble.fit_ensemble`
+shares them): inside ``config.seeded(seed)``; shuffling by ``torch.Generator().manual_seed(seed)``,
+per epoch ``perm = torch.randperm(N, generator=g)``, batches ``perm[i:i + batch_size]`` (the last
+partial one kept); Adam over the trainable parameters; loss ``F.cross_entropy(model(xb), yb) + l1 *
+sum(|W|)`` (W: tensors with >= 2 dimensions).
 """
 
 from __future__ import annotations
@@ -80,8 +75,7 @@ def _autocast(dev: torch.device):
 
 def _prepare(model, X, y, device, what="Labels y go", labels=True):
     """(device, X, y) with the labels checked against the model's number of outputs; a Dataset X
-    gives
-    its own y; labels=False: X alone (y None). Missing labels where they are needed raise
+    gives its own y; labels=False: X alone (y None). Missing labels where they are needed raise
     ValueError."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
@@ -161,13 +155,10 @@ def _loop(
     on_epoch=None,
 ) -> dict:
     """The loop that :func:`fit` and the vectorized ensemble share: n = len(gens) copies, copy i
-    shuffled by
-    ``gens[i]``. ``update(idx)`` (idx (n, b) indices) takes one optimizer step and returns the
-    per-copy
-    losses (n,) and numbers of correct predictions (n,); ``on_step(step)`` runs at step 0 and after
-    every
-    step, ``on_epoch(hist)`` after every epoch. Returns the history (per-copy lists if
-    ``per_copy``)."""
+    shuffled by ``gens[i]``. ``update(idx)`` (idx (n, b) indices) takes one optimizer step and
+    returns the per-copy losses (n,) and numbers of correct predictions (n,); ``on_step(step)`` runs
+    at step 0 and after every step, ``on_epoch(hist)`` after every epoch. Returns the history
+    (per-copy lists if ``per_copy``)."""
     from tqdm.auto import tqdm
 
     hist: dict[str, list] = {"loss": [], "acc": [], "step": [], "seconds": []}
@@ -238,24 +229,17 @@ def fit(
     """Train ``model`` (mapping X to (N, classes) log-probabilities or logits) in place with Adam.
 
     X (N, ...) float, y (N,) int labels (or a ``toolkit.data.Dataset`` as X, y=None). ``epochs``
-    passes
-    over the data, or exactly ``iterations`` optimizer steps. ``weight_decay``: Adam's
-    ("regularized" in the
-    course = 1e-3); ``l1``: weight of an L1 penalty on all weight matrices / kernels;
-    ``activity_l1``: of
-    the batch mean of sum |ReLU(output)| of every Linear/Conv layer but the last. ``seed`` seeds
-    shuffling
-    and dropout; the global random states are the same after the call as before. ``X_val, y_val``
-    are
-    evaluated after every epoch, and with ``eval_every`` also every that many steps (a learning
-    curve).
-    ``on_step(step, model)`` is called at step 0 and after every step (it may switch to eval mode).
+    passes over the data, or exactly ``iterations`` optimizer steps. ``weight_decay``: Adam's
+    ("regularized" in the course = 1e-3); ``l1``: weight of an L1 penalty on all weight matrices /
+    kernels; ``activity_l1``: of the batch mean of sum |ReLU(output)| of every Linear/Conv layer but
+    the last. ``seed`` seeds shuffling and dropout; the global random states are the same after the
+    call as before. ``X_val, y_val`` are evaluated after every epoch, and with ``eval_every`` also
+    every that many steps (a learning curve). ``on_step(step, model)`` is called at step 0 and after
+    every step (it may switch to eval mode).
 
     Returns per-epoch lists: "loss" (mean training cross-entropy, nats), "acc" (training accuracy
-    during
-    the epoch), "step" (optimizer steps so far), "seconds"; with validation data "val_loss",
-    "val_acc",
-    and with ``eval_every`` "curve_step", "curve_val_loss", "curve_val_acc".
+    during the epoch), "step" (optimizer steps so far), "seconds"; with validation data "val_loss",
+    "val_acc", and with ``eval_every`` "curve_step", "curve_val_loss", "curve_val_acc".
     """
     epochs = as_count(epochs, "epochs") if iterations is None else None
     iterations = None if iterations is None else as_count(iterations, "iterations")

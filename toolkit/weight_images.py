@@ -2,16 +2,12 @@
 28x28 image.
 
 The essay behind notebook 02 proposed treating weight heatmaps as images and asking whether image
-features
-tell good nets from bad ones. One value per neuron (image): :func:`morans_i` (spatial
-autocorrelation),
-:func:`low_frequency_share` (band structure), :func:`hoyer_sparsity`, :func:`edge_strength` (Sobel,
-scikit-image),
-:func:`centre_share` (weights away from the border MNIST digits never touch);
-:func:`image_features` computes
-all of them and summarizes each over neurons. Input: W (n_neurons, 784) as from
-``models.layer_weight(model,
-"fc1")``, or images (n, h, w); outputs are arrays (n,) unless said otherwise.
+features tell good nets from bad ones. One value per neuron (image): :func:`morans_i` (spatial
+autocorrelation), :func:`low_frequency_share` (band structure), :func:`hoyer_sparsity`,
+:func:`edge_strength` (Sobel, scikit-image), :func:`centre_share` (weights away from the border
+MNIST digits never touch); :func:`image_features` computes all of them and summarizes each over
+neurons. Input: W (n_neurons, 784) as from ``models.layer_weight(model, "fc1")``, or images (n, h,
+w); outputs are arrays (n,) unless said otherwise.
 """
 
 from __future__ import annotations
@@ -96,8 +92,8 @@ def low_frequency_share(images, cutoff: float = 0.1) -> np.ndarray:
 
 
 def hoyer_sparsity(images) -> np.ndarray:
-    """Hoyer's sparsity (n,) of each image's weights: (sqrt(m) - L1/L2) / (sqrt(m) - 1), m
-    pixels; in [0, 1]."""
+    """Hoyer's sparsity (n,) of each image's weights: (sqrt(m) - L1/L2) / (sqrt(m) - 1), m pixels;
+    in [0, 1]."""
     A = weight_images(images)
     V = A.reshape(len(A), -1)
     m = V.shape[1]
@@ -140,8 +136,7 @@ def image_features(W, shape=(28, 28), *, summary=np.median) -> dict:
 
     ``summary`` maps the (n,) per-neuron values to one number (default: the median, robust to a few
     dead neurons); ``summary=None`` returns the (n,) arrays. ``mean_abs_weight`` is the mean |w| of
-    each
-    image (the heatmap's colour intensity).
+    each image (the heatmap's colour intensity).
     """
     A = weight_images(W, shape)
     per = {

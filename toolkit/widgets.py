@@ -1,5 +1,5 @@
-"""The one interactive-demo pattern: controls + an Output redrawn in place (JupyterLab,
-Notebook, Colab)."""
+"""The one interactive-demo pattern: controls + an Output redrawn in place (JupyterLab, Notebook,
+Colab)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Callable
 
 def interactive_plot(callback: Callable, *, run: bool = True, **controls):
     """A ``VBox`` of the ipywidgets ``controls`` above an Output: moving one calls
-    ``callback(**values)``
-    (their ``.value``s) inside the cleared Output and displays the Figure it returns. The callback
-    is a
-    plain function (tests call it headless); ``run`` draws once at the start."""
+    ``callback(**values)`` (their ``.value``s) inside the cleared Output and displays the Figure it
+    returns. The callback is a plain function (tests call it headless); ``run`` draws once at the
+    start."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
     from IPython.display import display

@@ -1,16 +1,13 @@
 """The named networks of the course, trained on first use and loaded from checkpoints afterwards.
 
 ``NETS`` lists them (mlp100, mlp100_reg, mlp1024, mlp1024_reg: Alessi's MLPs, docs/REFERENCES.md
-section 2;
-net_A, net_B, net_C: width ``abc_hidden`` on digits 0-4, 5-9, all; cnn: M(a, b, c) of Gabrielsson &
-Carlsson, docs/REFERENCES.md section 3); :func:`spec` gives each one's full training settings.
-Nets of one seed and one architecture start from the same initial weights (built inside
+section 2; net_A, net_B, net_C: width ``abc_hidden`` on digits 0-4, 5-9, all; cnn: M(a, b, c) of
+Gabrielsson & Carlsson, docs/REFERENCES.md section 3); :func:`spec` gives each one's full training
+settings. Nets of one seed and one architecture start from the same initial weights (built inside
 ``config.seeded(seed)``): net_A, net_B and net_C of seed 0 differ only by their training data.
 ``get(name, seed=0)`` returns ``(model, info)`` (history, test accuracy, data source, checkpoint
-path);
-the checkpoint is named ``checkpoints.net_name(name.lower(), seed)``, e.g. "net_a-seed0". Sizes
-(epochs,
-training set size) come from ``config.sizes()``.
+path); the checkpoint is named ``checkpoints.net_name(name.lower(), seed)``, e.g. "net_a-seed0".
+Sizes (epochs, training set size) come from ``config.sizes()``.
 """
 
 from __future__ import annotations
@@ -120,10 +117,8 @@ def get(name: str, seed: int = 0, *, retrain: bool = False, progress: bool = Tru
     """Train-or-load a named course net. Returns ``(model, info)``.
 
     ``info``: "history" (per-epoch lists), "test_acc" (on the test digits of the classes it was
-    trained
-    on), "test_acc_all" (on all test digits; both stored with the hash-verified checkpoint),
-    "config",
-    "data_source", "description", "path", "loaded".
+    trained on), "test_acc_all" (on all test digits; both stored with the hash-verified checkpoint),
+    "config", "data_source", "description", "path", "loaded".
     """
     cfg = spec(name, seed)
     train_ds, test_ds = mnist_train(), mnist_test()

@@ -10,72 +10,54 @@ In a notebook::
     check.q1(purity)        # prints specific feedback
     check.q1.hint()         # a nudge
 
-No reference solution ships in this package: ``Exercise(name, checker, hint)`` takes
-``solution=""`` by
-default and ``check.q1.solution()`` then says that none ships. The solutions live only in the
-instructor's
-notebooks (``notebooks/`` of the kit and the nbgrader source written by ``make grade-release``). A
-checker
-states *what* it tests; an answer that the checker computes live (a prediction graded against a
-run, see
-ex01.q2) cannot be read from here either.
+No reference solution ships in this package: ``Exercise(name, checker, hint)`` takes ``solution=""``
+by default and ``check.q1.solution()`` then says that none ships. The solutions live only in the
+instructor's notebooks (``notebooks/`` of the kit and the nbgrader source written by ``make
+grade-release``). A checker states *what* it tests; an answer that the checker computes live (a
+prediction graded against a run, see ex01.q2) cannot be read from here either.
 
 A checker is a function ``checker(answer) -> None`` (or a text printed after the success message)
-that raises :class:`Wrong` with a message for the
-student when the answer is wrong. :class:`Exercise` wraps it so that the student never sees a
-traceback
-from inside the toolkit: an exception raised by the student's own code (called through
-:func:`call_student`) is reported as such, a ``NotImplementedError`` (the release's stub) says the
-exercise
-is not done yet, and an exception of the checker itself on an unexpected answer (e.g. a forgotten
-``return``) becomes "the checker could not use your answer".
+that raises :class:`Wrong` with a message for the student when the answer is wrong.
+:class:`Exercise` wraps it so that the student never sees a traceback from inside the toolkit: an
+exception raised by the student's own code (called through :func:`call_student`) is reported as
+such, a ``NotImplementedError`` (the release's stub) says the exercise is not done yet, and an
+exception of the checker itself on an unexpected answer (e.g. a forgotten ``return``) becomes "the
+checker could not use your answer".
 
 Helpers every checker should use, so that malformed answers never pass:
 
 - :func:`expect_callable` - the answer is a function (not its result, not None);
 - :func:`expect_number` - one real number from a Python/NumPy scalar, a 0-d or 1-element array or
-tensor
-  (any device, any dtype, bfloat16 included); refuses None, bool, text, several numbers, NaN and
-  +-inf
-  (unless ``allow_nan`` / ``allow_inf``), and numbers beyond float range such as ``10**400``;
+  tensor (any device, any dtype, bfloat16 included); refuses None, bool, text, several numbers, NaN
+  and +-inf (unless ``allow_nan`` / ``allow_inf``), and numbers beyond float range such as
+  ``10**400``;
 - :func:`expect_array` - a float64 NumPy array from lists, arrays or tensors, with a shape check
   (``None`` entries: any length); refuses the same, NaN and inf by default;
 - :func:`expect_close` / :func:`is_close` - comparison with relative tolerance :data:`RTOL` (1e-4)
-and
-  absolute tolerance :data:`ATOL` (1e-8): a correct float32 answer passes, a wrong one (off by 0.1%
-  or
-  more) does not; NaN / inf pass only where the reference has them;
+  and absolute tolerance :data:`ATOL` (1e-8): a correct float32 answer passes, a wrong one (off by
+  0.1% or more) does not; NaN / inf pass only where the reference has them;
 - :func:`expect_choice` - a multiple-choice answer, one of a list of strings.
 
-With ``TOOLKIT_STRICT_CHECKS=1`` (set by the test run) a wrong answer raises
-:class:`ExerciseFailed` and a
-stub re-raises ``NotImplementedError``, so that executed instructor notebooks prove their solutions
-and
-student notebooks stop exactly at the first unsolved exercise.
+With ``TOOLKIT_STRICT_CHECKS=1`` (set by the test run) a wrong answer raises :class:`ExerciseFailed`
+and a stub re-raises ``NotImplementedError``, so that executed instructor notebooks prove their
+solutions and student notebooks stop exactly at the first unsolved exercise.
 
 Grading (nbgrader, ``make grade-release``): the hidden test cell after each exercise sends the
-student's
-answer (cloudpickle) to a fresh Python interpreter that imports the instructor's checker and runs
-it under a
-time limit; patches a student makes in their kernel (to ``check``, ``toolkit``, ``np.isclose``...)
-do not
-reach it, and a function that never returns costs the point, not the grading run
-(docs/INSTRUCTOR.md,
-"Grading").
+student's answer (cloudpickle) to a fresh Python interpreter that imports the instructor's checker
+and runs it under a time limit; patches a student makes in their kernel (to ``check``, ``toolkit``,
+``np.isclose``...) do not reach it, and a function that never returns costs the point, not the
+grading run (docs/INSTRUCTOR.md, "Grading").
 
 Also here:
 
 - every call of the student's code runs under a time limit (:data:`CALL_TIMEOUT` seconds, the
   ``TOOLKIT_CHECK_TIMEOUT`` variable; Unix main thread) and under a profiler that notices a call of
-  the
-  toolkit's own version of the function the exercise asks for (``Exercise(..., forbid=...)``):
-  "write it
-  yourself";
-- judgement keys are not stored: :func:`seal` / :func:`unseal` keep each option's feedback
-encrypted with a
-  key derived from the option itself, so the package tells no more than trying the option in the
-  checker
-  does; :func:`parse_letter` is the one parser of letter answers ("b", "B", "(b)", "b.").
+  the toolkit's own version of the function the exercise asks for (``Exercise(..., forbid=...)``):
+  "write it yourself";
+- judgement keys are not stored: :func:`seal` / :func:`unseal` keep each option's feedback encrypted
+  with a key derived from the option itself, so the package tells no more than trying the option in
+  the checker does; :func:`parse_letter` is the one parser of letter answers ("b", "B", "(b)",
+  "b.").
 """
 
 from __future__ import annotations
@@ -113,9 +95,8 @@ __all__ = [
 ]
 
 # The numeric functions the checkers compare with, bound when this module is imported (before any
-# student
-# code runs in the grader's fresh interpreter): a later `np.isclose = ...` does not reach the
-# comparison.
+# student code runs in the grader's fresh interpreter): a later `np.isclose = ...` does not reach
+# the comparison.
 import numpy as _np  # noqa: E402
 
 _isclose, _asarray, _isnan, _isinf = _np.isclose, _np.asarray, _np.isnan, _np.isinf
@@ -138,10 +119,9 @@ class _StudentCodeError(Exception):
 
 
 # Tolerances of every numeric comparison: a correct answer computed in float32 (torch's default)
-# differs
-# from the float64 reference by a few units of 1.2e-7 per operation, so 1e-9 rejects it; 1e-4
-# relative
-# still rejects every wrong answer the checkers look for (they differ by whole percent or more).
+# differs from the float64 reference by a few units of 1.2e-7 per operation, so 1e-9 rejects it;
+# 1e-4 relative still rejects every wrong answer the checkers look for (they differ by whole percent
+# or more).
 RTOL = 1e-4
 ATOL = 1e-8
 
@@ -151,8 +131,8 @@ CALL_TIMEOUT = 60.0
 
 
 class _Timeout(BaseException):
-    """The student's code ran past the time limit (a BaseException: ``except Exception`` does
-    not eat it)."""
+    """The student's code ran past the time limit (a BaseException: ``except Exception`` does not
+    eat it)."""
 
 
 class _CallsToolkit(BaseException):
@@ -167,11 +147,9 @@ _forbidden: list = []  # callables of the exercise being checked (set by Exercis
 
 
 def _code_key(code) -> tuple:
-    """What makes two code objects the same function: bytecode, constants, names, variable names
-    and the
-    function's name (so a pasted copy of the toolkit's function matches, an independent short
-    function
-    with the same arithmetic, e.g. ``lambda x: x * x``, does not)."""
+    """What makes two code objects the same function: bytecode, constants, names, variable names and
+    the function's name (so a pasted copy of the toolkit's function matches, an independent short
+    function with the same arithmetic, e.g. ``lambda x: x * x``, does not)."""
     return (code.co_code, code.co_consts, code.co_names, code.co_varnames, code.co_name)
 
 
@@ -186,15 +164,11 @@ def call_student(fn: Callable, *args, **kwargs):
     """Call the student's function; separate their exceptions from the checker's own.
 
     ``NotImplementedError`` (the release's stub) passes through; any other exception of the
-    student's
-    code, ``RecursionError`` and ``MemoryError`` included, becomes an internal error that
-    :meth:`Exercise.check` reports as "your code raised ...", never as a toolkit traceback. The
-    call runs
-    under a time limit (:data:`CALL_TIMEOUT`, on Unix in the main thread) and, while an exercise is
-    being
-    checked, under a profiler that notices a call of the toolkit's own version of the exercise (its
-    code
-    object, or a copy of its code).
+    student's code, ``RecursionError`` and ``MemoryError`` included, becomes an internal error that
+    :meth:`Exercise.check` reports as "your code raised ...", never as a toolkit traceback. The call
+    runs under a time limit (:data:`CALL_TIMEOUT`, on Unix in the main thread) and, while an
+    exercise is being checked, under a profiler that notices a call of the toolkit's own version of
+    the exercise (its code object, or a copy of its code).
     """
     codes = {}
     for f in _forbidden:
@@ -261,10 +235,8 @@ def _keystream(exercise: str, option: str, n: int) -> bytes:
 
 def seal(text: str, exercise: str, option: str) -> str:
     """Encrypt ``text`` with a key derived from ``option`` (and the exercise): only someone who
-    tries that
-    option can read it. Used for the feedback of each option of a judgement exercise, so the
-    package does
-    not say which option is right (tools/exercise_keys.py holds the plain texts,
+    tries that option can read it. Used for the feedback of each option of a judgement exercise, so
+    the package does not say which option is right (tools/exercise_keys.py holds the plain texts,
     instructor-only)."""
     raw = b"nnt:" + text.encode()
     return base64.b64encode(
@@ -287,8 +259,7 @@ def unseal(blob: str, exercise: str, option: str) -> str | None:
 
 def sealed_verdict(table: dict, exercise: str, option: str) -> tuple[bool, str]:
     """(right?, feedback) of ``option`` from a table of sealed texts (see tools/exercise_keys.py):
-    the
-    text of the option that opens is "1|..." for a right option and "0|..." for a wrong one."""
+    the text of the option that opens is "1|..." for a right option and "0|..." for a wrong one."""
     for blob in table.values() if isinstance(table, dict) else table:
         text = unseal(blob, exercise, option)
         if text is not None:
@@ -298,8 +269,7 @@ def sealed_verdict(table: dict, exercise: str, option: str) -> tuple[bool, str]:
 
 def parse_letter(answer: Any, letters, what: str = "your answer") -> str:
     """The one parser of one-letter answers: "b", "B", " (b) ", "b." and "b)" all give "b" (lower
-    case).
-    Raises :class:`Wrong` naming the letters for anything else (None, numbers, two letters,
+    case). Raises :class:`Wrong` naming the letters for anything else (None, numbers, two letters,
     words)."""
     letters = [str(l).lower() for l in letters]
     shown = ", ".join(f'"{l}"' for l in letters)
@@ -344,8 +314,8 @@ def parse_letters(answer: Any, letters, what: str = "your answer") -> set[str]:
 
 
 def expect_callable(answer: Any, what: str = "a function") -> Callable:
-    """Return ``answer`` if it is callable, else raise :class:`Wrong` saying to pass the
-    function itself."""
+    """Return ``answer`` if it is callable, else raise :class:`Wrong` saying to pass the function
+    itself."""
     if answer is None:
         raise Wrong(f"Expected {what}, got None. Did the cell define it (and `return` a result)?")
     if not callable(answer):
@@ -478,8 +448,8 @@ def expect_number(
 
 def is_close(got: Any, want: Any, rtol: float = RTOL, atol: float = ATOL):
     """Elementwise ``|got - want| <= atol + rtol * |want|`` (NumPy arrays or numbers), where NaN
-    matches
-    only NaN and +-inf only the same infinity. Returns a boolean array (or bool for scalars)."""
+    matches only NaN and +-inf only the same infinity. Returns a boolean array (or bool for
+    scalars)."""
     return _isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
 
 
@@ -513,9 +483,8 @@ def expect_close(
 
 def expect_choice(answer: Any, options, what: str = "your choice") -> str:
     """A multiple-choice answer: one of ``options`` (strings, compared case- and
-    space-insensitively).
-    Returns the option as spelled in ``options``; raises :class:`Wrong` listing the options
-    otherwise."""
+    space-insensitively). Returns the option as spelled in ``options``; raises :class:`Wrong`
+    listing the options otherwise."""
     opts = {str(o).strip().lower(): o for o in options}
     if not isinstance(answer, str):
         raise Wrong(
@@ -540,8 +509,8 @@ class Exercise:
         forbid: Callable[[], list] | None = None,
     ):
         """``forbid``: a function returning the toolkit functions the student must not call (the
-        toolkit's
-        own version of the exercise); calling one while being checked is "write it yourself"."""
+        toolkit's own version of the exercise); calling one while being checked is "write it
+        yourself"."""
         self.name = name
         self._forbid = forbid
         self._checker = checker

@@ -98,8 +98,7 @@ def _measure_net_A() -> tuple[float, float, float]:
     """Net A (trained on digits 0-4 only) on the test digits of the current size mode.
 
     Returns (accuracy on all ten digits, accuracy on digits 0-4, fraction of test images labelled
-    0-4),
-    all fractions in [0, 1], measured from the loaded weights (trains net A first if it is not
+    0-4), all fractions in [0, 1], measured from the loaded weights (trains net A first if it is not
     cached).
     """
     from .. import train, zoo
@@ -118,8 +117,8 @@ def _forbid_q1():
     return [train.evaluate]
 
 
-# : how far a prediction of net A's ten-digit accuracy may be from the measured one (absolute,
-# fraction)
+#: how far a prediction of net A's ten-digit accuracy may be from the measured one (absolute,
+#: fraction)
 Q2_TOLERANCE = 0.1
 
 

@@ -1,6 +1,5 @@
 """Checkers of notebook 02_heatmaps: neuron alignment, linear CKA, neural persistence of a layer,
-and the
-design of the merge test's controls (a judgement exercise).
+and the design of the merge test's controls (a judgement exercise).
 
     from toolkit.exercises import ex02 as check
     check.q1(match)          # match(W_a, W_b) -> permutation of W_b's rows aligned with W_a's rows

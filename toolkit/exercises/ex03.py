@@ -1,17 +1,16 @@
 """Checkers of notebook 03 (activation clustering).
 
 q1: ``purity(clusters, labels)`` -- per cluster, the share of ALL its members carrying its majority
-label.
+    label.
 q2: ``best_neurons(acts, clusters, cluster_id, k, n_best)`` -- a cluster's most frequent top-k
-neurons.
+    neurons.
 q3: ``transform(x, W, neurons)`` -- Alessi's transformed image ReLU(x * mean of the neurons' weight
-rows).
+    rows).
 q4: a judgement (no code): which comparisons show that a cluster's best neurons matter for that
-cluster?
+    cluster?
 
 Every answer is checked strictly: None, text, NaN, inf, booleans and wrong shapes never pass;
-numbers are
-compared with a relative tolerance that accepts float32 results.
+numbers are compared with a relative tolerance that accepts float32 results.
 """
 
 from __future__ import annotations

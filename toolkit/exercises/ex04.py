@@ -2,8 +2,8 @@
 
 from toolkit.exercises import ex04 as check
 check.q1(cover_intervals)   # cover_intervals(lo, hi, resolution, gain) -> (resolution, 2) intervals
-check.q2(prediction)        # {"nodes", "edges", "components", "cycles"} of the circle's Mapper
-graph
+check.q2(prediction)        # {"nodes", "edges", "components", "cycles"} of the circle's
+                            # Mapper graph
 check.q3(cycles)            # cycles(G) -> number of independent cycles of a networkx graph
 check.q4(choice)            # "a".."d": what k-means(10) on the output probabilities measures
 """
@@ -76,8 +76,7 @@ def _check_cover(answer) -> None:
 
 def _circle_graph() -> "mapper.MapperResult":
     """The Mapper graph exercise 2 asks about (computed when checking, never typed in; not public:
-    the
-    notebook draws it after the prediction)."""
+    the notebook draws it after the prediction)."""
     X = mapper.noisy_circle(CIRCLE["n"], CIRCLE["noise"], seed=CIRCLE["seed"])
     return mapper.mapper_graph(
         X, lens=X[:, 1], resolution=CIRCLE["resolution"], gain=CIRCLE["gain"]

@@ -2,10 +2,10 @@
 score.
 
 from toolkit.exercises import ex05 as check
-check.q1(circle_filter)     # circle_filter(a) -> (3, 3) unit filter of the primary circle at angle
-a
+check.q1(circle_filter)     # circle_filter(a) -> (3, 3) unit filter of the primary circle at
+                            # angle a
 check.q2(density_filter)    # density_filter(F, k, p) -> the kept points of the density filtration
-X(k, p)
+                            # X(k, p)
 check.q3(circle_score)      # circle_score(dgm1) -> longest H1 bar / second longest
 check.q4(prediction)        # judgement: "A".."D", what circle_evidence says about four clumps
 """
@@ -89,8 +89,7 @@ q1 = Exercise(
 # --------------------------------------------------------------------------------------------------
 def _row_index(got, F) -> np.ndarray | None:
     """For each returned row the index of the row of F it is (up to float32 rounding), or None if
-    some
-    returned row is no row of F."""
+    some returned row is no row of F."""
     from scipy.spatial import cKDTree
 
     d, idx = cKDTree(F).query(got)

@@ -2,11 +2,11 @@
 
 from toolkit.exercises import ex06 as check
 check.q1(make_frozen_conv)   # make_frozen_conv(bank (n, 3, 3)) -> frozen nn.Conv2d(1, n, 3,
-padding=1)
+                             # padding=1)
 check.q2(answer)             # judgement: which conclusion does an unmatched comparison support?
-"a".."d"
+                             # "a".."d"
 check.q3(iters_to_reach)     # iters_to_reach(steps, acc, threshold) -> first step with acc >=
-threshold
+                             # threshold
 """
 
 from __future__ import annotations
