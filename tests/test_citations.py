@@ -1,10 +1,9 @@
 """Every project file that a notebook, a docstring or a doc cites exists in the repository.
 
 Students get the repository, nothing beside it: a notebook that says "see docs/X.md" or a docstring
-that
-cites "REFERENCES.md section 3" must point at a file they have. Paths are taken relative to the
-repository
-root (or to the citing file's folder); nothing may point outside the repository (``../``).
+that cites "REFERENCES.md section 3" must point at a file they have. Paths are taken relative to the
+repository root (or to the citing file's folder); nothing may point outside the repository
+(``../``).
 """
 
 from __future__ import annotations

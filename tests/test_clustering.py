@@ -169,10 +169,9 @@ def test_agreement_bad_input(a, b, match):
 
 def test_mapper_method_is_the_one_mapper_merged_to_n_clusters():
     """cluster(A, "mapper", k) = mapper.mapper_graph(A, **MAPPER_SETTINGS) with its nodes merged
-    into k
-    groups of nodes (exactly k), the same labels as the graph's own point_clusters("merged") (at
-    most k
-    clusters of points), -1 only for points in no node; on well separated blobs it finds them."""
+    into k groups of nodes (exactly k), the same labels as the graph's own point_clusters("merged")
+    (at most k clusters of points), -1 only for points in no node; on well separated blobs it finds
+    them."""
     from toolkit import mapper as M
 
     X, y = _blobs(60)

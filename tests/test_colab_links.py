@@ -1,6 +1,6 @@
 """Every Colab badge and setup-cell install line agrees with the one setting
-(tools/notebook_setup.py),
-and `make colab-links REPO=owner/name` (tools/colab_links.py) points all of them at a fork."""
+(tools/notebook_setup.py), and `make colab-links REPO=owner/name` (tools/colab_links.py) points all
+of them at a fork."""
 
 import importlib.util
 import shutil
@@ -78,9 +78,8 @@ def test_bad_repo_is_refused(repo, kit_copy):
 @pytest.mark.release
 def test_students_branch_holds_the_hand_out_and_no_key(tmp_path):
     """`make student-branch REPO=... BRANCH=student`: notebooks/ is the nbgrader hand-out, every
-    Colab link and
-    install line opens the students' branch, and no instructor notebook, solution or plain key
-    is in it."""
+    Colab link and install line opens the students' branch, and no instructor notebook, solution or
+    plain key is in it."""
     spec = importlib.util.spec_from_file_location("release", ROOT / "tools" / "release.py")
     release = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(release)

@@ -279,8 +279,7 @@ def _svhn_mat(path, images, labels):
 
 def _house_numbers(split, rng):
     """Colour 32x32 digits (N, 32, 32, 3) uint8: the offline stand-in's digits painted in a random
-    ink on a
-    random background, so that every channel and orientation matters; the last image is one
+    ink on a random background, so that every channel and orientation matters; the last image is one
     plain colour."""
     gray, labels, _ = data._offline_svhn(split)
     ink = gray[..., :1].astype(float) / 255
@@ -347,8 +346,7 @@ def test_import_idx_refuses_implausible_files_and_writes_nothing(
     fresh_data, tmp_path_factory, spoil
 ):
     """Issue #23 item 2: random-noise images, shuffled labels and a 1,000-label file shifted by one
-    were
-    imported, and load() then said "torchvision mnist files"."""
+    were imported, and load() then said "torchvision mnist files"."""
     rng = np.random.default_rng(0)
     keep = rng.permutation(5000)[
         :1000
@@ -376,8 +374,8 @@ def test_import_idx_refuses_implausible_files_and_writes_nothing(
 
 
 def test_stand_ins_carry_a_flag_not_only_a_sentence(fresh_data):
-    """Issue #23, one vocabulary: code tested the words of .source ("stand-in for CIFAR") to
-    find stand-ins."""
+    """Issue #23, one vocabulary: code tested the words of .source ("stand-in for CIFAR") to find
+    stand-ins."""
     assert data.load("svhn", "test", n=20, device="cpu").stand_in
     assert data.load("cifar10", "test", n=20, device="cpu").stand_in
     assert not data.load(

@@ -1,5 +1,5 @@
-"""Tests of toolkit.ensemble: an ensemble equals independent `fit` runs, snapshots, frozen
-layers, cache."""
+"""Tests of toolkit.ensemble: an ensemble equals independent `fit` runs, snapshots, frozen layers,
+cache."""
 
 import pytest
 import torch

@@ -1,6 +1,5 @@
 """Every checker passes the reference solution of its notebook; ex01's checkers fail typical wrong
-and
-malformed answers helpfully; no reference solution ships inside the package.
+and malformed answers helpfully; no reference solution ships inside the package.
 
 Checkers of the other notebooks are tested in their modules' test files as well."""
 
@@ -101,8 +100,7 @@ def test_notebook_solution_passes(label, ex, code, monkeypatch):
 @pytest.mark.parametrize("name", MODULES)
 def test_no_reference_solution_ships(name, capsys):
     """The installed package holds no reference solution: `.solution()` prints none (the
-    instructor's
-    notebooks hold them). ex02..ex06 pass once their `solution=` texts are removed."""
+    instructor's notebooks hold them). ex02..ex06 pass once their `solution=` texts are removed."""
     mod = importlib.import_module(f"toolkit.exercises.{name}")
     for attr, ex in vars(mod).items():
         if isinstance(ex, Exercise):
@@ -529,8 +527,8 @@ def test_a_hanging_function_times_out(lenient, capsys, monkeypatch):
 
 
 def test_kernel_patched_isclose_does_not_pass_a_wrong_answer(lenient, capsys, monkeypatch):
-    """is_close/expect_* use numpy functions bound at import; the grader's fresh interpreter
-    does the rest."""
+    """is_close/expect_* use numpy functions bound at import; the grader's fresh interpreter does
+    the rest."""
     monkeypatch.setattr(np, "isclose", lambda *a, **k: True)
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
     _fails(ex01.q1, lambda lp, y: 0.5, capsys)
@@ -553,8 +551,8 @@ def _plain_keys():
 
 
 def test_sealed_tables_agree_with_the_instructor_keys():
-    """tools/exercise_keys.py (instructor-only) and the sealed tables agree; every option opens
-    its own text."""
+    """tools/exercise_keys.py (instructor-only) and the sealed tables agree; every option opens its
+    own text."""
     k = _keys_module()
     for e, options in k.KEYS.items():
         mod = importlib.import_module(f"toolkit.exercises.{e.split('.')[0]}")
@@ -590,8 +588,7 @@ def _installed_exercise_files():
 def test_no_key_can_be_read_from_the_installed_package():
     """Grep every file of the installed package, and walk every checker object (module attributes,
     closures, defaults, constants of their code), for the feedback texts of the right options and
-    for
-    the measurement helpers that return an answer."""
+    for the measurement helpers that return an answer."""
     k = _keys_module()
     right_texts = [text for e, opts in k.KEYS.items() for o, (ok, text) in opts.items() if ok]
     all_texts = [text for opts in k.KEYS.values() for _, text in opts.values()]

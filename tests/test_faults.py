@@ -5,10 +5,9 @@ Whatever the moment of the kill, a rerun never loads a corrupt or mismatched che
 checkpoint saved earlier is still there (in place, or as a backup), byte for byte.
 
 Each kill runs the small script below in a fresh Python process (the reruns run in the test's own
-process). The script blocks at the chosen
-moment (inside training, inside ``torch.save`` after half of the bytes are written, or between the
-two
-renames that put a new checkpoint in place), touches a marker file, and waits to be killed.
+process). The script blocks at the chosen moment (inside training, inside ``torch.save`` after half
+of the bytes are written, or between the two renames that put a new checkpoint in place), touches a
+marker file, and waits to be killed.
 """
 
 import hashlib
@@ -204,8 +203,8 @@ def test_kill_during_training_and_during_saving_loses_nothing(tmp_path):
     assert again["loaded"] and again["verified"] and again["sha"] == v1["sha"]
 
     # retraining killed between the two renames: the new .pt is in place without its .json. The
-    # rerun
-    # does not load it (a .pt without its record); it trains anew and keeps every file as a backup.
+    # rerun does not load it (a .pt without its record); it trains anew and keeps every file as a
+    # backup.
     _kill_at(tmp_path, "kill-rename", retrain=True, init=4)
     mid = _files(tmp_path)
     assert _still_there(saved, mid)

@@ -242,8 +242,8 @@ def test_gradient_energy():
 
 
 def test_density_filtration_finds_the_circle_that_junk_filters_blur():
-    """The interactive demo of notebook 05: X(k, p) of filters, its circle evidence in the (e1,
-    e2) plane."""
+    """The interactive demo of notebook 05: X(k, p) of filters, its circle evidence in the (e1, e2)
+    plane."""
     from toolkit import homology as ph
 
     F = _noisy_circle_filters(600)  # 300 ring points: X(20, 0.5) cuts a 69-degree gap into the ring

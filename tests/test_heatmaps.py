@@ -1,7 +1,6 @@
 """Heatmaps (toolkit.heatmaps), alignment, CKA and selectivity (toolkit.alignment) and the image
-features of
-weight heatmaps (toolkit.weight_images). The merge test's nets and statistics are notebook 02's
-cells (nbval)."""
+features of weight heatmaps (toolkit.weight_images). The merge test's nets and statistics are
+notebook 02's cells (nbval)."""
 
 import matplotlib
 

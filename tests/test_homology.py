@@ -303,9 +303,8 @@ def test_ex05_q4_judgement_four_clumps(monkeypatch):
 # --------------------------------------------------------------------------------------------------
 def test_thick_circle_of_the_trained_filters_size_passes():
     """Issue 21: 115 points in R^9 with off-plane spread giving in-plane share 0.88 (as trained
-    X(12, 0.3))
-    failed the old test (Rips in R^9: death/birth 2.4-2.6) 5 of 5 times; in the plane it is a
-    circle."""
+    X(12, 0.3)) failed the old test (Rips in R^9: death/birth 2.4-2.6) 5 of 5 times; in the plane it
+    is a circle."""
     for seed in range(5):
         for unit in (False, True):
             C = ph.circle_controls(115, noise=0.02, seed=seed, in_plane=0.88, unit=unit)[
@@ -322,15 +321,11 @@ def test_thick_circle_of_the_trained_filters_size_passes():
 @pytest.mark.parametrize("n,in_plane", [(115, 0.88), (115, 0.8), (400, 0.8)])
 def test_circle_power_and_false_positive_rate(n, in_plane):
     """The issue's acceptance: >= 80 % of thick circles pass and >= 95 % of thick clumps, arcs and
-    blobs
-    of the same size fail (20 clouds per control, seeds 20-39: not the seeds of the docstring table;
-    unit-norm points as normalized filters). Circles with the trained filters' uneven angular
-    density (the
-    matched circle's kind) are held to 80 % at the trained core's thickness (0.88) and from 200
-    points on;
-    at 100-115 points and share 0.80 they pass 75-92 % (docstring table), which the three-way
-    verdict's
-    matched circle measures for each cloud."""
+    blobs of the same size fail (20 clouds per control, seeds 20-39: not the seeds of the docstring
+    table; unit-norm points as normalized filters). Circles with the trained filters' uneven angular
+    density (the matched circle's kind) are held to 80 % at the trained core's thickness (0.88) and
+    from 200 points on; at 100-115 points and share 0.80 they pass 75-92 % (docstring table), which
+    the three-way verdict's matched circle measures for each cloud."""
     power = ph.circle_power(n, in_plane, reps=20, seed=20)
     assert power["uniform circle"] >= 0.8, power
     if in_plane >= 0.85 or n >= 200:
@@ -439,9 +434,8 @@ def test_counts_are_checked_not_truncated():
 
 
 def test_natural_image_patches_primary_circle_passes_at_the_notebook_settings():
-    """Issue 21: the textbook positive control, X(300, 0.3) of natural-image patches, failed the
-    old test on
-    200 landmarks (death/birth 2.72 in R^9); notebook 05's classroom settings must call it a
+    """Issue 21: the textbook positive control, X(300, 0.3) of natural-image patches, failed the old
+    test on 200 landmarks (death/birth 2.72 in R^9); notebook 05's classroom settings must call it a
     circle."""
     P = fl.natural_image_patches(5000, top=0.2)
     ev = ph.circle_evidence(

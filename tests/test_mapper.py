@@ -1,6 +1,5 @@
 """Tests of toolkit.mapper, mapper_plots, mapper_shape: covers, lenses, both backends on known
-shapes, bad
-input, drawing and kmapper's HTML, flares."""
+shapes, bad input, drawing and kmapper's HTML, flares."""
 
 import os
 
@@ -359,8 +358,7 @@ def test_flares_are_counted_from_the_graph():
     from toolkit import mapper_shape as MS
 
     # a triangle core (0, 1, 2) with a 3-node flare 3-4-5 off node 0 and a 1-node flare 6 off node
-    # 1;
-    # a separate path 7-8 (no junction: not a flare) and an isolated node 9
+    # 1; a separate path 7-8 (no junction: not a flare) and an isolated node 9
     G = nx.Graph([(0, 1), (1, 2), (2, 0), (0, 3), (3, 4), (4, 5), (1, 6), (7, 8)])
     G.add_node(9)
     members = [np.array([2 * i, 2 * i + 1]) for i in range(10)]
@@ -421,10 +419,8 @@ def test_compute_module_draws_nothing_and_has_no_plot_names():
 
 def test_cover_set_is_recorded_and_every_node_lies_in_its_set(circle):
     """Each node's cover set is recorded when the node is made (not parsed from kmapper's node
-    names): a
-    node's members all lie in the cover set it names, and its clusterer's clusters of that set are
-    exactly
-    the set's nodes (kmapper and the hand-made pull-back agree node for node)."""
+    names): a node's members all lie in the cover set it names, and its clusterer's clusters of that
+    set are exactly the set's nodes (kmapper and the hand-made pull-back agree node for node)."""
     res = M.mapper_graph(circle, lens="pca", resolution=5, gain=0.3, clusterer="knn")
     assert res.cover_set.shape == (res.n_nodes,)
     assert [res.graph.nodes[v]["cover_set"] for v in res.graph] == list(res.cover_set)
@@ -461,8 +457,7 @@ def test_merged_node_clusters_give_exactly_n_groups(blobs):
 
 def test_compute_lens_refuses_bad_counts_and_complex_points():
     """Issue #23 item 10: n_components=-1 built a 3-D lens; complex X lost its imaginary part with
-    only
-    a NumPy warning."""
+    only a NumPy warning."""
     X = np.random.default_rng(0).normal(size=(30, 3))
     for kw in (
         dict(n_components=-1),

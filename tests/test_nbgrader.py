@@ -2,22 +2,19 @@
 instructor.
 
 1. `tools/release.py --nbgrader --course <dir>` (what `make grade-release` runs) writes the course
-directory;
-   `nbgrader generate_assignment "*"` makes one assignment per notebook (all six): its release
-   notebooks are
-   the `make student` hand-out (checked cell by cell, metadata included).
+   directory; `nbgrader generate_assignment "*"` makes one assignment per notebook (all six): its
+   release notebooks are the `make student` hand-out (checked cell by cell, metadata included).
 2. For 01, 04 and 05, submissions made from the `make student` notebook are autograded (`nbgrader
    autograde`), exported and given feedback:
    - solved: every answer filled in -> every autograded point (the reasoning cell waits for a
-   person);
+     person);
    - adversary: each exercise attacked once -- the graded name renamed (with its `check.qN(...)`
-   call), the
-     kernel's numpy and checkers patched before a wrong answer, the toolkit's own function called, a
-     function that never returns -> no point, and the feedback says why;
+     call), the kernel's numpy and checkers patched before a wrong answer, the toolkit's own
+     function called, a function that never returns -> no point, and the feedback says why;
    - 01 only, toolkit: the toolkit's own function for exercise 1, the rest solved -> one point less;
    - stubs: the hand-out untouched -> zero.
-3. A submission without nbgrader's grade cells stops `nbgrader autograde` loudly, naming student
-and notebook.
+3. A submission without nbgrader's grade cells stops `nbgrader autograde` loudly, naming student and
+   notebook.
 
 All tests here carry the `release` marker: `make release-check` runs them, `make test` leaves them
 out.

@@ -49,8 +49,8 @@ def test_matches_networkx_maximum_spanning_tree(shape):
 
 
 def _kruskal(A):
-    """Reference: Kruskal with union-find on the edges by decreasing weight (the toolkit's
-    earlier code)."""
+    """Reference: Kruskal with union-find on the edges by decreasing weight (the toolkit's earlier
+    code)."""
     n_out, n_in = A.shape
     parent = list(range(n_out + n_in))
 
@@ -71,8 +71,8 @@ def _kruskal(A):
 
 @pytest.mark.parametrize("kind", ["continuous", "ties", "zeros"])
 def test_scipy_spanning_tree_gives_exactly_kruskals_deaths(kind):
-    """scipy.sparse.csgraph's tree has bit for bit the deaths of a hand-written Kruskal, ties
-    and zeros too."""
+    """scipy.sparse.csgraph's tree has bit for bit the deaths of a hand-written Kruskal, ties and
+    zeros too."""
     rng = np.random.default_rng(7)
     for _ in range(30):
         shape = tuple(rng.integers(1, 25, 2))

@@ -3,16 +3,13 @@ its words.
 
 The template, in order:
   1. the first cell: an H1 title "# NN · Title", the Colab badge, a **Learning objectives** block
-  followed by
-     a list, and "**Estimated time:** N minutes" (or "N-M minutes");
+     followed by a list, and "**Estimated time:** N minutes" (or "N-M minutes");
   2. the setup cell of tools/notebook_setup.py as the first code cell;
   3. numbered sections "## 1. Title (N min)", "## 2. ...", consecutive, each with its time; the
-  section
-     times add up to the estimated time (or fall inside its range);
+     section times add up to the estimated time (or fall inside its range);
   4. graded exercises as "### Exercise N (graded)" or "### Exercise N (graded, judgement)",
-  optionally
-     followed by ": subject", numbered 1, 2, ... in the order they appear, each inside a numbered
-     section;
+     optionally followed by ": subject", numbered 1, 2, ... in the order they appear, each inside a
+     numbered section;
   5. one demo pattern: a "### Interactive: ..." heading followed by a code cell calling
      ``widgets.interactive_plot`` (no hand-wired ``widgets.Output`` / ``.observe`` in notebook
      code);

@@ -1,11 +1,9 @@
 """The toolkit stays thin (docs/DEVELOPING.md): primitives only, small modules, no import cycle.
 
 Size is counted in Python statements (AST nodes), not lines, so that the formatter's line width
-(ruff,
-100 characters) and docstrings do not move the budget: 5,000 lines of the 120-column code of
-2026-12-02 were
-about 3,300 statements; the budget leaves room for the input checks and calibrated tests added
-since.
+(ruff, 100 characters) and docstrings do not move the budget: 5,000 lines of the 120-column code of
+2026-12-02 were about 3,300 statements; the budget leaves room for the input checks and calibrated
+tests added since.
 """
 
 import ast

@@ -1,6 +1,5 @@
 """pyproject.toml and environment.yml list the same dependencies with the same lower bounds; the
-only
-extra bounds in environment.yml are the caps of constraints.txt."""
+only extra bounds in environment.yml are the caps of constraints.txt."""
 
 import re
 import tomllib
@@ -72,11 +71,9 @@ def test_ci_runs_the_readme_test_command():
 
 def test_colab_preinstalled_versions_meet_the_base_dependencies():
     """The Colab install (base dependencies, no extras) must not upgrade what Colab preinstalls: an
-    upgraded
-    package that Colab has already imported (ipywidgets, numpy) forces a runtime restart. So every
-    lower
-    bound must be met by Colab's version (tools/colab_sim.py: COLAB_PINS; `make colab-sim` runs
-    it)."""
+    upgraded package that Colab has already imported (ipywidgets, numpy) forces a runtime restart.
+    So every lower bound must be met by Colab's version (tools/colab_sim.py: COLAB_PINS; `make
+    colab-sim` runs it)."""
     import importlib.util
 
     from packaging.version import Version

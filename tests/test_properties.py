@@ -1,15 +1,12 @@
 """Property-based tests (hypothesis) of the public API the notebooks call.
 
 For generated inputs, good and bad, every function either returns a result of its documented shape
-with
-no NaN (for finite input), or raises ValueError / TypeError whose message names the argument --
-never
-another exception from deep inside NumPy, torch, ripser or scikit-learn, and never a silently wrong
-value.
+with no NaN (for finite input), or raises ValueError / TypeError whose message names the argument --
+never another exception from deep inside NumPy, torch, ripser or scikit-learn, and never a silently
+wrong value.
 
 Budget: the examples per test come from $TOOLKIT_PROPERTY_EXAMPLES (default 20, the CI setting;
-about a
-minute for the whole file on 2 cores). Run more locally, e.g. TOOLKIT_PROPERTY_EXAMPLES=300.
+about a minute for the whole file on 2 cores). Run more locally, e.g. TOOLKIT_PROPERTY_EXAMPLES=300.
 Examples are derandomized (the same every run), so a CI failure reproduces.
 """
 
@@ -185,8 +182,8 @@ def test_write_then_read_idx(tmp_path_factory, arr, gz):
     flip=st.lists(st.integers(0, 200), max_size=3),
 )
 def test_read_idx_of_any_bytes(tmp_path_factory, header, body, real, gz, flip):
-    """A damaged file (any bytes, or a real header with a wrong body) gives DataCorrupt naming
-    the file."""
+    """A damaged file (any bytes, or a real header with a wrong body) gives DataCorrupt naming the
+    file."""
     import gzip
     import struct
 

@@ -1,34 +1,26 @@
 """Markdown prose must not state numbers that the run decides or computes (issue #21, section 3).
 
 A number typed into a notebook's narration goes stale the day a size or a result changes: "one
-epoch" over a
-cell that trains two, "5,000 clustered digits" when the test set holds 1,000. The rule of the
-course is that
-code cells print computed numbers and markdown explains. The checks here:
+epoch" over a cell that trains two, "5,000 clustered digits" when the test set holds 1,000. The rule
+of the course is that code cells print computed numbers and markdown explains. The checks here:
 
 1. ``test_markdown_does_not_hard_code_sizes``: no markdown count such as "10 seeds" or "2,000
-digits" whose
-   number is a value of a ``config.SIZES`` entry that the notebook reads for that kind of thing
-   (the mode
-   decides it: fast / classroom / paper differ). Quotes of a source's settings are allowed only
-   where listed
-   in ``QUOTED`` with the reason.
+   digits" whose number is a value of a ``config.SIZES`` entry that the notebook reads for that kind
+   of thing (the mode decides it: fast / classroom / paper differ). Quotes of a source's settings
+   are allowed only where listed in ``QUOTED`` with the reason.
 2. ``test_markdown_agrees_with_the_next_code_cell``: "N epochs" (or iterations / seeds / draws) in a
    markdown cell must equal a literal ``epochs=M`` (...) in the code cell right after it, when both
    exist.
 3. ``test_capped_sizes_are_printed_as_bounds``: a size that is an upper bound on data (``*_points``,
    ``*_test_n``, ``*_train_n``) and exceeds what the offline data hold (1,000 test / 4,000 training
-   digits)
-   must not be printed as if it were the count used ("digits clustered: {S.ac_points}" said 5000
-   where 1,000
-   exist): print the real count, or say "at most" / "up to".
+   digits) must not be printed as if it were the count used ("digits clustered: {S.ac_points}" said
+   5000 where 1,000 exist): print the real count, or say "at most" / "up to".
 4. ``test_markdown_states_no_measured_results``: no decimal or percentage next to a measured
-quantity
-   (accuracy, R², CKA, ARI, purity, ...) in markdown, unless the sentence quotes a source.
+   quantity (accuracy, R², CKA, ARI, purity, ...) in markdown, unless the sentence quotes a source.
 5. ``test_markdown_agrees_with_key_results``: where a run has written key results
-(``$TOOLKIT_RESULTS`` or
-   ``build/*/results/*.json``, as ``make course`` does), no markdown number next to a key's words
-   contradicts the value the run wrote (feasible only after a run; skipped otherwise).
+   (``$TOOLKIT_RESULTS`` or ``build/*/results/*.json``, as ``make course`` does), no markdown number
+   next to a key's words contradicts the value the run wrote (feasible only after a run; skipped
+   otherwise).
 The ``*_can_fail`` tests feed each check a notebook that breaks it.
 """
 
@@ -137,8 +129,8 @@ def as_number(token: str) -> float:
 
 def size_values(key: str) -> set[float]:
     """Every whole number a SIZES entry takes in the fast and classroom modes (tuples contribute
-    their items).
-    Paper sizes are left out: they are the papers' own numbers, which prose may quote."""
+    their items). Paper sizes are left out: they are the papers' own numbers, which prose may
+    quote."""
     out = set()
     for v in (config.SIZES[key].fast, config.SIZES[key].classroom):
         for x in v if isinstance(v, (tuple, list)) else (v,):
@@ -302,9 +294,8 @@ COUNT_NOUNS = (
 
 
 def contradictions(nb, stem: str, results: dict) -> list[str]:
-    """Markdown numbers that a key result's words name and that differ from the value the run
-    wrote: a measured
-    quantity with a decimal or percentage ("R² of 0.52", "accuracy 97 %"), or a count ("5
+    """Markdown numbers that a key result's words name and that differ from the value the run wrote:
+    a measured quantity with a decimal or percentage ("R² of 0.52", "accuracy 97 %"), or a count ("5
     seeds")."""
     problems = []
     for key, value in results.items():

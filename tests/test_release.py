@@ -71,8 +71,8 @@ WRONG = "def accuracy(lp, y):\n    return 0.5\n"
 
 
 def test_hidden_test_grades_in_a_fresh_interpreter(monkeypatch, capsys):
-    """Right passes; patches of the kernel's checkers, toolkit or numpy do not make a wrong
-    answer pass."""
+    """Right passes; patches of the kernel's checkers, toolkit or numpy do not make a wrong answer
+    pass."""
     import toolkit.exercises
     import toolkit.exercises.ex01 as check
 

@@ -4,12 +4,9 @@ it).
 From a fast, offline course run (tools/run_course.py with TOOLKIT_FAST=1 TOOLKIT_OFFLINE=1, into
 build/site-test/course; reused while its notebooks are newer than the course's, or taken from
 $SITE_EXECUTED), both sites are built and checked: the instructor site opens from file:// in
-headless Chromium
-with the network cut off, every page loads with no console error and no request, every internal
-link resolves,
-every image renders, math is typeset, and Sphinx's search finds notebook 05's circle evidence; the
-student
-site holds no solution. Screenshots: build/browser/site/.
+headless Chromium with the network cut off, every page loads with no console error and no request,
+every internal link resolves, every image renders, math is typeset, and Sphinx's search finds
+notebook 05's circle evidence; the student site holds no solution. Screenshots: build/browser/site/.
 """
 
 from __future__ import annotations
@@ -65,8 +62,7 @@ def executed() -> Path:
     env.pop("TOOLKIT_BUILD", None)
     t0 = time.perf_counter()
     # 01 trains and caches the nets the others load; then the rest in two processes (2 cores),
-    # balanced by
-    # their fast-size run times (03+04+02 and 05+06, about 3 minutes each on one core).
+    # balanced by their fast-size run times (03+04+02 and 05+06, about 3 minutes each on one core).
     WORK.mkdir(parents=True, exist_ok=True)
     for groups in ((["01"],), (["03", "04", "02"], ["05", "06"])):
         logs = [WORK / f"course-{'-'.join(g)}.log" for g in groups]
@@ -198,8 +194,7 @@ def test_widgets_become_static_snapshots(site):
 
 def test_site_in_chromium_offline(site):
     """Every page from file://, network off: no console error, no request, images render, math
-    typeset, the
-    left-hand table of contents; search finds the circle evidence of notebook 05."""
+    typeset, the left-hand table of contents; search finds the circle evidence of notebook 05."""
     res = build_site.browser_check(Path(site["site"]), SHOTS)
     assert not res["problems"], "\n".join(res["problems"][:30])
     assert res["pages"] >= 12
@@ -208,10 +203,8 @@ def test_site_in_chromium_offline(site):
 
 def _solution_lines(handout: Path) -> set[str]:
     """Lines of the instructor's solutions (between the nbgrader markers) that appear nowhere else
-    in the
-    course notebooks and nowhere in the hand-out (which keeps a solution function's ``def`` line on
-    purpose):
-    what a student must not find."""
+    in the course notebooks and nowhere in the hand-out (which keeps a solution function's ``def``
+    line on purpose): what a student must not find."""
     sol, other = set(), set()
     for p in handout.rglob("[0-9][0-9]_*.ipynb"):
         other |= {
@@ -258,9 +251,8 @@ def test_student_site_holds_no_solution(site, student_site):
 
 
 def test_widget_snapshot_from_saved_state(tmp_path):
-    """A widget whose state nbclient saved becomes its picture, its control values and the note;
-    the saved
-    state (which would make myst-nb load ipywidgets from a CDN) is dropped."""
+    """A widget whose state nbclient saved becomes its picture, its control values and the note; the
+    saved state (which would make myst-nb load ipywidgets from a CDN) is dropped."""
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook()

@@ -85,8 +85,8 @@ def _noise(rng, dist, size):
 
 
 def _coverage(method, n, *, paired, dist="normal", reps=2000, delta=0.5, seed=0):
-    """Share of ``reps`` simulated seed experiments whose 95 % interval covers the true
-    difference ``delta``."""
+    """Share of ``reps`` simulated seed experiments whose 95 % interval covers the true difference
+    ``delta``."""
     from toolkit import stats
 
     rng = np.random.default_rng(seed)
@@ -105,8 +105,7 @@ def _coverage(method, n, *, paired, dist="normal", reps=2000, delta=0.5, seed=0)
 @pytest.mark.parametrize("paired", [True, False])
 def test_t_intervals_cover_95_percent_at_few_seeds(n, paired):
     """The default (paired t / Welch t) covers the truth 95 % of the time at n = 3, 5, 10 seeds
-    (normal noise;
-    2,000 simulated experiments: Monte-Carlo SE 0.5 points)."""
+    (normal noise; 2,000 simulated experiments: Monte-Carlo SE 0.5 points)."""
     cov = _coverage("t", n, paired=paired)
     assert 0.93 <= cov <= 0.975, cov
 
@@ -137,8 +136,8 @@ def test_sign_flip_test_is_exact():
 
 
 def test_sign_flip_test_size_under_the_null():
-    """Under H0 (symmetric differences) the test rejects at most ~5 % of the time at alpha =
-    0.05 (n = 8)."""
+    """Under H0 (symmetric differences) the test rejects at most ~5 % of the time at alpha = 0.05
+    (n = 8)."""
     from toolkit import stats
 
     rng = np.random.default_rng(1)

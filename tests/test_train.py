@@ -253,8 +253,7 @@ def test_same_seed_same_numbers_as_before_the_random_states_were_restored(digits
 
 def test_missing_labels_and_datasets_without_y():
     """Issue #23 item 12: fit(model, X, None) crashed raw ('NoneType' object is not subscriptable),
-    and a
-    Dataset passed as X with y=None (documented) crashed in fit, evaluate and predict."""
+    and a Dataset passed as X with y=None (documented) crashed in fit, evaluate and predict."""
     ds = data.load("mnist", "test", n=64)
     m = MLP(8)
     with pytest.raises(ValueError, match="y is None: pass the labels"):

@@ -59,8 +59,8 @@ def test_description_states_the_cnn_width_of_the_mode():
 
 
 def test_fast_cnn_learns(fresh):
-    """Even the fast (test/dry-run) CNN must learn: M(16,8,16) for 1 epoch once left it at
-    chance (14%)."""
+    """Even the fast (test/dry-run) CNN must learn: M(16,8,16) for 1 epoch once left it at chance
+    (14%)."""
     try:
         config.set_mode("fast")
         _, info = zoo.get("cnn", progress=False)

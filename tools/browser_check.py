@@ -7,28 +7,21 @@ What it checks, per notebook, in the browser a student uses (``make lab``):
 
 1. *Run All* finishes and no cell has an error output.
 2. Every widget renders as a widget: no "Error displaying widget", no bare ``VBox(children=...)``
-text
-   (the sign of a missing widget manager), and tqdm progress bars (``fit``'s) render as progress
-   widgets.
+   text (the sign of a missing widget manager), and tqdm progress bars (``fit``'s) render as
+   progress widgets.
 3. Plots update in place: in every cell whose widget output holds a picture, one control is moved (a
-   dropdown gets another option, a slider's handle gets arrow keys); the picture must change and
-   the number
-   of pictures in the cell must stay the same (redrawn, not appended). Screenshots before and after
-   go to
-   ``--out``.
+   dropdown gets another option, a slider's handle gets arrow keys); the picture must change and the
+   number of pictures in the cell must stay the same (redrawn, not appended). Screenshots before and
+   after go to ``--out``.
 
 This is an on-demand check (it needs Chromium and the ``playwright`` Python package; it is not part
-of
-``make test``; ``make browser-check`` installs playwright and runs it). It uses the system's
-Chromium
-(Debian: ``apt-get install chromium``; or ``--chromium PATH``), else playwright's own (``python -m
-playwright
-install chromium``). Exit status 1 if any check fails.
+of ``make test``; ``make browser-check`` installs playwright and runs it). It uses the system's
+Chromium (Debian: ``apt-get install chromium``; or ``--chromium PATH``), else playwright's own
+(``python -m playwright install chromium``). Exit status 1 if any check fails.
 
 Notebooks are copied to ``--out`` first, so the repository's notebooks stay free of outputs, and by
-default
-the nets are trained into a fresh data folder there (so progress bars appear); ``--keep-data`` uses
-``$TOOLKIT_DATA``/``data`` and its cached checkpoints instead.
+default the nets are trained into a fresh data folder there (so progress bars appear);
+``--keep-data`` uses ``$TOOLKIT_DATA``/``data`` and its cached checkpoints instead.
 """
 
 from __future__ import annotations
@@ -76,8 +69,8 @@ JS_STATE = """() => {
 
 
 # JS: progress bars as the kernel sent them. tqdm's widget bars are display_data outputs with a
-# widget view
-# and a "12/630 [" text form; a bar printed as text (tqdm without ipywidgets) is a stream with "%|".
+# widget view and a "12/630 [" text form; a bar printed as text (tqdm without ipywidgets) is a
+# stream with "%|".
 JS_BARS = r"""() => {
   const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
   const views = window.jupyterapp.shell.currentWidget.content.widgets;
@@ -154,8 +147,8 @@ def cell_snapshot(cell) -> dict:
 
 
 def move_control(page, cell) -> str | None:
-    """Move the first dropdown (to another option) or slider (arrow keys) in ``cell``; return
-    what was done."""
+    """Move the first dropdown (to another option) or slider (arrow keys) in ``cell``; return what
+    was done."""
     selects = cell.query_selector_all(".jp-OutputArea-output select")
     for sel in selects:
         options = sel.evaluate("(s) => [...s.options].map(o => o.value)")

@@ -1,47 +1,36 @@
 """The course as a website: a searchable book built from the executed notebooks, fully offline.
 
     python tools/build_site.py                         # build/notebooks (make course) ->
-    build/site/
+                                                       # build/site/
     python tools/build_site.py --student               # the hand-out notebooks (no solutions) ->
-    build/site-student/
+                                                       # build/site-student/
     python tools/build_site.py --executed build/fast --out build/fast-site
     python tools/build_site.py --check build/site      # open it in headless Chromium and check it
 
 ``make site`` / ``make site STUDENT=1`` run the first two; ``make site-check`` runs
-tests/test_site.py (a fast
-course run, both builds and the browser check). docs/SITE.md describes the site.
+tests/test_site.py (a fast course run, both builds and the browser check). docs/SITE.md describes
+the site.
 
 What goes in (nothing is executed again): the notebooks that ``make course`` (tools/run_course.py)
-wrote to
-``<executed>/notebooks/`` with their outputs, the key results it wrote to ``<executed>/results/``,
-the
-landing page made from README.md (its introduction and notebook table), docs/INSTRUCTOR.md,
-REFERENCES.md,
-FILTER_RECIPE.md and BENCHMARKS.md, and a page with the course's results table (each notebook's key
-results
-and its run time, read from the executed notebook's cell timings).
+wrote to ``<executed>/notebooks/`` with their outputs, the key results it wrote to
+``<executed>/results/``, the landing page made from README.md (its introduction and notebook table),
+docs/INSTRUCTOR.md, REFERENCES.md, FILTER_RECIPE.md and BENCHMARKS.md, and a page with the course's
+results table (each notebook's key results and its run time, read from the executed notebook's cell
+timings).
 
-The stack is Sphinx + myst-nb + sphinx-book-theme (Jupyter Book 1's, from PyPI: the ``site``
-extra). Nothing
-on a page is fetched from the network when it is viewed: MathJax 3 (the npm package ``mathjax``,
-unpacked
-once into build/site-cache/) is copied into the site, the Colab badge is a local SVG, the theme's
-icons and
-fonts are its own files, and interactive widgets are replaced by a static snapshot (the picture and
-control
-values the notebook was run with, and a note to run the notebook to move the sliders), because
-ipywidgets'
-HTML manager would load its JavaScript from a CDN. So the site opens from ``file://`` in a
-classroom with no
-network, and search works there too (Sphinx's search index is a local script).
+The stack is Sphinx + myst-nb + sphinx-book-theme (Jupyter Book 1's, from PyPI: the ``site`` extra).
+Nothing on a page is fetched from the network when it is viewed: MathJax 3 (the npm package
+``mathjax``, unpacked once into build/site-cache/) is copied into the site, the Colab badge is a
+local SVG, the theme's icons and fonts are its own files, and interactive widgets are replaced by a
+static snapshot (the picture and control values the notebook was run with, and a note to run the
+notebook to move the sliders), because ipywidgets' HTML manager would load its JavaScript from a
+CDN. So the site opens from ``file://`` in a classroom with no network, and search works there too
+(Sphinx's search index is a local script).
 
 The student site (``--student``) is built from the hand-out notebooks that ``tools/release.py
---out`` writes
-(solutions stubbed, outputs cleared): a code cell keeps the output of the executed course only
-where its
-source is the same as in the executed notebook (so no output of a solution cell survives), and the
-instructor
-guide is left out.
+--out`` writes (solutions stubbed, outputs cleared): a code cell keeps the output of the executed
+course only where its source is the same as in the executed notebook (so no output of a solution
+cell survives), and the instructor guide is left out.
 """
 
 from __future__ import annotations
@@ -124,8 +113,8 @@ def executed_notebooks(executed: Path) -> list[Path]:
 
 
 def run_seconds(nb) -> float | None:
-    """Wall time of an executed notebook from nbclient's cell timings (first cell started ->
-    last replied)."""
+    """Wall time of an executed notebook from nbclient's cell timings (first cell started -> last
+    replied)."""
     starts, ends = [], []
     for c in nb.cells:
         t = c.get("metadata", {}).get("execution", {})
@@ -180,8 +169,7 @@ def _model_refs(value) -> list[str]:
 
 def widget_snapshot(model_id: str, state: dict) -> tuple[list[str], list[dict]]:
     """The control values (text lines) and the outputs (nbformat output dicts) of widget
-    ``model_id`` and
-    its children, read from the notebook's saved widget state."""
+    ``model_id`` and its children, read from the notebook's saved widget state."""
     controls, outputs, seen = [], [], set()
 
     def walk(mid):
@@ -217,10 +205,8 @@ def widget_snapshot(model_id: str, state: dict) -> tuple[list[str], list[dict]]:
 
 def freeze_widgets(nb) -> int:
     """Replace every widget view output by a static snapshot (a note, its control values, its
-    pictures) and
-    drop the saved widget state (myst-nb would load ipywidgets' JavaScript from a CDN for it).
-    Returns the
-    number of widgets frozen."""
+    pictures) and drop the saved widget state (myst-nb would load ipywidgets' JavaScript from a CDN
+    for it). Returns the number of widgets frozen."""
     import nbformat
 
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
@@ -267,8 +253,8 @@ def freeze_widgets(nb) -> int:
 # ----------------------------------------------------------------------------------------------
 # pages
 def prepare_notebook(nb, *, badge_rel: str):
-    """Make one executed notebook ready for the site: local Colab badge, frozen widgets, no
-    widget state."""
+    """Make one executed notebook ready for the site: local Colab badge, frozen widgets, no widget
+    state."""
     for c in nb.cells:
         if c.cell_type == "markdown" and COLAB_BADGE_URL in c.source:
             c.source = c.source.replace(COLAB_BADGE_URL, badge_rel)
@@ -282,8 +268,7 @@ def prepare_notebook(nb, *, badge_rel: str):
 
 def student_notebook(handout, executed):
     """The hand-out notebook with the executed outputs of the code cells whose source it shares
-    unchanged
-    (a stubbed solution cell differs, so it keeps no output)."""
+    unchanged (a stubbed solution cell differs, so it keeps no output)."""
     done = {}
     for c in executed.cells:
         if c.cell_type == "code":
@@ -428,10 +413,8 @@ SITE_CSS = """.widget-snapshot { border-left: 4px solid #f9ab00; background: #ff
 
 
 # ----------------------------------------------------------------------------------------------
-# vendored JS
-# Scripts that notebook outputs load from a CDN (kmapper's Mapper pages), served from the site
-# instead:
-# CDN address -> (npm package, file in it, name under _static/vendor/).
+# vendored JS Scripts that notebook outputs load from a CDN (kmapper's Mapper pages), served from
+# the site instead: CDN address -> (npm package, file in it, name under _static/vendor/).
 VENDORED = {
     "https://cdnjs.cloudflare.com/ajax/libs/d3/6.1.1/d3.js": (
         "d3@6.1.1",
@@ -450,8 +433,8 @@ DROPPED_TAGS = re.compile(r"<link[^>]*(fonts\.googleapis\.com|rel=[\"']icon[\"']
 
 
 def npm_tarball(spec: str) -> Path:
-    """The npm package ``name@version`` as a tarball in build/site-cache/ (fetched once with
-    ``npm pack``)."""
+    """The npm package ``name@version`` as a tarball in build/site-cache/ (fetched once with ``npm
+    pack``)."""
     name, version = spec.rsplit("@", 1)
     tgz = CACHE / f"{name.replace('/', '-').lstrip('@')}-{version}.tgz"
     if tgz.exists():
@@ -509,9 +492,8 @@ def write_vendored(folder: Path) -> None:
 
 def localize_html(text: str, static_rel: str) -> str:
     """An HTML output with its CDN scripts pointed at the site's copies and its web fonts/favicons
-    dropped;
-    also inside an ``<iframe srcdoc=...>`` (kmapper), whose relative addresses resolve against
-    the page."""
+    dropped; also inside an ``<iframe srcdoc=...>`` (kmapper), whose relative addresses resolve
+    against the page."""
 
     def fix(t: str) -> str:
         for url, (_, _, name) in VENDORED.items():
@@ -704,8 +686,8 @@ def browser_check(
     chromium: str | None = None,
 ) -> dict:
     """Open every page of ``site`` from file:// in headless Chromium with the network cut off;
-    return
-    {'pages': n, 'problems': [...], 'search_hits': [...]} and write screenshots to ``shots``."""
+    return {'pages': n, 'problems': [...], 'search_hits': [...]} and write screenshots to
+    ``shots``."""
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tools"))

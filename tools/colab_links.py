@@ -2,16 +2,14 @@
 agree.
 
     python tools/colab_links.py owner/name [--branch main]   # make colab-links REPO=owner/name
-    [BRANCH=main]
+                                                             # [BRANCH=main]
     python tools/colab_links.py --check                      # exit 1 if a link disagrees with the
-    setting
+                                                             # setting
 
 The setting is ``REPO`` / ``BRANCH`` in tools/notebook_setup.py. Setting it rewrites those two
-lines, then
-in every notebook the Colab badge (first cell) and the setup cell's ``%pip install ...
-git+https://github.com/
-owner/name`` line, and the Colab links of README.md. ``--root DIR`` works on another copy of the
-kit.
+lines, then in every notebook the Colab badge (first cell) and the setup cell's ``%pip install ...
+git+https://github.com/owner/name`` line, and the Colab links of README.md. ``--root DIR`` works on
+another copy of the kit.
 """
 
 from __future__ import annotations
@@ -60,9 +58,8 @@ def _validate(repo: str, branch: str) -> None:
 
 
 def set_repo(repo: str, branch: str = "main", root: Path = ROOT) -> list[str]:
-    """Rewrite the setting, every notebook's badge and setup cell, and README's Colab links;
-    returns the
-    files changed."""
+    """Rewrite the setting, every notebook's badge and setup cell, and README's Colab links; returns
+    the files changed."""
     import nbformat
 
     _validate(repo, branch)

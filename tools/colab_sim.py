@@ -1,34 +1,29 @@
 """Run the course notebooks in a Colab-like environment: Colab's Python and preinstalled package
 versions.
 
-    python tools/colab_sim.py --python python3.12             # build the environment, install, run
-    all
+    python tools/colab_sim.py --python python3.12             # build the environment, install,
+                                                              # run all
     python tools/colab_sim.py --python python3.12 01 05        # some notebooks only
     python tools/colab_sim.py --python python3.12 --size classroom
 
 A real Colab runtime cannot be scripted from CI, so this reproduces what matters for the course's
-setup
-cell: Colab's Python (3.12) with the versions Colab preinstalls (``COLAB_PINS``: numpy 2, a newer
-scikit-learn, ipywidgets 7.7.1 that Colab imports at kernel start, its torch) and a stand-in
+setup cell: Colab's Python (3.12) with the versions Colab preinstalls (``COLAB_PINS``: numpy 2, a
+newer scikit-learn, ipywidgets 7.7.1 that Colab imports at kernel start, its torch) and a stand-in
 ``google.colab`` module. Then it
 
 1. installs the toolkit exactly as the setup cell does (``pip install "nn-topology-toolkit @
-<repo>"``,
-   from this checkout instead of GitHub) and fails if pip changed the version of anything
-   preinstalled
-   (a changed package that Colab has already imported is what forces "Restart runtime");
+   <repo>"``, from this checkout instead of GitHub) and fails if pip changed the version of anything
+   preinstalled (a changed package that Colab has already imported is what forces "Restart
+   runtime");
 2. executes every notebook (setup cell included, taking its Colab branch) with that kernel, and
-fails on
-   any error, or if the setup cell did not report the toolkit, or did not enable the custom widget
-   manager.
+   fails on any error, or if the setup cell did not report the toolkit, or did not enable the custom
+   widget manager.
 
 Edit ``COLAB_PINS`` to match ``!pip freeze`` on a current Colab runtime when Colab moves on. The
-versions
-below are Colab's as publicly reported for its Python 3.12 image (Python 3.12.11, numpy 2.0.2,
-pandas
-2.2.2: tulip-lab/sit742#80, 2025-08; ipywidgets 7.7.1: retentioneering-tools#145, 2026-09) and the
-matching releases of the other packages. Needs network access to PyPI for the first build (about 2
-minutes and 4 GB: torch brings its CUDA wheels, as on Colab).
+versions below are Colab's as publicly reported for its Python 3.12 image (Python 3.12.11, numpy
+2.0.2, pandas 2.2.2: tulip-lab/sit742#80, 2025-08; ipywidgets 7.7.1: retentioneering-tools#145,
+2026-09) and the matching releases of the other packages. Needs network access to PyPI for the first
+build (about 2 minutes and 4 GB: torch brings its CUDA wheels, as on Colab).
 """
 
 from __future__ import annotations

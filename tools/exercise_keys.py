@@ -1,23 +1,18 @@
 """INSTRUCTOR-ONLY: the keys and per-option feedback of the judgement exercises, in plain text.
 
 Not part of the installed package (toolkit/) and not on the students' branch (docs/INSTRUCTOR.md,
-"Keys").
-The package holds these texts only sealed (``toolkit.exercises.seal``): each option's feedback
-encrypted with
-a key derived from that option, so reading the package tells a student no more than trying the
-option in the
-checker does. After editing a text here run
+"Keys"). The package holds these texts only sealed (``toolkit.exercises.seal``): each option's
+feedback encrypted with a key derived from that option, so reading the package tells a student no
+more than trying the option in the checker does. After editing a text here run
 
     python tools/exercise_keys.py --write     # rewrites the _SEALED tables in
-    toolkit/exercises/ex0N.py
+                                              # toolkit/exercises/ex0N.py
 
 tests/test_exercise_checkers.py checks that the tables and this file agree, and that the right
-options agree
-with the instructor notebooks' solution cells.
+options agree with the instructor notebooks' solution cells.
 
-Each entry: exercise id -> {option: (right?, feedback)}. Exercise ids with a suffix
-(ex02.q3.images) are one
-part of a multi-part answer.
+Each entry: exercise id -> {option: (right?, feedback)}. Exercise ids with a suffix (ex02.q3.images)
+are one part of a multi-part answer.
 """
 
 from __future__ import annotations

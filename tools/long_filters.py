@@ -1,19 +1,15 @@
 """A longer run than class allows: train an ensemble of M(a, b, c) on MNIST for longer, keep conv1.
 
 Notebook 05's section "A longer run" reads the output: a small committed file
-(``docs/data/long_filters.npz``)
-with conv1 weights of every net at a few steps and its provenance (command, commit, data source,
-seconds).
+(``docs/data/long_filters.npz``) with conv1 weights of every net at a few steps and its provenance
+(command, commit, data source, seconds).
 
-Each net is trained exactly as ``ensemble.fit_ensemble(strategy="loop")`` trains copy i (model
-built under
-``config.seeded(seed + i)``, ``train.fit(..., seed=seed + i)``), one net at a time; after each net
-its conv1
-snapshots are written to a state folder (default ``build/long-filters``), so an interrupted run
-resumes at
-the next net (``make long-filters`` again). ``--minutes`` stops starting new nets after that many
-minutes
-and writes what is done (the provenance says how many nets were trained). Usage::
+Each net is trained exactly as ``ensemble.fit_ensemble(strategy="loop")`` trains copy i (model built
+under ``config.seeded(seed + i)``, ``train.fit(..., seed=seed + i)``), one net at a time; after each
+net its conv1 snapshots are written to a state folder (default ``build/long-filters``), so an
+interrupted run resumes at the next net (``make long-filters`` again). ``--minutes`` stops starting
+new nets after that many minutes and writes what is done (the provenance says how many nets were
+trained). Usage::
 
     nice -n 19 python tools/long_filters.py --nets 24 --steps 3000 --minutes 60
 """

@@ -4,10 +4,9 @@
     python tools/notebook_setup.py --apply  # rewrite the first code cell of every notebook
 
 On Colab the cell installs the toolkit from the repository (without giotto-tda: its pins would
-downgrade
-Colab's numpy and force a runtime restart; every notebook runs on kmapper + ripser without it) and
-turns
-on Colab's custom widget manager (needed for third-party widgets such as plotly's FigureWidget).
+downgrade Colab's numpy and force a runtime restart; every notebook runs on kmapper + ripser without
+it) and turns on Colab's custom widget manager (needed for third-party widgets such as plotly's
+FigureWidget).
 """
 
 from __future__ import annotations
@@ -17,10 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The repository the Colab badges open and the setup cell installs from: the ONE setting, changed
-# for a
-# fork with `make colab-links REPO=owner/name` (tools/colab_links.py rewrites these two lines and
-# every
-# notebook; tests/test_colab_links.py checks that they agree).
+# for a fork with `make colab-links REPO=owner/name` (tools/colab_links.py rewrites these two lines
+# and every notebook; tests/test_colab_links.py checks that they agree).
 REPO = "nn-topology-course/nn-topology-course"
 BRANCH = "main"
 REPO_URL = f"https://github.com/{REPO}"

@@ -7,33 +7,24 @@ instructor.
 
 Student hand-out (``student/``): nbgrader's release notebooks, made in-process with nbgrader's own
 preprocessors from the source notebooks below (the same notebooks as ``nbgrader
-generate_assignment``
-writes to release/, tests/test_nbgrader.py compares them): between ``### BEGIN SOLUTION`` and ``###
-END
-SOLUTION`` a solution that is one function keeps its ``def`` line and gets the body ``# YOUR CODE
-HERE`` +
-``raise NotImplementedError()``; any other solution becomes those two lines (a template written
-before
-the markers, e.g. a dict to fill, stays); each exercise is followed by its locked test cell (hidden
-part
-removed), manually graded reasoning cells read "YOUR ANSWER HERE". Outputs are cleared. The hand-out
-holds no solution and no key, and it carries nbgrader's metadata, so a submission can be autograded.
+generate_assignment`` writes to release/, tests/test_nbgrader.py compares them): between ``### BEGIN
+SOLUTION`` and ``### END SOLUTION`` a solution that is one function keeps its ``def`` line and gets
+the body ``# YOUR CODE HERE`` + ``raise NotImplementedError()``; any other solution becomes those
+two lines (a template written before the markers, e.g. a dict to fill, stays); each exercise is
+followed by its locked test cell (hidden part removed), manually graded reasoning cells read "YOUR
+ANSWER HERE". Outputs are cleared. The hand-out holds no solution and no key, and it carries
+nbgrader's metadata, so a submission can be autograded.
 
 nbgrader course directory (``build/nbgrader/``, PRIVATE: it holds the solutions):
-``nbgrader_config.py``
-and ``source/<notebook>/<notebook>.ipynb``, one assignment per notebook, named after it. In the
-source
-notebooks the solution markers of a one-function solution are moved INSIDE the function body, so
-that
-nbgrader's ClearSolutions keeps the signature and writes the same stub as the hand-out. After every
-exercise a locked, autograded test cell (1 point) is inserted; its hidden part (removed from what
-students get) sends the student's answer to a fresh Python interpreter that imports the instructor's
-checker from the instructor's toolkit folder (recorded here when the course directory is written)
-and
-runs it under a time limit. So a student who patches ``check.q1``, ``toolkit`` or numpy in their
-kernel
-changes nothing the grader uses, and a function that never returns costs its point, not the grading
-run.
+``nbgrader_config.py`` and ``source/<notebook>/<notebook>.ipynb``, one assignment per notebook,
+named after it. In the source notebooks the solution markers of a one-function solution are moved
+INSIDE the function body, so that nbgrader's ClearSolutions keeps the signature and writes the same
+stub as the hand-out. After every exercise a locked, autograded test cell (1 point) is inserted; its
+hidden part (removed from what students get) sends the student's answer to a fresh Python
+interpreter that imports the instructor's checker from the instructor's toolkit folder (recorded
+here when the course directory is written) and runs it under a time limit. So a student who patches
+``check.q1``, ``toolkit`` or numpy in their kernel changes nothing the grader uses, and a function
+that never returns costs its point, not the grading run.
 """
 
 from __future__ import annotations
@@ -58,8 +49,7 @@ CHECK_CALL = re.compile(r"^\s*check\.(q\d+)\((.+)\)\s*;?\s*(#.*)?$")
 
 def _single_function(block: list[str]) -> tuple[int, int] | None:
     """(index of the ``def`` line, index of the line ending the signature) if ``block`` is exactly
-    one
-    function definition (leading comments allowed), else None."""
+    one function definition (leading comments allowed), else None."""
     code = [l for l in block if l.strip() and not l.strip().startswith("#")]
     if not code or not code[0].lstrip().startswith("def "):
         return None
@@ -125,9 +115,8 @@ def strip_solutions(source: str) -> str:
 
 def markers_inside_functions(source: str) -> str:
     """Move the solution markers of every one-function solution inside its body (after the
-    signature),
-    so that nbgrader's ClearSolutions keeps the ``def`` line; other solutions are left as they
-    are."""
+    signature), so that nbgrader's ClearSolutions keeps the ``def`` line; other solutions are left
+    as they are."""
     out = []
     for kind, item in _solution_blocks(source):
         if kind == "code":
@@ -162,9 +151,9 @@ TEXT_STUB = "YOUR ANSWER HERE"
 
 def release_notebook(source_nb):
     """What nbgrader's ``generate_assignment`` makes of a source notebook, without its database:
-    locked
-    cells locked, solutions replaced by the stub, hidden tests removed, outputs cleared, checksums
-    computed. The hand-out keeps nbgrader's metadata, so ``nbgrader autograde`` can grade it."""
+    locked cells locked, solutions replaced by the stub, hidden tests removed, outputs cleared,
+    checksums computed. The hand-out keeps nbgrader's metadata, so ``nbgrader autograde`` can grade
+    it."""
     try:
         from nbgrader.preprocessors import (
             CheckCellMetadata,
@@ -214,8 +203,7 @@ def checker_module(nb, notebook_name: str) -> str:
 
 def check_call(nb, i: int) -> tuple[int, str, str]:
     """(cell index, exercise id, answer expression) of the checker call of exercise cell ``i``: in
-    the
-    same cell after the solution, or in the next cell."""
+    the same cell after the solution, or in the next cell."""
     after = nb.cells[i].source.split(END)[-1]
     for k, text in ((i, after), (i + 1, nb.cells[i + 1].source if i + 1 < len(nb.cells) else "")):
         for line in text.split("\n"):
@@ -229,11 +217,9 @@ def check_call(nb, i: int) -> tuple[int, str, str]:
 
 
 # The grader's fresh interpreter: imports the instructor's checker (and with it numpy / torch)
-# BEFORE it
-# unpickles the student's answer, so nothing the student did in their kernel (or does in their code)
-# changes
-# the functions the checker compares with; exit 0 = accepted, 3 = rejected (the checker printed
-# why).
+# BEFORE it unpickles the student's answer, so nothing the student did in their kernel (or does in
+# their code) changes the functions the checker compares with; exit 0 = accepted, 3 = rejected (the
+# checker printed why).
 RUNNER = r"""
 import importlib, os, pickle, sys
 home, module, qid = sys.argv[1:4]
@@ -250,11 +236,10 @@ sys.exit(0 if exercise.check(answer) is True else 3)
 
 def hidden_test(qid: str, module: str, answer: str, home: Path, title: str) -> str:
     """Source of the locked test cell of one exercise: a visible comment naming the graded name,
-    then the
-    hidden test. The hidden test sends ``answer`` (an expression of the notebook's namespace) with
-    cloudpickle to a fresh Python interpreter that runs the instructor's checker from ``home`` (the
-    toolkit
-    folder) under a time limit, and asserts that it accepted the answer."""
+    then the hidden test. The hidden test sends ``answer`` (an expression of the notebook's
+    namespace) with cloudpickle to a fresh Python interpreter that runs the instructor's checker
+    from ``home`` (the toolkit folder) under a time limit, and asserts that it accepted the
+    answer."""
     return f"""# Autograded test of {title}: {POINTS} point. The grader checks `{answer}` (keep that name for your
 # answer), in a fresh Python process with the instructor's checker. Leave this cell as it is.
 ### BEGIN HIDDEN TESTS
@@ -441,9 +426,8 @@ def write_course(
 
 
 # What the students' branch holds: the package and its install files, the docs, the Colab setting
-# and tool.
-# Never the instructor notebooks, the release/grading tools, the plain keys (tools/exercise_keys.py)
-# or tests.
+# and tool. Never the instructor notebooks, the release/grading tools, the plain keys
+# (tools/exercise_keys.py) or tests.
 BRANCH_FILES = (
     "README.md",
     "pyproject.toml",
@@ -459,10 +443,8 @@ BRANCH_DIRS = ("toolkit", "docs", "data")
 
 def student_branch(out: Path, repo: str, branch: str = "student") -> list[str]:
     """Write the tree of the students' branch to ``out``: the files in BRANCH_FILES / BRANCH_DIRS
-    tracked
-    by git, and the hand-out (``student_notebook``) as ``notebooks/``, every Colab badge and setup
-    cell
-    pointed at ``repo``@``branch``. Returns the files written. Publish it with git
+    tracked by git, and the hand-out (``student_notebook``) as ``notebooks/``, every Colab badge and
+    setup cell pointed at ``repo``@``branch``. Returns the files written. Publish it with git
     (docs/INSTRUCTOR.md)."""
     import shutil
     import subprocess

@@ -31,10 +31,9 @@ def run(nb_path: Path, out: Path, timeout: int) -> tuple[bool, float, str]:
     """Execute one notebook cell by cell in a fresh kernel; write it (and its HTML) under ``out``.
 
     nbclient sometimes never receives the reply to a cell that displays widgets although the kernel
-    has
-    finished it and is idle (jupyter/nbclient#312; seen here on the demo cells). Such a cell gets
-    WIDGET_TIMEOUT seconds; when they run out, the cell is marked in the notebook and the run goes
-    on. Any other cell gets ``timeout`` seconds; an error stops the run.
+    has finished it and is idle (jupyter/nbclient#312; seen here on the demo cells). Such a cell
+    gets WIDGET_TIMEOUT seconds; when they run out, the cell is marked in the notebook and the run
+    goes on. Any other cell gets ``timeout`` seconds; an error stops the run.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -109,10 +108,8 @@ def main() -> int:
     os.environ["TOOLKIT_RESULTS"] = str(results)
     os.environ.setdefault("TOOLKIT_BUILD", str(out))
     # headless: no progress-bar widgets (their comm traffic during long training cells is what we
-    # saw
-    # nbclient lose track of, jupyter/nbclient#312); figures do land in the executed notebooks and
-    # the
-    # HTML: the inline backend, as in Jupyter
+    # saw nbclient lose track of, jupyter/nbclient#312); figures do land in the executed notebooks
+    # and the HTML: the inline backend, as in Jupyter
     os.environ["TQDM_DISABLE"] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     nbs = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
