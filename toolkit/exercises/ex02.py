@@ -178,11 +178,9 @@ q4 = Exercise(
     forbid=lambda: [neural_persistence.layer_neural_persistence],
     hint="""
     Normalize A = |W| / max|W|. Vertices: the n_out rows and the n_in columns (V = n_out + n_in).
-    Add
-    edges in order of decreasing A (a superlevel filtration); an edge that joins two different
-    components
-    (union-find) records persistence 1 - A[i, j]. These V - 1 edges form a maximum spanning tree.
-    Return sqrt(sum of persistence^2) / sqrt(V - 1).
+    Add edges in order of decreasing A (a superlevel filtration); an edge that joins two different
+    components (union-find) records persistence 1 - A[i, j]. These V - 1 edges form a maximum
+    spanning tree. Return sqrt(sum of persistence^2) / sqrt(V - 1).
     """,
     solution="",
     success="Correct: that is the normalized neural persistence of Rieck et al. (2019) for one "
@@ -240,9 +238,8 @@ q3 = Exercise(
     _check_controls,
     hint="""
     For each alternative explanation ask: which reference pair differs from the hypothesis (a) in
-    exactly
-    the one thing that alternative is about -- the labels (task), the training (learned at all), the
-    initial weights, or nothing but the seed?
+    exactly the one thing that alternative is about -- the labels (task), the training (learned at
+    all), the initial weights, or nothing but the seed?
     """,
     solution="",
     success="Correct.",

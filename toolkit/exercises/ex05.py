@@ -267,13 +267,12 @@ def _check_clumps(answer):
 q4 = Exercise(
     "q4",
     _check_clumps,
-    hint="""Think of four points at the corners of a square inscribed in the unit circle. At which
-         scale do
+    hint="""
+    Think of four points at the corners of a square inscribed in the unit circle. At which scale do
     the first edges (between neighbours) appear and close a loop? At which scale do the diagonals
-    appear
-    and fill it? The ratio of the two is death/birth. Then count how many of 16 sectors of 22.5
-    degrees
-    contain a corner.""",
+    appear and fill it? The ratio of the two is death/birth. Then count how many of 16 sectors of
+    22.5 degrees contain a corner.
+    """,
     solution="",
     success="Correct:",
 )
