@@ -269,7 +269,7 @@ def sample_cloud(shape: str, n: int = 300, *, noise: float = 0.0, seed: int = 0)
 CIRCLE_MIN_DEATH_BIRTH, CIRCLE_MIN_IN_PLANE, CIRCLE_MIN_RATIO = 2.5, 0.6, 3.0
 #: Share of sectors holding >= 1 % of the points: reported (``coverage``), no longer a criterion.
 CIRCLE_MIN_COVERAGE = 0.9
-#: The three verdicts of :func:`circle_evidence`.
+#: The verdicts of :func:`circle_evidence`: three-way (circle / not / cannot tell) and off-plane.
 CIRCLE = "circle"
 NOT_A_CIRCLE = "not a circle (a matched circle would have passed)"
 CANNOT_TELL = "cannot tell at this size (a matched circle fails too)"
@@ -290,9 +290,9 @@ class CircleEvidence:
     (``occupied`` of ``sectors`` equal angular sectors hold >= 1 % of the points; reported, not a
     criterion), ``in_plane`` (median share of a centred point's norm in the plane), ``is_circle``
     (all criteria pass), ``reason`` (one line), ``n_points``, ``n_landmarks`` (points persistence
-    ran on). ``verdict``: :data:`CIRCLE`, :data:`NOT_A_CIRCLE` or :data:`CANNOT_TELL`, decided by
-    ``control_pass`` (share of ``n_controls`` matched circles, :func:`matched_circle`, passing the
-    loop criteria; NaN when none were drawn)."""
+    ran on). ``verdict``: :data:`CIRCLE`, :data:`OFF_PLANE`, or :data:`NOT_A_CIRCLE` or
+    :data:`CANNOT_TELL` decided by ``control_pass`` (share of ``n_controls`` matched circles,
+    :func:`matched_circle`, passing the loop criteria; NaN when none were drawn)."""
 
     ratio: float
     death_birth: float
@@ -479,8 +479,9 @@ def circle_evidence(
     (clumps, arcs) stay. ``coverage`` (sectors holding >= 1 % of the points) is reported, not a
     criterion: gaps wide enough to matter already delay the loop.
 
-    Verdict (``verdict``): :data:`CIRCLE` if every criterion passes; :data:`NOT_A_CIRCLE` if the
-    cloud is off the plane (the share does not depend on n: any circle in the plane passes it).
+    Verdict (``verdict``): :data:`CIRCLE` if every criterion passes; :data:`OFF_PLANE` if the cloud
+    is off the plane (the share does not depend on n: any circle in the plane passes it; no matched
+    circle is drawn).
     Otherwise ``controls`` matched circles (:func:`matched_circle`: same n, thickness and angular
     density, full support) go through the same loop criteria: if at least 80 % pass,
     :data:`NOT_A_CIRCLE` (a matched circle would have passed), else :data:`CANNOT_TELL` (a matched
