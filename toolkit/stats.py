@@ -63,6 +63,19 @@ def _scaled(a: np.ndarray) -> tuple[np.ndarray, float]:
     return a / s, s
 
 
+def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Standard error of mean(b) - mean(a) for unequal variances, and its Welch-Satterthwaite
+    degrees of freedom (1.0 when both groups have zero spread: the SE is then 0)."""
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return 0.0, 1.0
+    df = (va + vb) ** 2 / (
+        (va**2 / (a.size - 1) if va else 0) + (vb**2 / (b.size - 1) if vb else 0)
+    )
+    return se, df
+
+
 def _percentiles(boots: np.ndarray, level: float) -> tuple[float, float]:
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(boots, [alpha, 1.0 - alpha])
@@ -195,14 +208,10 @@ def diff_ci(
             lo, hi = t_interval(b - a, level=level)
             name = "paired t"
         else:
-            va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-            se = math.sqrt(va + vb)
+            se, df = _welch(a, b)
             if se == 0:
                 lo = hi = diff
             else:
-                df = (va + vb) ** 2 / (
-                    (va**2 / (a.size - 1) if va else 0) + (vb**2 / (b.size - 1) if vb else 0)
-                )
                 half = float(_st.t.ppf(0.5 + level / 2, df)) * se
                 lo, hi = diff - half, diff + half
             name = "Welch t"
@@ -365,14 +374,7 @@ def detectable_difference(
         d = b - a
         se, df = float(d.std(ddof=1)) / math.sqrt(d.size), d.size - 1
     else:
-        va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-        se = math.sqrt(va + vb)
-        df = (
-            (va + vb) ** 2
-            / ((va**2 / (a.size - 1) if va else 0) + (vb**2 / (b.size - 1) if vb else 0))
-            if se > 0
-            else 1
-        )
+        se, df = _welch(a, b)
     if se == 0:
         return 0.0
     crit = float(_st.t.ppf(0.5 + level / 2, df))
